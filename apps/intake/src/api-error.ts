@@ -1,0 +1,62 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+
+export interface ErrorDetail {
+  index?: number;
+  path?: string;
+  reason: string;
+  message: string;
+}
+
+/** An answer refused on purpose: a status, a code a caller can act on, and a sentence. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: ErrorDetail[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const notFoundRoute: RequestHandler = (req, _res, next) => {
+  next(new ApiError(404, 'route_not_found', `no route for ${req.method} ${req.path}`));
+};
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+function fromBodyParser(error: BodyParserError): ApiError | undefined {
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return new ApiError(400, 'invalid_json', 'the body is not valid JSON');
+    case 'entity.too.large':
+      return new ApiError(413, 'payload_too_large', 'the body is larger than allowed');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new ApiError(415, 'unsupported_media_type', 'the body must be UTF-8 JSON');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return new ApiError(400, 'invalid_request', 'the body could not be read');
+    default:
+      return undefined;
+  }
+}
+
+/** Every error leaves as JSON `{"error": {"code", "message"}}`; unexpected ones as 500 without internals. */
+export function errorHandler(onUnexpected: (error: unknown) => void): ErrorRequestHandler {
+  return (error: unknown, _req, res, _next) => {
+    const known = error instanceof ApiError ? error : fromBodyParser(error as BodyParserError);
+    if (!known) onUnexpected(error);
+    const answer = known ?? new ApiError(500, 'internal_error', 'unexpected error; nothing was queued by this request');
+    res.locals.errorCode = answer.code;
+    res
+      .status(answer.status)
+      .set(answer.headers)
+      .json({ error: { code: answer.code, message: answer.message, ...(answer.details ? { details: answer.details } : {}) } });
+  };
+}

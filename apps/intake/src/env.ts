@@ -1,0 +1,23 @@
+import { csvList, logEnv, nonNegativeInt, port, positiveInt, quotaEnv, redisEnv } from '@refreshq/config';
+import { z } from 'zod';
+
+export const intakeEnvSchema = z.object({
+  ...redisEnv,
+  ...logEnv,
+  PORT: port(8080),
+  HOST: z.preprocess((value) => (value === '' ? undefined : value), z.string().default('0.0.0.0')),
+  INTAKE_TOKENS: csvList(z.string().min(16, 'each token must be at least 16 characters')),
+  ALLOWED_DOMAINS: csvList(
+    z.string().regex(/^(\*\.|\.)?[A-Za-z0-9.-]+$/, 'each entry must be a host name, optionally starting with *. or .'),
+  ),
+  MAX_PATHS_PER_REQUEST: positiveInt(1000, 100_000),
+  MAX_PATH_LENGTH: positiveInt(2048, 8192),
+  MAX_BODY_BYTES: positiveInt(4 * 1024 * 1024, 64 * 1024 * 1024),
+  /** How long request statuses stay readable (seconds). */
+  STATUS_RETENTION_SECONDS: positiveInt(7 * 24 * 3600),
+  /** Reverse-proxy hops whose X-Forwarded-For is trusted; 0 trusts none. */
+  TRUST_PROXY_HOPS: nonNegativeInt(0, 10),
+  COALESCE_WINDOW_MS: quotaEnv.COALESCE_WINDOW_MS,
+});
+
+export type IntakeEnv = z.output<typeof intakeEnvSchema>;

@@ -1,0 +1,5 @@
+export * from './server.js';
+export * from './env.js';
+export * from './intake-metrics.js';
+export * from './refresh-body.js';
+export * from './api-error.js';

@@ -1,0 +1,121 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { RefreshRequest } from '@refreshq/domain';
+import type { IdempotencyStore, RequestStore } from '@refreshq/store';
+import type { Logger } from '@refreshq/telemetry';
+import type { Queue } from 'bullmq';
+import { Router, type Request, type Response } from 'express';
+import { ApiError } from '../api-error.js';
+import type { IntakeMetrics } from '../intake-metrics.js';
+import { checkRefreshBody, type BodyRules, type CheckedBody } from '../refresh-body.js';
+import { queuedRequestView, storedRequestView } from '../status-view.js';
+
+export interface RefreshRoutesDeps {
+  queue: Queue<RefreshRequest>;
+  requests: RequestStore;
+  idempotency: IdempotencyStore;
+  rules: BodyRules;
+  metrics: IntakeMetrics;
+  logger: Logger;
+}
+
+const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/** Redis errors become 503: the caller may retry, and nothing half-done was answered 202. */
+async function durably<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw new ApiError(503, 'unavailable', 'the queue is unavailable; nothing was queued; retry later', undefined, { 'Retry-After': '5' });
+  }
+}
+
+function fingerprint(body: CheckedBody): string {
+  const canonical = JSON.stringify([body.objectType, body.priority, [...body.paths].sort()]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+function idempotencyKeyOf(req: Request): string | undefined {
+  const key = req.get('idempotency-key');
+  if (key === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 visible ASCII characters');
+  }
+  return key;
+}
+
+export function refreshRoutes(deps: RefreshRoutesDeps): Router {
+  const router = Router();
+
+  router.post('/v1/refreshes', async (req: Request, res: Response) => {
+    if (!req.is(JSON_TYPES)) {
+      throw new ApiError(415, 'unsupported_media_type', 'send the body as application/json');
+    }
+    const key = idempotencyKeyOf(req);
+    const body = checkRefreshBody(req.body, deps.rules);
+    const request: RefreshRequest = {
+      id: randomUUID(),
+      objectType: body.objectType,
+      priority: body.priority,
+      paths: body.paths,
+      receivedAt: Date.now(),
+    };
+
+    let replayed = false;
+    if (key !== undefined) {
+      const print = fingerprint(body);
+      const bound = await durably(() => deps.idempotency.claim(String(res.locals.caller), key, { requestId: request.id, fingerprint: print }));
+      if (bound) {
+        if (bound.fingerprint !== print) {
+          throw new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was used in the last 24 h with a different body');
+        }
+        request.id = bound.requestId;
+        replayed = true;
+      }
+    }
+
+    // A replay adds the job again under the same id: BullMQ ignores it while the first is
+    // kept, and admission is idempotent, so a first attempt that died before this line is healed.
+    await durably(() => deps.queue.add('refresh', request, { jobId: request.id }));
+
+    deps.metrics.requests.inc({ outcome: replayed ? 'replayed' : 'accepted', code: '' });
+    if (!replayed) deps.metrics.paths.inc({ object_type: body.objectType, priority: body.priority }, body.paths.length);
+    deps.logger.info(
+      { requestId: request.id, paths: body.paths.length, objectType: body.objectType, priority: body.priority, replayed },
+      'refresh request accepted',
+    );
+    res
+      .status(202)
+      .location(`/v1/refreshes/${request.id}`)
+      .json({
+        id: request.id,
+        accepted: body.paths.length,
+        duplicates: body.duplicates,
+        objectType: body.objectType,
+        priority: body.priority,
+        state: 'queued',
+        replayed,
+        statusUrl: `/v1/refreshes/${request.id}`,
+      });
+  });
+
+  router.get('/v1/refreshes/:id', async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    if (!REQUEST_ID.test(id)) throw new ApiError(404, 'not_found', 'no refresh request with this id');
+    const stored = await durably(() => deps.requests.read(id));
+    if (stored) {
+      res.json(storedRequestView(stored));
+      return;
+    }
+    const job = await durably(() => deps.queue.getJob(id));
+    if (job?.data) {
+      res.json(queuedRequestView(job.data));
+      return;
+    }
+    throw new ApiError(404, 'not_found', 'no refresh request with this id (statuses are kept for STATUS_RETENTION_SECONDS)');
+  });
+
+  return router;
+}

@@ -1,0 +1,60 @@
+import type { RefreshRequest } from '@refreshq/domain';
+import type { IdempotencyStore, Redis, RequestStore } from '@refreshq/store';
+import type { Logger } from '@refreshq/telemetry';
+import type { Queue } from 'bullmq';
+import express, { type Express } from 'express';
+import { errorHandler, notFoundRoute } from './api-error.js';
+import { bearerAuth } from './bearer-auth.js';
+import type { IntakeMetrics } from './intake-metrics.js';
+import type { BodyRules } from './refresh-body.js';
+import { healthRoutes } from './routes/health.js';
+import { refreshRoutes } from './routes/refreshes.js';
+
+export interface IntakeDeps {
+  redis: Redis;
+  queue: Queue<RefreshRequest>;
+  requests: RequestStore;
+  idempotency: IdempotencyStore;
+  metrics: IntakeMetrics;
+  logger: Logger;
+  rules: BodyRules;
+  tokens: readonly string[];
+  maxBodyBytes: number;
+  trustProxyHops?: number;
+}
+
+/** The intake HTTP API; main.ts only builds the deps and listens. */
+export function createServer(deps: IntakeDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxyHops ?? 0);
+  app.set('etag', false);
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      deps.metrics.httpDuration.observe({ method: req.method, route, status_code: String(res.statusCode) }, seconds);
+      if (res.statusCode >= 400 && req.path.startsWith('/v1/refreshes')) {
+        deps.metrics.requests.inc({ outcome: 'rejected', code: String(res.locals.errorCode ?? res.statusCode) });
+      }
+    });
+    next();
+  });
+
+  app.use(healthRoutes(deps.redis, deps.metrics.registry));
+  app.use('/v1', bearerAuth(deps.tokens));
+  app.use(express.json({ limit: deps.maxBodyBytes, type: ['application/json', 'application/*+json'], strict: false }));
+  app.use(refreshRoutes({
+    queue: deps.queue,
+    requests: deps.requests,
+    idempotency: deps.idempotency,
+    rules: deps.rules,
+    metrics: deps.metrics,
+    logger: deps.logger,
+  }));
+  app.use(notFoundRoute);
+  app.use(errorHandler((error) => deps.logger.error({ err: error }, 'unexpected error in intake')));
+  return app;
+}

@@ -1,0 +1,42 @@
+import { domainOf, type RefreshRequest } from '@refreshq/domain';
+import { createIntakeWorker, type IntakeJob, type Keyspace, type RequestStore } from '@refreshq/store';
+import type { Logger } from '@refreshq/telemetry';
+import type { ConnectionOptions, Worker } from 'bullmq';
+import type { WorkerMetrics } from './worker-metrics.js';
+
+export interface AdmitterSettings {
+  windowMs: number;
+  maxUrlsPerCall: number;
+  maxDirsPerCall: number;
+  retentionSeconds: number;
+  concurrency: number;
+}
+
+/** Consumes the intake queue: each job's paths go into the shared pending pool, once. */
+export function createAdmitter(
+  connection: ConnectionOptions,
+  keys: Keyspace,
+  requests: RequestStore,
+  settings: AdmitterSettings,
+  metrics: WorkerMetrics,
+  logger: Logger,
+): Worker<RefreshRequest> {
+  const admit = async (job: IntakeJob) => {
+    const request = job.data;
+    const result = await requests.admit(request, request.paths.map(domainOf), {
+      windowMs: settings.windowMs,
+      maxPerCall: request.objectType === 'Directory' ? settings.maxDirsPerCall : settings.maxUrlsPerCall,
+      retentionSeconds: settings.retentionSeconds,
+    });
+    if (result.admitted) {
+      metrics.requestsAdmitted.inc();
+      if (result.coalesced > 0) metrics.pathsCoalesced.inc({ object_type: request.objectType }, result.coalesced);
+      logger.debug({ requestId: request.id, paths: request.paths.length, coalesced: result.coalesced }, 'request admitted');
+    }
+    return result;
+  };
+  const worker = createIntakeWorker(connection, keys, admit, settings.concurrency);
+  worker.on('failed', (job, error) => logger.error({ err: error, requestId: job?.id }, 'admitting a request failed; BullMQ retries it'));
+  worker.on('error', (error) => logger.error({ err: error }, 'intake queue consumer error'));
+  return worker;
+}

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { OBJECT_TYPES, type ObjectType } from '@refreshq/domain';
+import type { CircuitBreaker, ClaimedBatch, PathOutcome, PendingPool, PoolSettings } from '@refreshq/store';
+import type { Logger } from '@refreshq/telemetry';
+import type { BatchSubmitter } from './batch-submitter.js';
+import type { WorkerMetrics } from './worker-metrics.js';
+
+export interface DispatcherSettings {
+  concurrency: number;
+  pool: Record<ObjectType, PoolSettings>;
+  /** Longest sleep when nothing is ready, so new work is seen soon. */
+  idlePollMs: number;
+  reclaimEveryMs: number;
+}
+
+/** Directories first: a pending directory may cover files (see the merging issue). */
+const CLAIM_ORDER: readonly ObjectType[] = [...OBJECT_TYPES].reverse();
+
+/**
+ * Runs `concurrency` loops that claim leased batches from the shared pool and hand them to the
+ * submitter, plus a sweep that takes back batches of workers that died. stop() lets the batch
+ * in hand finish; a kill -9 leaves it to the lease.
+ */
+export class Dispatcher {
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private wakeups = new Set<() => void>();
+  private reclaimTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly pool: PendingPool,
+    private readonly breaker: CircuitBreaker,
+    private readonly submitter: BatchSubmitter,
+    private readonly settings: DispatcherSettings,
+    private readonly metrics: WorkerMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (let index = 0; index < this.settings.concurrency; index += 1) this.loops.push(this.loop());
+    this.reclaimTimer = setInterval(() => void this.reclaim(), this.settings.reclaimEveryMs);
+    void this.reclaim();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.reclaimTimer);
+    for (const wake of this.wakeups) wake();
+    await Promise.all(this.loops);
+    this.loops = [];
+  }
+
+  /** Claims and runs at most one batch; returns how long to wait before the next try (0: at once). */
+  async tick(): Promise<number> {
+    const breakerMs = await this.breaker.remainingMs();
+    if (breakerMs > 0) return breakerMs;
+    let wait = this.settings.idlePollMs;
+    for (const type of CLAIM_ORDER) {
+      const localBefore = Date.now();
+      const claim = await this.pool.claim(type, randomUUID(), this.settings.pool[type]);
+      if (claim.batch) {
+        await this.process(claim.batch, localBefore);
+        return 0;
+      }
+      if (claim.retryInMs >= 0) wait = Math.min(wait, Math.max(claim.retryInMs, 5));
+    }
+    return wait;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let wait: number;
+      try {
+        wait = await this.tick();
+      } catch (error) {
+        this.logger.error({ err: error }, 'dispatch step failed; retrying shortly');
+        wait = 1000;
+      }
+      if (wait > 0 && this.running) await this.sleep(Math.min(wait, this.settings.idlePollMs));
+    }
+  }
+
+  private async process(batch: ClaimedBatch, localAtClaim: number): Promise<void> {
+    const skew = batch.claimedAt - localAtClaim;
+    const now = () => Date.now() + skew;
+    const settings = this.settings.pool[batch.objectType];
+    this.metrics.batchSize.observe({ object_type: batch.objectType }, batch.items.length);
+    const outcomes = new Map<string, PathOutcome>();
+    try {
+      await this.submitter.run(batch, now, outcomes);
+    } catch (error) {
+      // Paths without an outcome go back as uncertain: a call may have left before the failure.
+      this.logger.error({ err: error, batchId: batch.id }, 'batch failed unexpectedly; unsettled paths go back as uncertain');
+    }
+    const finished = await this.pool.finish(batch, outcomes, settings);
+    if (!finished) this.logger.warn({ batchId: batch.id }, 'batch lease ran out before it finished; another worker took it back');
+  }
+
+  private async reclaim(): Promise<void> {
+    try {
+      const count = await this.pool.reclaimExpired((type) => this.settings.pool[type]);
+      if (count > 0) {
+        this.metrics.batchesReclaimed.inc(count);
+        this.logger.warn({ count }, 'took back batches whose worker stopped answering');
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'reclaiming expired batches failed');
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeups.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeups.add(done);
+    });
+  }
+}

@@ -1,0 +1,31 @@
+import { credentialsEnv, logEnv, port, positiveInt, quotaEnv, redisEnv, url } from '@refreshq/config';
+import { z } from 'zod';
+
+export const workerEnvSchema = z
+  .object({
+    ...redisEnv,
+    ...logEnv,
+    ...credentialsEnv,
+    ...quotaEnv,
+    VOD_ENDPOINT: url('https://vod.cn-shanghai.aliyuncs.com', ['https:', 'http:']),
+    VOD_CALL_TIMEOUT_MS: positiveInt(10_000, 120_000),
+    WORKER_METRICS_PORT: port(9464),
+    WORKER_METRICS_HOST: z.preprocess((value) => (value === '' ? undefined : value), z.string().default('0.0.0.0')),
+    /** Batches one worker process submits at the same time. */
+    DISPATCH_CONCURRENCY: positiveInt(2, 64),
+    /** Intake jobs one worker process admits at the same time. */
+    ADMIT_CONCURRENCY: positiveInt(16, 256),
+    /** How long a claimed batch stays leased before another worker may take it back. */
+    BATCH_LEASE_MS: positiveInt(120_000, 3_600_000),
+    /** How long submitting stays stopped after OperationDenied* before a probe. */
+    BREAKER_PROBE_MS: positiveInt(300_000, 86_400_000),
+    STATUS_RETENTION_SECONDS: positiveInt(7 * 24 * 3600),
+  })
+  .superRefine((env, ctx) => {
+    const id = env.ALIBABA_CLOUD_ACCESS_KEY_ID;
+    const secret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
+    if (!id) ctx.addIssue({ code: 'custom', path: ['ALIBABA_CLOUD_ACCESS_KEY_ID'], message: 'is required (the worker signs every upstream call)' });
+    if (!secret) ctx.addIssue({ code: 'custom', path: ['ALIBABA_CLOUD_ACCESS_KEY_SECRET'], message: 'is required (the worker signs every upstream call)' });
+  });
+
+export type WorkerEnv = z.output<typeof workerEnvSchema>;

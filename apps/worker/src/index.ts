@@ -1,0 +1,6 @@
+export * from './worker.js';
+export * from './env.js';
+export * from './dispatcher.js';
+export * from './batch-submitter.js';
+export * from './worker-metrics.js';
+export * from './metrics-server.js';

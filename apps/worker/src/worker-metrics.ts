@@ -1,0 +1,33 @@
+import { Counter, createMetricsRegistry, Histogram, LATENCY_BUCKETS, type Registry } from '@refreshq/telemetry';
+
+export interface WorkerMetrics {
+  registry: Registry;
+  upstreamCalls: Counter<'action' | 'code'>;
+  upstreamDuration: Histogram<'action'>;
+  requestsAdmitted: Counter;
+  pathsCoalesced: Counter<'object_type'>;
+  pathsSubmitted: Counter<'object_type'>;
+  pathsRejected: Counter<'object_type' | 'code'>;
+  pathsRequeued: Counter<'object_type' | 'reason'>;
+  batchSize: Histogram<'object_type'>;
+  uncertainLookups: Counter<'result'>;
+  batchesReclaimed: Counter;
+}
+
+export function createWorkerMetrics(): WorkerMetrics {
+  const registry = createMetricsRegistry('worker');
+  const registers = [registry];
+  return {
+    registry,
+    upstreamCalls: new Counter({ name: 'refreshq_upstream_calls_total', help: 'Calls to the VOD API by action and result code (Success, an upstream code, or Timeout/ConnectionError/InvalidResponse).', labelNames: ['action', 'code'], registers }),
+    upstreamDuration: new Histogram({ name: 'refreshq_upstream_call_duration_seconds', help: 'Duration of calls to the VOD API.', labelNames: ['action'], buckets: LATENCY_BUCKETS, registers }),
+    requestsAdmitted: new Counter({ name: 'refreshq_requests_admitted_total', help: 'Requests moved from the intake queue into the pending pool.', registers }),
+    pathsCoalesced: new Counter({ name: 'refreshq_paths_coalesced_total', help: 'Requested paths that joined a path already pending instead of being added again.', labelNames: ['object_type'], registers }),
+    pathsSubmitted: new Counter({ name: 'refreshq_paths_submitted_total', help: 'Paths accepted by RefreshVodObjectCaches (or found already accepted after an uncertain call).', labelNames: ['object_type'], registers }),
+    pathsRejected: new Counter({ name: 'refreshq_paths_rejected_total', help: 'Paths ended as rejected by an upstream error code.', labelNames: ['object_type', 'code'], registers }),
+    pathsRequeued: new Counter({ name: 'refreshq_paths_requeued_total', help: 'Paths put back to wait, by reason (backoff, hold-minute, hold-day, retry, breaker, uncertain).', labelNames: ['object_type', 'reason'], registers }),
+    batchSize: new Histogram({ name: 'refreshq_batch_size_paths', help: 'Paths per claimed batch.', labelNames: ['object_type'], buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers }),
+    uncertainLookups: new Counter({ name: 'refreshq_uncertain_lookups_total', help: 'DescribeVodRefreshTasks look-ups made before resubmitting a path whose earlier call got no answer, by result.', labelNames: ['result'], registers }),
+    batchesReclaimed: new Counter({ name: 'refreshq_batches_reclaimed_total', help: 'Batches taken back from a worker whose lease ran out.', registers }),
+  };
+}

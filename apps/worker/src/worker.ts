@@ -1,0 +1,102 @@
+import { parseUtcOffset } from '@refreshq/domain';
+import { CircuitBreaker, createRedis, keyspace, PendingPool, RequestStore, type Redis } from '@refreshq/store';
+import type { Logger } from '@refreshq/telemetry';
+import { VodClient } from '@refreshq/vod-client';
+import type { Worker } from 'bullmq';
+import { createAdmitter } from './admitter.js';
+import { BatchSubmitter } from './batch-submitter.js';
+import { Dispatcher } from './dispatcher.js';
+import type { WorkerEnv } from './env.js';
+import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.js';
+
+export interface RunningWorker {
+  metrics: WorkerMetrics;
+  redis: Redis;
+  dispatcher: Dispatcher;
+  admitter: Worker;
+  stop(): Promise<void>;
+}
+
+/** Builds and starts the worker's parts from a validated environment. */
+export async function startWorker(env: WorkerEnv, logger: Logger): Promise<RunningWorker> {
+  const keys = keyspace(env.REFRESHQ_NAMESPACE);
+  const metrics = createWorkerMetrics();
+  const redis = createRedis(env.REDIS_URL, 'consumer', 'worker');
+  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection problem'));
+  const bullConnection = createRedis(env.REDIS_URL, 'consumer', 'worker-bullmq');
+  bullConnection.on('error', (error) => logger.warn({ err: error }, 'redis connection problem (intake consumer)'));
+
+  const vod = new VodClient({
+    endpoint: env.VOD_ENDPOINT,
+    credentials: {
+      accessKeyId: env.ALIBABA_CLOUD_ACCESS_KEY_ID as string,
+      accessKeySecret: env.ALIBABA_CLOUD_ACCESS_KEY_SECRET as string,
+      ...(env.ALIBABA_CLOUD_SECURITY_TOKEN ? { securityToken: env.ALIBABA_CLOUD_SECURITY_TOKEN } : {}),
+    },
+    timeoutMs: env.VOD_CALL_TIMEOUT_MS,
+    onCall: ({ action, code, durationMs }) => {
+      metrics.upstreamCalls.inc({ action, code });
+      metrics.upstreamDuration.observe({ action }, durationMs / 1000);
+    },
+  });
+
+  const requests = new RequestStore(redis, keys);
+  const breaker = new CircuitBreaker(redis, keys);
+  const submitter = new BatchSubmitter(
+    vod,
+    breaker,
+    {
+      utcOffsetMinutes: parseUtcOffset(env.QUOTA_UTC_OFFSET) ?? 480,
+      breakerProbeMs: env.BREAKER_PROBE_MS,
+      backoff: { baseMs: 500, maxMs: 60_000 },
+    },
+    metrics,
+    logger,
+  );
+  const dispatcher = new Dispatcher(
+    new PendingPool(redis, keys),
+    breaker,
+    submitter,
+    {
+      concurrency: env.DISPATCH_CONCURRENCY,
+      pool: {
+        File: { maxPerCall: env.MAX_URLS_PER_CALL, windowMs: env.COALESCE_WINDOW_MS, leaseMs: env.BATCH_LEASE_MS },
+        Directory: { maxPerCall: env.MAX_DIRS_PER_CALL, windowMs: env.COALESCE_WINDOW_MS, leaseMs: env.BATCH_LEASE_MS },
+      },
+      idlePollMs: 200,
+      reclaimEveryMs: 5000,
+    },
+    metrics,
+    logger,
+  );
+  const admitter = createAdmitter(
+    bullConnection,
+    keys,
+    requests,
+    {
+      windowMs: env.COALESCE_WINDOW_MS,
+      maxUrlsPerCall: env.MAX_URLS_PER_CALL,
+      maxDirsPerCall: env.MAX_DIRS_PER_CALL,
+      retentionSeconds: env.STATUS_RETENTION_SECONDS,
+      concurrency: env.ADMIT_CONCURRENCY,
+    },
+    metrics,
+    logger,
+  );
+
+  void admitter.run().catch((error: unknown) => logger.error({ err: error }, 'intake consumer stopped'));
+  dispatcher.start();
+
+  return {
+    metrics,
+    redis,
+    dispatcher,
+    admitter,
+    stop: async () => {
+      await admitter.close();
+      await dispatcher.stop();
+      redis.disconnect();
+      bullConnection.disconnect();
+    },
+  };
+}

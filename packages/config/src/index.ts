@@ -1,0 +1,3 @@
+export * from './env-fields.js';
+export * from './load-env.js';
+export * from './shared-env.js';

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { parseUtcOffset } from '@refreshq/domain';
+import { csvList, optionalSecret, positiveInt, url } from './env-fields.js';
+
+/** Variables every refreshq process reads. */
+export const redisEnv = {
+  REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+  /** Hash tag that every refreshq and BullMQ key lives under, so all share one cluster slot. */
+  REFRESHQ_NAMESPACE: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1 to 64 of A-Z a-z 0-9 _ . : -')
+      .default('refreshq'),
+  ),
+};
+
+export const credentialsEnv = {
+  ALIBABA_CLOUD_ACCESS_KEY_ID: optionalSecret(),
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: optionalSecret(),
+  ALIBABA_CLOUD_SECURITY_TOKEN: optionalSecret(),
+};
+
+export const quotaEnv = {
+  QUOTA_URLS_PER_DAY: positiveInt(2000),
+  QUOTA_DIRS_PER_DAY: positiveInt(100),
+  QUOTA_URLS_PER_MINUTE: positiveInt(2000),
+  QUOTA_DIRS_PER_MINUTE: positiveInt(100),
+  MAX_URLS_PER_CALL: positiveInt(1000, 1000),
+  MAX_DIRS_PER_CALL: positiveInt(100, 100),
+  QUOTA_UTC_OFFSET: z.preprocess(
+    (value) => (value === '' || value === undefined ? '+08:00' : value),
+    z.string().refine((value) => parseUtcOffset(value) !== undefined, 'must be an offset like +08:00, -05:30 or Z'),
+  ),
+  COALESCE_WINDOW_MS: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.coerce
+      .number({ error: 'must be a whole number of milliseconds from 0 to 600000' })
+      .int('must be a whole number of milliseconds from 0 to 600000')
+      .min(0, 'must be a whole number of milliseconds from 0 to 600000')
+      .max(600_000, 'must be a whole number of milliseconds from 0 to 600000')
+      .default(1000),
+  ),
+};
+
+export const logEnv = {
+  LOG_LEVEL: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    }).default('info'),
+  ),
+};
+
+export { csvList };

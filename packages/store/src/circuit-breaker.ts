@@ -1,0 +1,27 @@
+import type { Redis } from 'ioredis';
+import type { Keyspace } from './keyspace.js';
+
+/**
+ * An account-wide stop for submitting (OperationDenied*), shared by all workers. While the key
+ * lives nobody submits; when it expires the next batch is the probe, and a refusal reopens it.
+ */
+export class CircuitBreaker {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keyspace,
+  ) {}
+
+  async open(code: string, probeAfterMs: number): Promise<void> {
+    await this.redis.set(this.keys.breaker, code, 'PX', probeAfterMs);
+  }
+
+  /** ms until the next probe, or 0 when closed. */
+  async remainingMs(): Promise<number> {
+    const ttl = await this.redis.pttl(this.keys.breaker);
+    return ttl > 0 ? ttl : 0;
+  }
+
+  async openCode(): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.breaker)) ?? undefined;
+  }
+}

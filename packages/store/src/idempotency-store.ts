@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Keyspace } from './keyspace.js';
+import { runScript } from './lua-scripts.js';
+
+export interface IdempotencyRecord {
+  requestId: string;
+  /** Digest of the normalised request, to refuse a reused key with another body. */
+  fingerprint: string;
+}
+
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+
+/** Binds Idempotency-Key values (scoped per caller) to the first request that used them. */
+export class IdempotencyStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keyspace,
+    private readonly ttlSeconds = IDEMPOTENCY_TTL_SECONDS,
+  ) {}
+
+  /** Returns the record bound before, or undefined when `candidate` is now bound. */
+  async claim(scope: string, key: string, candidate: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {
+    const digest = createHash('sha256').update(scope).update('\0').update(key).digest('hex');
+    const bound = await runScript(this.redis, 'claimIdempotencyKey', [this.keys.idempotency(digest)], [
+      JSON.stringify(candidate),
+      this.ttlSeconds,
+    ]);
+    return typeof bound === 'string' ? (JSON.parse(bound) as IdempotencyRecord) : undefined;
+  }
+}

@@ -1,0 +1,113 @@
+import type { ObjectType, PathStatus } from '@refreshq/domain';
+import type { Redis } from 'ioredis';
+import type { Keyspace } from './keyspace.js';
+import { runScript } from './lua-scripts.js';
+
+/** What the pool remembers of a pending path between attempts. */
+export interface PendingMeta {
+  domain?: string;
+  queuedAt?: number;
+  /** Calls refused with a retry-then-reject code (ServiceBusy, ...) so far. */
+  attempts: number;
+  /** Consecutive backoffs (throttling, connection trouble), which size the next delay. */
+  backoffs?: number;
+  /** Set when a call carrying this path may have been accepted without us hearing back (epoch ms). */
+  uncertainSince?: number;
+  lastCode?: string;
+}
+
+export interface BatchItem {
+  path: string;
+  requestIds: string[];
+  meta: PendingMeta;
+}
+
+export interface ClaimedBatch {
+  id: string;
+  objectType: ObjectType;
+  domain: string;
+  claimedAt: number;
+  items: BatchItem[];
+}
+
+export type RecordedStatus = Omit<PathStatus, 'updatedAt'>;
+
+export type PathOutcome =
+  | { status: RecordedStatus }
+  | { requeue: { delayMs: number; meta: PendingMeta } };
+
+export type Claim = { batch: ClaimedBatch } | { batch: undefined; /** ms until something is ready; -1 when nothing is pending */ retryInMs: number };
+
+export interface PoolSettings {
+  maxPerCall: number;
+  windowMs: number;
+  leaseMs: number;
+}
+
+/** Lua's cjson writes an empty array as `{}`. */
+function asArray<T>(value: unknown): T[] {
+  return Array.isArray(value) ? (value as T[]) : [];
+}
+
+/** The shared pool of pending paths: workers claim leased batches from it and finish them. */
+export class PendingPool {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keyspace,
+  ) {}
+
+  async claim(objectType: ObjectType, batchId: string, settings: PoolSettings): Promise<Claim> {
+    const reply = (await runScript(this.redis, 'claimBatch', [], [
+      this.keys.prefix,
+      objectType,
+      settings.maxPerCall,
+      settings.leaseMs,
+      batchId,
+      settings.windowMs,
+    ])) as [number, string | number];
+    if (Number(reply[0]) !== 1) return { batch: undefined, retryInMs: Number(reply[1]) };
+    const raw = JSON.parse(String(reply[1])) as ClaimedBatch;
+    const items = asArray<BatchItem>(raw.items).map((item) => ({
+      path: item.path,
+      requestIds: asArray<string>(item.requestIds),
+      meta: { ...(item.meta ?? {}), attempts: Number(item.meta?.attempts ?? 0) },
+    }));
+    return { batch: { ...raw, items } };
+  }
+
+  /** Records outcomes and requeues the rest; paths without an outcome go back as uncertain. */
+  async finish(batch: ClaimedBatch, outcomes: Map<string, PathOutcome>, settings: PoolSettings): Promise<boolean> {
+    return this.runFinish(batch.id, outcomes, settings, false);
+  }
+
+  /** Puts back the batches whose holders died (lease ran out); returns how many. */
+  async reclaimExpired(settingsFor: (objectType: ObjectType) => PoolSettings, limit = 100): Promise<number> {
+    const time = await this.redis.time();
+    const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    const expired = await this.redis.zrangebyscore(this.keys.inflight, '-inf', nowMs, 'LIMIT', 0, limit);
+    let reclaimed = 0;
+    for (const batchId of expired) {
+      const raw = await this.redis.get(`${this.keys.prefix}batch:${batchId}`);
+      if (raw === null) continue;
+      const { objectType } = JSON.parse(raw) as Pick<ClaimedBatch, 'objectType'>;
+      if (await this.runFinish(batchId, new Map(), settingsFor(objectType), true)) reclaimed += 1;
+    }
+    return reclaimed;
+  }
+
+  async inflightCount(): Promise<number> {
+    return this.redis.zcard(this.keys.inflight);
+  }
+
+  private async runFinish(batchId: string, outcomes: Map<string, PathOutcome>, settings: PoolSettings, onlyIfExpired: boolean) {
+    const reply = await runScript(this.redis, 'finishBatch', [], [
+      this.keys.prefix,
+      batchId,
+      settings.maxPerCall,
+      settings.windowMs,
+      onlyIfExpired ? '1' : '0',
+      JSON.stringify(Object.fromEntries(outcomes)),
+    ]);
+    return Number(reply) === 1;
+  }
+}

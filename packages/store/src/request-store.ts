@@ -1,0 +1,75 @@
+import type { ObjectType, PathStatus, Priority, RefreshRequest } from '@refreshq/domain';
+import type { Redis } from 'ioredis';
+import type { Keyspace } from './keyspace.js';
+import { runScript } from './lua-scripts.js';
+
+export interface RequestMeta {
+  id: string;
+  objectType: ObjectType;
+  priority: Priority;
+  receivedAt: number;
+  pathCount: number;
+}
+
+export interface StoredRequest {
+  meta: RequestMeta;
+  paths: Map<string, PathStatus>;
+}
+
+export interface AdmitSettings {
+  windowMs: number;
+  maxPerCall: number;
+  retentionSeconds: number;
+}
+
+export type AdmitResult = { admitted: false } | { admitted: true; coalesced: number };
+
+/** The per-request record that GET /v1/refreshes/:id reads: its meta and each path's status. */
+export class RequestStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keyspace,
+  ) {}
+
+  /** Records the request and puts its paths in the pending pool; a second call for the same id does nothing. */
+  async admit(request: RefreshRequest, domains: readonly string[], settings: AdmitSettings): Promise<AdmitResult> {
+    const meta: RequestMeta = {
+      id: request.id,
+      objectType: request.objectType,
+      priority: request.priority,
+      receivedAt: request.receivedAt,
+      pathCount: request.paths.length,
+    };
+    const pairs: string[] = [];
+    request.paths.forEach((path, index) => pairs.push(path, domains[index] as string));
+    const result = Number(
+      await runScript(
+        this.redis,
+        'admitRequest',
+        [this.keys.request(request.id)],
+        [
+          this.keys.prefix,
+          request.id,
+          JSON.stringify(meta),
+          request.objectType,
+          settings.windowMs,
+          settings.maxPerCall,
+          settings.retentionSeconds,
+          ...pairs,
+        ],
+      ),
+    );
+    return result === 0 ? { admitted: false } : { admitted: true, coalesced: result - 1 };
+  }
+
+  async read(id: string): Promise<StoredRequest | undefined> {
+    const fields = await this.redis.hgetall(this.keys.request(id));
+    const metaText = fields.meta;
+    if (metaText === undefined) return undefined;
+    const paths = new Map<string, PathStatus>();
+    for (const [field, value] of Object.entries(fields)) {
+      if (field.startsWith('p:')) paths.set(field.slice(2), JSON.parse(value) as PathStatus);
+    }
+    return { meta: JSON.parse(metaText) as RequestMeta, paths };
+  }
+}

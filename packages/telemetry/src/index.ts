@@ -1,0 +1,3 @@
+export * from './redact.js';
+export * from './logger.js';
+export * from './metrics.js';

@@ -1,0 +1,2 @@
+export * from './redis-server-process.js';
+export * from './test-namespace.js';

@@ -1,0 +1,2 @@
+export * from './upstream-error.js';
+export * from './vod-client.js';

@@ -1,0 +1,48 @@
+/**
+ * How far a failed call got: `refused` means the upstream answered with an error code (nothing
+ * was spent), `not-sent` means the request never reached it, `unknown` means it may have been
+ * accepted (timeout, reset, a body that is not JSON).
+ */
+export type Delivery = 'refused' | 'not-sent' | 'unknown';
+
+/** A failed upstream call, with everything pop-core attached (signed URL, raw entry) left behind. */
+export class UpstreamError extends Error {
+  override readonly name = 'UpstreamError';
+  constructor(
+    message: string,
+    readonly delivery: Delivery,
+    /** The upstream's error code, or a label of ours for calls that got no answer. */
+    readonly code: string,
+    readonly requestId?: string,
+  ) {
+    super(message);
+  }
+}
+
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+function redactMessage(text: string): string {
+  return text.replace(/,?\s*URL:\s*\S+/g, '').replace(/https?:\/\/\S+/g, '[url]');
+}
+
+/** Turns whatever pop-core threw into an UpstreamError that is safe to log and store. */
+export function toUpstreamError(error: unknown): UpstreamError {
+  if (error instanceof UpstreamError) return error;
+  const err = error as { name?: unknown; code?: unknown; data?: unknown; message?: unknown } | undefined;
+  const data = err?.data as { Code?: unknown; Message?: unknown; RequestId?: unknown } | undefined;
+  if (data && typeof data.Code === 'string') {
+    const message = typeof data.Message === 'string' ? data.Message : data.Code;
+    const requestId = typeof data.RequestId === 'string' ? data.RequestId : undefined;
+    return new UpstreamError(redactMessage(message), 'refused', data.Code, requestId);
+  }
+  const name = typeof err?.name === 'string' ? err.name : '';
+  const code = typeof err?.code === 'string' ? err.code : '';
+  const message = redactMessage(typeof err?.message === 'string' ? err.message : String(error));
+  if (name === 'RequestTimeoutError') {
+    const beforeSend = message.startsWith('ConnectTimeout');
+    return new UpstreamError(message, beforeSend ? 'not-sent' : 'unknown', beforeSend ? 'ConnectTimeout' : 'Timeout');
+  }
+  if (NOT_SENT.has(code)) return new UpstreamError(message, 'not-sent', 'ConnectionRefused');
+  if (error instanceof SyntaxError) return new UpstreamError('upstream answered with a body that is not JSON', 'unknown', 'InvalidResponse');
+  return new UpstreamError(message, 'unknown', code === '' ? 'ConnectionError' : 'ConnectionError');
+}

@@ -1,0 +1,113 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createIntakeMetrics, createServer, intakeEnvSchema } from '@refreshq/intake';
+import { createIntakeQueue, createRedis, IdempotencyStore, keyspace, RequestStore, waitUntilReady } from '@refreshq/store';
+import { createLogger } from '@refreshq/telemetry';
+import { dropNamespace, testNamespace } from '@refreshq/test-redis';
+import { startWorker, workerEnvSchema, type RunningWorker } from '@refreshq/worker';
+import { inject } from 'vitest';
+
+export const TEST_KEY = { accessKeyId: 'LTAItestkey0001', accessKeySecret: 'test-secret-do-not-log-0001' };
+
+export const silentLogger = createLogger({ name: 'test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export function redisUrl(): string {
+  return inject('redisUrl');
+}
+
+export interface TestIntake {
+  url: string;
+  namespace: string;
+  metrics: ReturnType<typeof createIntakeMetrics>;
+  queueCounts(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** An intake server on a free port, on the test Redis, in its own namespace. */
+export async function startTestIntake(env: Record<string, string> = {}, namespace = testNamespace('intake')): Promise<TestIntake> {
+  const parsed = intakeEnvSchema.parse({ REDIS_URL: redisUrl(), REFRESHQ_NAMESPACE: namespace, ...env });
+  const keys = keyspace(namespace);
+  const redis = createRedis(parsed.REDIS_URL, 'client', 'test-intake');
+  await waitUntilReady(redis);
+  const queue = createIntakeQueue(redis, keys);
+  const metrics = createIntakeMetrics();
+  const app = createServer({
+    redis,
+    queue,
+    requests: new RequestStore(redis, keys),
+    idempotency: new IdempotencyStore(redis, keys),
+    metrics,
+    logger: silentLogger,
+    rules: { maxPaths: parsed.MAX_PATHS_PER_REQUEST, maxPathLength: parsed.MAX_PATH_LENGTH, allowedDomains: parsed.ALLOWED_DOMAINS },
+    tokens: parsed.INTAKE_TOKENS,
+    maxBodyBytes: parsed.MAX_BODY_BYTES,
+  });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    namespace,
+    metrics,
+    queueCounts: async () => {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
+      return Object.values(counts).reduce((sum, count) => sum + count, 0);
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}
+
+/** A worker in this process, pointed at `endpoint`, sharing the intake's namespace. */
+export async function startTestWorker(namespace: string, endpoint: string, env: Record<string, string> = {}): Promise<RunningWorker> {
+  const parsed = workerEnvSchema.parse({
+    REDIS_URL: redisUrl(),
+    REFRESHQ_NAMESPACE: namespace,
+    VOD_ENDPOINT: endpoint,
+    ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_KEY.accessKeyId,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_KEY.accessKeySecret,
+    COALESCE_WINDOW_MS: '50',
+    VOD_CALL_TIMEOUT_MS: '2000',
+    ...env,
+  });
+  return startWorker(parsed, silentLogger);
+}
+
+export async function cleanNamespace(namespace: string): Promise<void> {
+  await dropNamespace(redisUrl(), namespace);
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
+}
+
+export async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, { headers });
+  return { status: response.status, body: await response.json() };
+}
+
+/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
