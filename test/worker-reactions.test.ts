@@ -10,7 +10,7 @@ interface Rig {
 }
 const rigs: Rig[] = [];
 
-async function rig(answer: (call: RpcCall, refreshCallNumber: number) => RpcAnswer | undefined, env: Record<string, string> = {}): Promise<Rig> {
+async function rig(answer: (call: RpcCall, refreshCallNumber: number) => RpcAnswer | Promise<RpcAnswer> | undefined, env: Record<string, string> = {}): Promise<Rig> {
   const upstream = await startBareRpcServer(TEST_KEY);
   const fallback = upstream.answer;
   let refreshCalls = 0;
@@ -133,6 +133,28 @@ describe('worker reactions to upstream outcomes', () => {
     await settledStatus(intake, id, (b) => b.state === 'submitted');
     expect(refreshCalls(upstream)).toHaveLength(2);
     expect(upstream.calls.filter((call) => call.params.Action === 'DescribeVodRefreshTasks')).toHaveLength(1);
+  });
+
+  it('on stop, finishes the batch in hand before returning', async () => {
+    let release: (() => void) | undefined;
+    const { upstream, intake, worker } = await rig((call) =>
+      call.params.Action === 'RefreshVodObjectCaches'
+        ? new Promise<RpcAnswer>((resolve) => {
+            release = () => resolve({ status: 200, body: { RequestId: 'slow', RefreshTaskId: '4242' } });
+          })
+        : undefined,
+    );
+    const id = await submit(intake, ['https://slow.example/1']);
+    await eventually(async () => (refreshCalls(upstream).length === 1 ? true : undefined));
+    const stopped = worker.stop();
+    let done = false;
+    void stopped.then(() => (done = true));
+    await waitMs(200);
+    expect(done).toBe(false);
+    release?.();
+    await stopped;
+    const body = (await getJson(`${intake.url}/v1/refreshes/${id}`)).body;
+    expect(body.paths[0]).toMatchObject({ state: 'submitted', taskId: '4242' });
   });
 
   it('retries a connection reset and records the outcome', async () => {

@@ -22,7 +22,7 @@ export interface BareRpcServer {
   url: string;
   calls: RpcCall[];
   /** Decides each answer; the default accepts every refresh with a new task id. */
-  answer: (call: RpcCall) => RpcAnswer;
+  answer: (call: RpcCall) => RpcAnswer | Promise<RpcAnswer>;
   close(): Promise<void>;
 }
 
@@ -73,7 +73,7 @@ export async function startBareRpcServer(credentials: { accessKeyId: string; acc
     if (params.Version !== '2017-03-21' || params.Format !== 'JSON' || params.SignatureMethod !== 'HMAC-SHA1') return error(400, 'InvalidParameter');
     const call: RpcCall = { method: req.method ?? 'GET', params };
     state.calls.push(call);
-    const answer = state.answer(call);
+    const answer = await state.answer(call);
     if ('destroy' in answer) {
       req.socket.destroy();
       return;

@@ -1,4 +1,4 @@
-import { csvList, logEnv, nonNegativeInt, port, positiveInt, quotaEnv, redisEnv } from '@refreshq/config';
+import { csvList, logEnv, nonNegativeInt, port, positiveInt, redisEnv } from '@refreshq/config';
 import { z } from 'zod';
 
 export const intakeEnvSchema = z.object({
@@ -13,11 +13,8 @@ export const intakeEnvSchema = z.object({
   MAX_PATHS_PER_REQUEST: positiveInt(1000, 100_000),
   MAX_PATH_LENGTH: positiveInt(2048, 8192),
   MAX_BODY_BYTES: positiveInt(4 * 1024 * 1024, 64 * 1024 * 1024),
-  /** How long request statuses stay readable (seconds). */
-  STATUS_RETENTION_SECONDS: positiveInt(7 * 24 * 3600),
   /** Reverse-proxy hops whose X-Forwarded-For is trusted; 0 trusts none. */
   TRUST_PROXY_HOPS: nonNegativeInt(0, 10),
-  COALESCE_WINDOW_MS: quotaEnv.COALESCE_WINDOW_MS,
 });
 
 export type IntakeEnv = z.output<typeof intakeEnvSchema>;

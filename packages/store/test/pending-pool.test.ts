@@ -1,0 +1,151 @@
+import { domainOf, type RefreshRequest } from '@refreshq/domain';
+import { dropNamespace, testNamespace } from '@refreshq/test-redis';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { createRedis, keyspace, PendingPool, RequestStore, type ClaimedBatch, type PathOutcome, type PoolSettings, type Redis } from '../src/index.js';
+
+let redis: Redis;
+let namespace: string;
+let pool: PendingPool;
+let requests: RequestStore;
+
+const settings: PoolSettings = { maxPerCall: 1000, windowMs: 0, leaseMs: 60_000 };
+
+beforeEach(async () => {
+  namespace = testNamespace('pool');
+  redis = createRedis(inject('redisUrl'), 'consumer', 'test');
+  pool = new PendingPool(redis, keyspace(namespace));
+  requests = new RequestStore(redis, keyspace(namespace));
+});
+
+afterEach(async () => {
+  redis.disconnect();
+  await dropNamespace(inject('redisUrl'), namespace);
+});
+
+let counter = 0;
+function request(paths: string[], objectType: 'File' | 'Directory' = 'File'): RefreshRequest {
+  counter += 1;
+  return { id: `req-${counter}`, objectType, priority: 'normal', paths, receivedAt: Date.now() };
+}
+
+async function admit(req: RefreshRequest, windowMs = 0, maxPerCall = 1000) {
+  return requests.admit(req, req.paths.map(domainOf), { windowMs, maxPerCall, retentionSeconds: 3600 });
+}
+
+async function claimAll(objectType: 'File' | 'Directory' = 'File', poolSettings = settings): Promise<ClaimedBatch[]> {
+  const batches: ClaimedBatch[] = [];
+  for (;;) {
+    const claim = await pool.claim(objectType, `b-${batches.length}-${Math.random()}`, poolSettings);
+    if (!claim.batch) return batches;
+    batches.push(claim.batch);
+  }
+}
+
+const submittedAll = (batch: ClaimedBatch): Map<string, PathOutcome> =>
+  new Map(batch.items.map((item) => [item.path, { status: { state: 'submitted', taskId: 't1', submittedAt: 1 } }]));
+
+describe('admission', () => {
+  it('is idempotent per request id', async () => {
+    const req = request(['https://a.com/1']);
+    expect(await admit(req)).toEqual({ admitted: true, coalesced: 0 });
+    expect(await admit(req)).toEqual({ admitted: false });
+    const [batch] = await claimAll();
+    expect(batch?.items).toEqual([expect.objectContaining({ path: 'https://a.com/1', requestIds: [req.id] })]);
+  });
+
+  it('coalesces a path already pending: one entry, every request linked, every request sees the outcome', async () => {
+    const first = request(['https://a.com/1', 'https://a.com/2']);
+    const second = request(['https://a.com/1']);
+    await admit(first);
+    expect(await admit(second)).toEqual({ admitted: true, coalesced: 1 });
+    const batches = await claimAll();
+    expect(batches).toHaveLength(1);
+    const item = batches[0]?.items.find((i) => i.path === 'https://a.com/1');
+    expect(item?.requestIds.sort()).toEqual([first.id, second.id].sort());
+    expect(await pool.finish(batches[0] as ClaimedBatch, submittedAll(batches[0] as ClaimedBatch), settings)).toBe(true);
+    for (const id of [first.id, second.id]) {
+      const stored = await requests.read(id);
+      expect(stored?.paths.get('https://a.com/1')).toMatchObject({ state: 'submitted', taskId: 't1' });
+    }
+  });
+
+  it('makes a path pending again once it has left in a batch', async () => {
+    await admit(request(['https://a.com/1']));
+    const [inFlight] = await claimAll();
+    await admit(request(['https://a.com/1']));
+    const [again] = await claimAll();
+    expect(inFlight?.items.map((i) => i.path)).toEqual(['https://a.com/1']);
+    expect(again?.items.map((i) => i.path)).toEqual(['https://a.com/1']);
+  });
+});
+
+describe('claiming', () => {
+  it('waits out the coalescing window, but takes a full batch at once', async () => {
+    await admit(request(['https://a.com/1']), 5_000, 3);
+    const early = await pool.claim('File', 'b1', { maxPerCall: 3, windowMs: 5_000, leaseMs: 1000 });
+    expect(early.batch).toBeUndefined();
+    expect(early.batch === undefined && early.retryInMs).toBeGreaterThan(4_000);
+    await admit(request(['https://a.com/2', 'https://a.com/3']), 5_000, 3);
+    const full = await pool.claim('File', 'b2', { maxPerCall: 3, windowMs: 5_000, leaseMs: 1000 });
+    expect(full.batch?.items).toHaveLength(3);
+  });
+
+  it('cuts batches of one type and one domain, none over the limit, no path twice', async () => {
+    const paths = Array.from({ length: 2500 }, (_v, i) => `https://big.com/${i}`);
+    await admit(request(paths.slice(0, 1200)));
+    await admit(request(paths.slice(1000)));
+    await admit(request(['https://other.com/x']));
+    await admit(request(['https://big.com/dir/'], 'Directory'));
+    const files = await claimAll('File');
+    const dirs = await claimAll('Directory');
+    expect(files.map((b) => [b.domain, b.items.length]).sort()).toEqual([['big.com', 1000], ['big.com', 1000], ['big.com', 500], ['other.com', 1]].sort());
+    const claimed = files.flatMap((b) => b.items.map((i) => i.path));
+    expect(new Set(claimed).size).toBe(claimed.length);
+    expect(claimed.length).toBe(2501);
+    expect(dirs).toHaveLength(1);
+    expect(dirs[0]?.items.map((i) => i.path)).toEqual(['https://big.com/dir/']);
+  });
+
+  it('never hands one path to two concurrent claimers', async () => {
+    const paths = Array.from({ length: 3000 }, (_v, i) => `https://d${i % 7}.com/${i}`);
+    await admit(request(paths));
+    const small = { maxPerCall: 50, windowMs: 0, leaseMs: 60_000 };
+    const claimers = Array.from({ length: 8 }, () => claimAll('File', small));
+    const claimed = (await Promise.all(claimers)).flat().flatMap((b) => b.items.map((i) => i.path));
+    expect(claimed.length).toBe(3000);
+    expect(new Set(claimed).size).toBe(3000);
+  });
+});
+
+describe('finishing', () => {
+  it('requeues with a delay and keeps meta; the path is not claimable before', async () => {
+    await admit(request(['https://a.com/1']));
+    const [batch] = await claimAll();
+    const item = batch?.items[0];
+    await pool.finish(batch as ClaimedBatch, new Map([['https://a.com/1', { requeue: { delayMs: 60_000, meta: { ...item!.meta, attempts: 2 } } }]]), settings);
+    expect(await claimAll()).toHaveLength(0);
+  });
+
+  it('puts back a batch whose holder died, as uncertain, merged with newer requests', async () => {
+    const first = request(['https://a.com/1']);
+    await admit(first);
+    const [batch] = await claimAll('File', { ...settings, leaseMs: 30 });
+    const second = request(['https://a.com/1']);
+    await admit(second);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(await pool.reclaimExpired(() => settings)).toBe(1);
+    const [again] = await claimAll();
+    expect(again?.items).toHaveLength(1);
+    expect(again?.items[0]?.requestIds.sort()).toEqual([first.id, second.id].sort());
+    expect(again?.items[0]?.meta.uncertainSince).toBe(batch?.claimedAt);
+    // The dead holder's late finish is refused: the batch is no longer its.
+    expect(await pool.finish(batch as ClaimedBatch, submittedAll(batch as ClaimedBatch), settings)).toBe(false);
+  });
+
+  it('does not reclaim a batch whose lease still runs', async () => {
+    await admit(request(['https://a.com/1']));
+    await claimAll();
+    expect(await pool.reclaimExpired(() => settings)).toBe(0);
+    expect(await pool.inflightCount()).toBe(1);
+  });
+});

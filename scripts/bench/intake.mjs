@@ -1,0 +1,95 @@
+// Intake throughput: single-path POST /v1/refreshes on loopback, next to a bare express handler.
+import { fork, spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { freePort, startRedisServer } from '../../packages/test-redis/dist/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function waitForPort(port, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`port ${port} not listening`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+function load(port, { duration, connections }) {
+  let n = 0;
+  return autocannon({
+    url: `http://127.0.0.1:${port}/v1/refreshes`,
+    method: 'POST',
+    connections,
+    duration,
+    headers: { 'content-type': 'application/json' },
+    requests: [
+      {
+        setupRequest: (request) => ({ ...request, body: JSON.stringify({ paths: [`https://bench.example.com/asset/${(n += 1)}.png`] }) }),
+      },
+    ],
+  });
+}
+
+function summary(result) {
+  return {
+    requestsPerSecond: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    total: result.requests.total,
+  };
+}
+
+async function stopChild(child) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+export async function benchIntake({ duration = 10, connections = 32 } = {}) {
+  const redis = await startRedisServer();
+  const intakePort = await freePort();
+  const barePort = await freePort();
+  const intake = spawn(process.execPath, [join(root, 'apps/intake/dist/main.js')], {
+    env: { ...process.env, REDIS_URL: redis.url, PORT: String(intakePort), HOST: '127.0.0.1', LOG_LEVEL: 'warn', REFRESHQ_NAMESPACE: 'bench' },
+    stdio: 'inherit',
+  });
+  const bare = fork(join(root, 'scripts/bench/bare-express.mjs'), { env: { ...process.env, PORT: String(barePort) }, stdio: 'inherit' });
+  try {
+    await Promise.all([waitForPort(intakePort), waitForPort(barePort)]);
+    // Warm both up, then measure them one after the other in the same run.
+    await load(intakePort, { duration: 2, connections });
+    await load(barePort, { duration: 2, connections });
+    const bareResult = summary(await load(barePort, { duration, connections }));
+    const intakeResult = summary(await load(intakePort, { duration, connections }));
+    return {
+      name: 'intake',
+      settings: { duration, connections, body: 'one path per POST, distinct paths' },
+      bareExpress: bareResult,
+      intake: intakeResult,
+      ratio: {
+        throughput: Number((intakeResult.requestsPerSecond / bareResult.requestsPerSecond).toFixed(3)),
+        p99: Number((intakeResult.p99Ms / Math.max(bareResult.p99Ms, 0.001)).toFixed(2)),
+      },
+    };
+  } finally {
+    await stopChild(intake);
+    await stopChild(bare);
+    await redis.stop();
+  }
+}
