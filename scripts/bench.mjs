@@ -23,4 +23,4 @@ for (const row of rows) console.log(row.map((cell, column) => String(cell).padEn
 mkdirSync('bench-results', { recursive: true });
 const file = 'bench-results/results.json';
 writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), machine, results: [intake] }, null, 2)}\n`);
-console.log(`\nwritten: ${file} (machine: ${machine.cpus} cpus, ${machine.memoryGiB} GiB, node ${machine.node})`);
+console.log(`\nload tool: ${intake.settings.tool}; written: ${file} (machine: ${machine.cpus} cpus, ${machine.memoryGiB} GiB, node ${machine.node})`);

@@ -1,5 +1,5 @@
 // Intake throughput: single-path POST /v1/refreshes on loopback, next to a bare express handler.
-import { fork, spawn } from 'node:child_process';
+import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,21 @@ function waitForPort(port, timeoutMs = 15_000) {
     };
     attempt();
   });
+}
+
+const wrk = spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).stdout.trim();
+
+/** wrk (C, one thread) steals less CPU from the servers than autocannon on a small machine. */
+function loadWithWrk(port, { duration, connections }) {
+  const out = execFileSync(wrk, ['-t1', `-c${connections}`, `-d${duration}s`, '-s', join(root, 'scripts/bench/single-path-post.lua'), `http://127.0.0.1:${port}`], { encoding: 'utf8' });
+  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`wrk printed no RESULT line:\n${out}`);
+  const [rps, p50, p99, non2xx, errors, total] = line.split(' ').slice(1).map(Number);
+  return { requestsPerSecond: rps, p50Ms: p50, p99Ms: p99, non2xx, errors, total };
+}
+
+async function measure(port, options) {
+  return wrk ? loadWithWrk(port, options) : summary(await load(port, options));
 }
 
 function load(port, { duration, connections }) {
@@ -73,13 +88,13 @@ export async function benchIntake({ duration = 10, connections = 32 } = {}) {
   try {
     await Promise.all([waitForPort(intakePort), waitForPort(barePort)]);
     // Warm both up, then measure them one after the other in the same run.
-    await load(intakePort, { duration: 2, connections });
-    await load(barePort, { duration: 2, connections });
-    const bareResult = summary(await load(barePort, { duration, connections }));
-    const intakeResult = summary(await load(intakePort, { duration, connections }));
+    await measure(intakePort, { duration: 2, connections });
+    await measure(barePort, { duration: 2, connections });
+    const bareResult = await measure(barePort, { duration, connections });
+    const intakeResult = await measure(intakePort, { duration, connections });
     return {
       name: 'intake',
-      settings: { duration, connections, body: 'one path per POST, distinct paths' },
+      settings: { duration, connections, tool: wrk ? 'wrk -t1' : 'autocannon', body: 'one path per POST, distinct paths' },
       bareExpress: bareResult,
       intake: intakeResult,
       ratio: {
