@@ -1,0 +1,205 @@
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import type { AccountState } from './account.js';
+import { nextDayStart, nextMinuteStart } from './calendar.js';
+import type { Clock, ClockSnapshot } from './clock.js';
+import type { CallCounts } from './counts.js';
+import type { DomainsOption, DomainsSnapshot, DomainState } from './domains.js';
+import type { FaultConfig, FaultOptions } from './faults.js';
+import { HeldResponses } from './held.js';
+import { createLogger } from './logger.js';
+import { resolveOptions, type EmulatorOptions } from './options.js';
+import { remaining, type QuotaLimits, type QuotaRemaining, type QuotaUsage } from './quota.js';
+import { createApp } from './server.js';
+import { EmulatorState } from './state.js';
+import type { Submission } from './submissions.js';
+import type { TaskTiming, TaskView } from './tasks.js';
+
+export interface QuotaSnapshot {
+  limits: QuotaLimits;
+  used: QuotaUsage;
+  remaining: QuotaRemaining;
+  /** Zone of the quota day, minutes east of UTC (480 = UTC+8). */
+  utcOffsetMinutes: number;
+  /** When the daily counters next start from zero (emulated time, ISO). */
+  nextDayAt: string;
+  /** When the per-minute counters next start from zero (emulated time, ISO). */
+  nextMinuteAt: string;
+}
+
+export interface QuotaPatch {
+  limits?: Partial<QuotaLimits>;
+  used?: Partial<Pick<QuotaUsage, 'urlsToday' | 'dirsToday' | 'urlsThisMinute' | 'dirsThisMinute'>>;
+}
+
+export type StoredTask = TaskView & { Domain: string };
+
+export interface EmulatorSnapshot {
+  clock: ClockSnapshot;
+  account: AccountState;
+  domains: DomainsSnapshot;
+  quota: QuotaSnapshot;
+  taskTiming: TaskTiming;
+  faults: FaultConfig;
+  counts: CallCounts;
+  tasksStored: number;
+  submissionsLogged: number;
+  heldResponses: number;
+}
+
+export interface Emulator {
+  /** The express application: mount it, or pass it to `http.createServer`. */
+  readonly app: Express;
+  /** All mutable state, for tests that need to look deeper than the methods below. */
+  readonly state: EmulatorState;
+  /** The emulated clock (also moved by the control API). */
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Accepted RefreshVodObjectCaches submissions, oldest first. */
+  submissions(): Submission[];
+  /** Stored tasks with their status at emulated now, oldest first. */
+  tasks(): StoredTask[];
+  counts(): CallCounts;
+  quota(): QuotaSnapshot;
+  setQuota(patch: QuotaPatch): QuotaSnapshot;
+  /** Emulated now, epoch ms. */
+  now(): number;
+  advanceClock(ms: number): ClockSnapshot;
+  toNextMinute(): ClockSnapshot;
+  /** To 00:00:00.000 of the next quota day (UTC+8 unless configured otherwise). */
+  toNextDay(): ClockSnapshot;
+  setNow(ms: number): ClockSnapshot;
+  freezeClock(atMs?: number): ClockSnapshot;
+  unfreezeClock(): ClockSnapshot;
+  domains(): DomainsSnapshot;
+  setDomainState(domain: string, state: DomainState): void;
+  /** The account no longer owns the domain (InvalidDomain.NotFound). */
+  removeDomain(domain: string): void;
+  /** Replaces the domain list; `undefined` = own every non-wildcard domain. */
+  setDomains(domains: DomainsOption | undefined): void;
+  account(): AccountState;
+  setAccountState(state: AccountState): void;
+  faults(): FaultConfig;
+  /** Replaces the faults (unset settings = no fault). */
+  setFaults(faults: FaultOptions): FaultConfig;
+  /** Changes only the given fault settings. */
+  updateFaults(patch: FaultOptions): FaultConfig;
+  clearFaults(): void;
+  taskTiming(): TaskTiming;
+  setTaskTiming(patch: Partial<TaskTiming>): TaskTiming;
+  snapshot(): EmulatorSnapshot;
+  /** Back to the start options: clock, quotas, usage, domains, account, faults, tasks, logs, nonces. */
+  reset(): void;
+  /** Destroys the connections of responses withheld by timeout faults. */
+  releaseHeld(): void;
+}
+
+/** Everything but the express app: what the control API drives. */
+export type EmulatorControls = Omit<Emulator, 'app'>;
+
+export function createEmulator(options: EmulatorOptions = {}): Emulator {
+  const resolved = resolveOptions(options);
+  const state = new EmulatorState(resolved);
+  const logger = createLogger(options);
+  const held = new HeldResponses();
+  const clock = state.clock;
+
+  const quota = (): QuotaSnapshot => {
+    const used = state.usage;
+    const now = clock.now();
+    return {
+      limits: { ...state.limits },
+      used: { ...used },
+      remaining: remaining(state.limits, used),
+      utcOffsetMinutes: state.quotaUtcOffsetMinutes,
+      nextDayAt: new Date(nextDayStart(now, state.quotaUtcOffsetMinutes)).toISOString(),
+      nextMinuteAt: new Date(nextMinuteStart(now)).toISOString(),
+    };
+  };
+
+  const controls: EmulatorControls = {
+    state,
+    clock,
+    logger,
+    submissions: () => state.submissions.list(),
+    tasks: () => state.tasks.all(clock.now(), state.timing),
+    counts: () => structuredClone(state.counts),
+    quota,
+    setQuota(patch) {
+      if (patch.limits) state.limits = { ...state.limits, ...stripUndefined(patch.limits) };
+      if (patch.used) state.usage = { ...state.usage, ...stripUndefined(patch.used) };
+      return quota();
+    },
+    now: () => clock.now(),
+    advanceClock(ms) {
+      clock.advance(ms);
+      return clock.snapshot();
+    },
+    toNextMinute() {
+      clock.toNextMinute();
+      return clock.snapshot();
+    },
+    toNextDay() {
+      clock.toNextDay(state.quotaUtcOffsetMinutes);
+      return clock.snapshot();
+    },
+    setNow(ms) {
+      clock.set(ms);
+      return clock.snapshot();
+    },
+    freezeClock(atMs) {
+      clock.freeze(atMs);
+      return clock.snapshot();
+    },
+    unfreezeClock() {
+      clock.unfreeze();
+      return clock.snapshot();
+    },
+    domains: () => state.domains.snapshot(),
+    setDomainState: (domain, domainState) => state.domains.set(domain, domainState),
+    removeDomain: (domain) => state.domains.remove(domain),
+    setDomains: (domains) => state.domains.replace(domains),
+    account: () => state.account,
+    setAccountState(accountState) {
+      state.account = accountState;
+    },
+    faults: () => state.faults.snapshot(),
+    setFaults(faults) {
+      state.faults.set(stripUndefined(faults));
+      return state.faults.snapshot();
+    },
+    updateFaults(patch) {
+      state.faults.update(stripUndefined(patch));
+      return state.faults.snapshot();
+    },
+    clearFaults: () => state.faults.clear(),
+    taskTiming: () => ({ ...state.timing }),
+    setTaskTiming(patch) {
+      state.timing = { ...state.timing, ...stripUndefined(patch) };
+      return { ...state.timing };
+    },
+    snapshot: () => ({
+      clock: clock.snapshot(),
+      account: state.account,
+      domains: state.domains.snapshot(),
+      quota: quota(),
+      taskTiming: { ...state.timing },
+      faults: state.faults.snapshot(),
+      counts: structuredClone(state.counts),
+      tasksStored: state.tasks.size,
+      submissionsLogged: state.submissions.size,
+      heldResponses: held.size,
+    }),
+    reset() {
+      held.releaseAll();
+      state.reset();
+    },
+    releaseHeld: () => held.releaseAll(),
+  };
+  const app = createApp(controls, held);
+  return { ...controls, app };
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
