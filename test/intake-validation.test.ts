@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanNamespace, postJson, startTestIntake, type TestIntake } from './support/stack.js';
+import { cleanNamespace, getJson, postJson, startTestIntake, type TestIntake } from './support/stack.js';
 
 let intake: TestIntake;
 
@@ -70,7 +70,7 @@ describe('intake rejects bad input with a 4xx JSON error and queues nothing', ()
   it('rejects a non-JSON content type with 415', async () => {
     const response = await fetch(`${intake.url}/v1/refreshes`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'https://example.com/a' });
     expect(response.status).toBe(415);
-    expect((await response.json()).error.code).toBe('unsupported_media_type');
+    expect(((await response.json()) as any).error.code).toBe('unsupported_media_type');
   });
 
   it('rejects a bad Idempotency-Key', async () => {
@@ -81,10 +81,10 @@ describe('intake rejects bad input with a 4xx JSON error and queues nothing', ()
   it('answers unknown routes and ids with 404 JSON', async () => {
     const route = await fetch(`${intake.url}/v2/nothing`);
     expect(route.status).toBe(404);
-    expect((await route.json()).error.code).toBe('route_not_found');
+    expect(((await route.json()) as any).error.code).toBe('route_not_found');
     const id = await fetch(`${intake.url}/v1/refreshes/00000000-0000-4000-8000-000000000000`);
     expect(id.status).toBe(404);
-    expect((await id.json()).error.code).toBe('not_found');
+    expect(((await id.json()) as any).error.code).toBe('not_found');
     const malformed = await fetch(`${intake.url}/v1/refreshes/..%2f..%2fetc`);
     expect(malformed.status).toBe(404);
   });
@@ -94,7 +94,7 @@ describe('intake rejects bad input with a 4xx JSON error and queues nothing', ()
     expect(answer.status).toBe(202);
     expect(answer.body).toMatchObject({ accepted: 2, duplicates: 1, objectType: 'File', priority: 'high', state: 'queued' });
     expect(answer.headers.get('location')).toBe(`/v1/refreshes/${answer.body.id}`);
-    const status = await fetch(`${intake.url}/v1/refreshes/${answer.body.id}`).then((r) => r.json());
+    const status = (await getJson(`${intake.url}/v1/refreshes/${answer.body.id}`)).body;
     expect(status.paths.map((p: { path: string }) => p.path).sort()).toEqual(['https://example.com/a', 'https://x.cdn.example.net/b']);
     expect(status.state).toBe('queued');
   });

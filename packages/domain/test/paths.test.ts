@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalPercentEncoding, checkPath, type PathRejection } from '../src/paths.js';
+import { canonicalPercentEncoding, checkPath, type PathRejection, type PathRules } from '../src/paths.js';
 
 const file = { objectType: 'File' as const };
 const dir = { objectType: 'Directory' as const };
 
-function rejection(raw: string, rules = file): PathRejection | undefined {
+function rejection(raw: string, rules: PathRules = file): PathRejection | undefined {
   const result = checkPath(raw, rules);
   return result.ok ? undefined : result.reason;
 }
@@ -46,7 +46,7 @@ describe('checkPath normalisation', () => {
 });
 
 describe('checkPath rejections', () => {
-  it.each<[string, PathRejection, typeof file | typeof dir]>([
+  it.each<[string, PathRejection, PathRules]>([
     ['', 'malformed_url', file],
     ['example.com/a.png', 'unsupported_scheme', file],
     ['ftp://example.com/a', 'unsupported_scheme', file],
@@ -68,7 +68,7 @@ describe('checkPath rejections', () => {
   });
 
   it('honours a configured maximum length', () => {
-    expect(rejection('https://example.com/abcdef', { objectType: 'File', maxLength: 20 } as never)).toBe('too_long');
+    expect(rejection('https://example.com/abcdef', { objectType: 'File', maxLength: 20 })).toBe('too_long');
   });
 });
 

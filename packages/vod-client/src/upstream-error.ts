@@ -21,28 +21,38 @@ export class UpstreamError extends Error {
 
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-function redactMessage(text: string): string {
-  return text.replace(/,?\s*URL:\s*\S+/g, '').replace(/https?:\/\/\S+/g, '[url]');
+/** Strips pop-core's signed URL, any URL, and the given credential values. */
+function redactMessage(text: string, secrets: readonly string[]): string {
+  let out = text.replace(/,?\s*URL:\s*\S+/g, '').replace(/https?:\/\/\S+/g, '[url]');
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  return out;
 }
 
-/** Turns whatever pop-core threw into an UpstreamError that is safe to log and store. */
-export function toUpstreamError(error: unknown): UpstreamError {
+/**
+ * Turns whatever pop-core threw into an UpstreamError that is safe to log and to show in the
+ * status API. `secrets` are the caller's credentials: the upstream echoes the AccessKeyId (in
+ * SignatureDoesNotMatch's string to sign, for one), and pop-core the whole signed URL.
+ */
+export function toUpstreamError(error: unknown, secrets: readonly string[] = []): UpstreamError {
   if (error instanceof UpstreamError) return error;
   const err = error as { name?: unknown; code?: unknown; data?: unknown; message?: unknown } | undefined;
   const data = err?.data as { Code?: unknown; Message?: unknown; RequestId?: unknown } | undefined;
   if (data && typeof data.Code === 'string') {
     const message = typeof data.Message === 'string' ? data.Message : data.Code;
     const requestId = typeof data.RequestId === 'string' ? data.RequestId : undefined;
-    return new UpstreamError(redactMessage(message), 'refused', data.Code, requestId);
+    return new UpstreamError(redactMessage(message, secrets), 'refused', data.Code, requestId);
   }
   const name = typeof err?.name === 'string' ? err.name : '';
   const code = typeof err?.code === 'string' ? err.code : '';
-  const message = redactMessage(typeof err?.message === 'string' ? err.message : String(error));
+  const message = redactMessage(typeof err?.message === 'string' ? err.message : String(error), secrets);
   if (name === 'RequestTimeoutError') {
     const beforeSend = message.startsWith('ConnectTimeout');
     return new UpstreamError(message, beforeSend ? 'not-sent' : 'unknown', beforeSend ? 'ConnectTimeout' : 'Timeout');
   }
   if (NOT_SENT.has(code)) return new UpstreamError(message, 'not-sent', 'ConnectionRefused');
-  if (error instanceof SyntaxError) return new UpstreamError('upstream answered with a body that is not JSON', 'unknown', 'InvalidResponse');
-  return new UpstreamError(message, 'unknown', code === '' ? 'ConnectionError' : 'ConnectionError');
+  // json-bigint throws a plain object named SyntaxError, not an Error, on a body that is not JSON.
+  if (error instanceof SyntaxError || name === 'SyntaxError') {
+    return new UpstreamError('upstream answered with a body that is not JSON', 'unknown', 'InvalidResponse');
+  }
+  return new UpstreamError(message, 'unknown', 'ConnectionError');
 }

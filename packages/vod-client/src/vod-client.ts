@@ -161,7 +161,8 @@ export class VodClient {
         formatParams: false,
       });
     } catch (error) {
-      const upstream = toUpstreamError(error);
+      const { accessKeyId, accessKeySecret, securityToken } = this.settings.credentials;
+      const upstream = toUpstreamError(error, [accessKeyId, accessKeySecret, securityToken ?? '']);
       code = upstream.code;
       throw upstream;
     } finally {
