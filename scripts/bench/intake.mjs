@@ -1,31 +1,12 @@
 // Intake throughput: single-path POST /v1/refreshes on loopback, next to a bare express handler.
 import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
-import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { waitForPort } from '../lib/ports.mjs';
 import { freePort, startRedisServer } from '../../packages/test-redis/dist/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-function waitForPort(port, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve();
-      });
-      socket.once('error', () => {
-        socket.destroy();
-        if (Date.now() > deadline) reject(new Error(`port ${port} not listening`));
-        else setTimeout(attempt, 100);
-      });
-    };
-    attempt();
-  });
-}
 
 const wrk = spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).stdout.trim();
 
