@@ -7,6 +7,7 @@ export interface PathView {
   taskId?: string;
   error?: { code: string; message: string };
   submittedAt?: string;
+  coveredBy?: string;
   updatedAt: string;
 }
 
@@ -29,6 +30,7 @@ function pathView(path: string, status: PathStatus): PathView {
     ...(status.taskId ? { taskId: status.taskId } : {}),
     ...(status.error ? { error: status.error } : {}),
     ...(status.submittedAt ? { submittedAt: iso(status.submittedAt) } : {}),
+    ...(status.coveredBy ? { coveredBy: status.coveredBy } : {}),
     updatedAt: iso(status.updatedAt),
   };
 }

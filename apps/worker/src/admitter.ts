@@ -1,14 +1,11 @@
 import { domainOf, type RefreshRequest } from '@refreshq/domain';
-import { createIntakeWorker, type IntakeJob, type Keyspace, type RequestStore } from '@refreshq/store';
+import { createIntakeWorker, type AdmitSettings, type IntakeJob, type Keyspace, type RequestStore } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { ConnectionOptions, Worker } from 'bullmq';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 export interface AdmitterSettings {
-  windowMs: number;
-  maxUrlsPerCall: number;
-  maxDirsPerCall: number;
-  retentionSeconds: number;
+  admit: AdmitSettings;
   concurrency: number;
 }
 
@@ -23,11 +20,7 @@ export function createAdmitter(
 ): Worker<RefreshRequest> {
   const admit = async (job: IntakeJob) => {
     const request = job.data;
-    const result = await requests.admit(request, request.paths.map(domainOf), {
-      windowMs: settings.windowMs,
-      maxPerCall: request.objectType === 'Directory' ? settings.maxDirsPerCall : settings.maxUrlsPerCall,
-      retentionSeconds: settings.retentionSeconds,
-    });
+    const result = await requests.admit(request, request.paths.map(domainOf), settings.admit);
     if (result.admitted) {
       metrics.requestsAdmitted.inc();
       if (result.coalesced > 0) metrics.pathsCoalesced.inc({ object_type: request.objectType }, result.coalesced);

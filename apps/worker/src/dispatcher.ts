@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { OBJECT_TYPES, type ObjectType } from '@refreshq/domain';
+import { OBJECT_TYPES, PRIORITIES, type ObjectType, type Priority } from '@refreshq/domain';
 import type { CircuitBreaker, ClaimedBatch, PathOutcome, PendingPool, PoolSettings } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { BatchSubmitter } from './batch-submitter.js';
@@ -7,14 +7,19 @@ import type { WorkerMetrics } from './worker-metrics.js';
 
 export interface DispatcherSettings {
   concurrency: number;
-  pool: Record<ObjectType, PoolSettings>;
+  pool: PoolSettings;
   /** Longest sleep when nothing is ready, so new work is seen soon. */
   idlePollMs: number;
   reclaimEveryMs: number;
 }
 
-/** Directories first: a pending directory may cover files (see the merging issue). */
-const CLAIM_ORDER: readonly ObjectType[] = [...OBJECT_TYPES].reverse();
+/**
+ * Lanes high, normal, low; within a lane directories first, since a directory in flight covers
+ * files admitted under it.
+ */
+const CLAIM_ORDER: ReadonlyArray<readonly [Priority, ObjectType]> = PRIORITIES.flatMap((lane) =>
+  [...OBJECT_TYPES].reverse().map((type) => [lane, type] as const),
+);
 
 /**
  * Runs `concurrency` loops that claim leased batches from the shared pool and hand them to the
@@ -57,9 +62,9 @@ export class Dispatcher {
     const breakerMs = await this.breaker.remainingMs();
     if (breakerMs > 0) return breakerMs;
     let wait = this.settings.idlePollMs;
-    for (const type of CLAIM_ORDER) {
+    for (const [lane, type] of CLAIM_ORDER) {
       const localBefore = Date.now();
-      const claim = await this.pool.claim(type, randomUUID(), this.settings.pool[type]);
+      const claim = await this.pool.claim(type, lane, randomUUID(), this.settings.pool);
       if (claim.batch) {
         await this.process(claim.batch, localBefore);
         return 0;
@@ -85,7 +90,6 @@ export class Dispatcher {
   private async process(batch: ClaimedBatch, localAtClaim: number): Promise<void> {
     const skew = batch.claimedAt - localAtClaim;
     const now = () => Date.now() + skew;
-    const settings = this.settings.pool[batch.objectType];
     this.metrics.batchSize.observe({ object_type: batch.objectType }, batch.items.length);
     const outcomes = new Map<string, PathOutcome>();
     try {
@@ -94,13 +98,13 @@ export class Dispatcher {
       // Paths without an outcome go back as uncertain: a call may have left before the failure.
       this.logger.error({ err: error, batchId: batch.id }, 'batch failed unexpectedly; unsettled paths go back as uncertain');
     }
-    const finished = await this.pool.finish(batch, outcomes, settings);
+    const finished = await this.pool.finish(batch, outcomes, this.settings.pool);
     if (!finished) this.logger.warn({ batchId: batch.id }, 'batch lease ran out before it finished; another worker took it back');
   }
 
   private async reclaim(): Promise<void> {
     try {
-      const count = await this.pool.reclaimExpired((type) => this.settings.pool[type]);
+      const count = await this.pool.reclaimExpired(this.settings.pool);
       if (count > 0) {
         this.metrics.batchesReclaimed.inc(count);
         this.logger.warn({ count }, 'took back batches whose worker stopped answering');

@@ -1,4 +1,4 @@
-import { credentialsEnv, logEnv, port, positiveInt, quotaEnv, redisEnv, url } from '@refreshq/config';
+import { credentialsEnv, logEnv, nonNegativeInt, port, positiveInt, quotaEnv, redisEnv, url } from '@refreshq/config';
 import { z } from 'zod';
 
 export const workerEnvSchema = z
@@ -20,6 +20,8 @@ export const workerEnvSchema = z
     /** How long submitting stays stopped after OperationDenied* before a probe. */
     BREAKER_PROBE_MS: positiveInt(300_000, 86_400_000),
     STATUS_RETENTION_SECONDS: positiveInt(7 * 24 * 3600),
+    /** Pending files under one directory that make it refreshed as a directory instead; 0 = off. */
+    DIRECTORY_PROMOTION_MIN_FILES: nonNegativeInt(0, 100_000),
   })
   .superRefine((env, ctx) => {
     const id = env.ALIBABA_CLOUD_ACCESS_KEY_ID;

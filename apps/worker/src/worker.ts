@@ -60,8 +60,10 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     {
       concurrency: env.DISPATCH_CONCURRENCY,
       pool: {
-        File: { maxPerCall: env.MAX_URLS_PER_CALL, windowMs: env.COALESCE_WINDOW_MS, leaseMs: env.BATCH_LEASE_MS },
-        Directory: { maxPerCall: env.MAX_DIRS_PER_CALL, windowMs: env.COALESCE_WINDOW_MS, leaseMs: env.BATCH_LEASE_MS },
+        maxFilesPerCall: env.MAX_URLS_PER_CALL,
+        maxDirsPerCall: env.MAX_DIRS_PER_CALL,
+        windowMs: env.COALESCE_WINDOW_MS,
+        leaseMs: env.BATCH_LEASE_MS,
       },
       idlePollMs: 200,
       reclaimEveryMs: 5000,
@@ -74,10 +76,13 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     keys,
     requests,
     {
-      windowMs: env.COALESCE_WINDOW_MS,
-      maxUrlsPerCall: env.MAX_URLS_PER_CALL,
-      maxDirsPerCall: env.MAX_DIRS_PER_CALL,
-      retentionSeconds: env.STATUS_RETENTION_SECONDS,
+      admit: {
+        windowMs: env.COALESCE_WINDOW_MS,
+        maxFilesPerCall: env.MAX_URLS_PER_CALL,
+        maxDirsPerCall: env.MAX_DIRS_PER_CALL,
+        retentionSeconds: env.STATUS_RETENTION_SECONDS,
+        promoteAt: env.DIRECTORY_PROMOTION_MIN_FILES,
+      },
       concurrency: env.ADMIT_CONCURRENCY,
     },
     metrics,

@@ -14,6 +14,8 @@ export interface PathStatus {
   /** Epoch ms of the last change. */
   updatedAt: number;
   submittedAt?: number;
+  /** The directory whose refresh covers this path (it was not submitted on its own). */
+  coveredBy?: string;
 }
 
 export type RequestState = 'queued' | 'in_progress' | 'submitted' | 'complete' | 'failed' | 'partially_failed';

@@ -1,51 +1,40 @@
--- Claims the next batch: up to max-per-call pending paths of one object type and one domain,
--- taken from the domain whose oldest path is ready first. The batch is leased: if its holder
--- dies, finish-batch.lua with only-if-expired puts it back.
--- ARGV: prefix, object type, max per call, lease ms, batch id, window ms
+-- Claims the next batch of one object type and lane: up to max-per-call pending paths of one
+-- domain, from the domain that is ready first. The batch is leased: if its holder dies,
+-- finish-batch.lua with only-if-expired puts it back. Claimed directories stay "in flight"
+-- and keep covering what is admitted under them until the batch finishes.
+-- ARGV: prefix, object type, lane, max per call, lease ms, batch id, window ms
 -- Returns {1, batch JSON} or {0, ms until the next domain is ready (-1: nothing pending)}.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local prefix, otype = ARGV[1], ARGV[2]
-local maxPerCall, lease, batchId, window = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
-local readyKey = prefix .. 'ready:' .. otype
-local pmetaKey = prefix .. 'pmeta:' .. otype
+--@include lib/pool.lua
+local now = now_ms()
+local prefix, otype, lane = ARGV[1], ARGV[2], ARGV[3]
+local max_per_call, lease, batch_id, window = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
+local ready_key = prefix .. 'ready:' .. otype .. ':' .. lane
+local pmeta_key = prefix .. 'pmeta:' .. otype
 
 for _ = 1, 32 do
-  local head = redis.call('ZRANGE', readyKey, 0, 0, 'WITHSCORES')
+  local head = redis.call('ZRANGE', ready_key, 0, 0, 'WITHSCORES')
   if #head == 0 then return { 0, -1 } end
-  local domain, readyAt = head[1], tonumber(head[2])
-  if readyAt > now then return { 0, readyAt - now } end
+  local domain, ready_at = head[1], tonumber(head[2])
+  if ready_at > now then return { 0, ready_at - now } end
 
-  local pendingKey = prefix .. 'pending:' .. otype .. ':' .. domain
   -- Paths that would be ready within the window ride along; paths held for later stay.
-  local paths = redis.call('ZRANGE', pendingKey, '-inf', now + window, 'BYSCORE', 'LIMIT', 0, maxPerCall)
-  if #paths > 0 then redis.call('ZREM', pendingKey, unpack(paths)) end
-
-  local rest = redis.call('ZRANGE', pendingKey, 0, 0, 'WITHSCORES')
-  if #rest == 0 then
-    redis.call('ZREM', readyKey, domain)
-  else
-    local nextAt = tonumber(rest[2])
-    if redis.call('ZCOUNT', pendingKey, '-inf', now + window) >= maxPerCall then nextAt = now end
-    redis.call('ZADD', readyKey, nextAt, domain)
+  local key = pending_key(prefix, otype, lane, domain)
+  local paths = redis.call('ZRANGE', key, '-inf', now + window, 'BYSCORE', 'LIMIT', 0, max_per_call)
+  local items = {}
+  for i, path in ipairs(paths) do
+    local links_key = prefix .. 'links:' .. otype .. ':' .. path
+    local meta = cjson.decode(redis.call('HGET', pmeta_key, path))
+    items[i] = { path = path, requestIds = redis.call('SMEMBERS', links_key), meta = meta }
+    redis.call('DEL', links_key)
+    remove_pending(prefix, otype, path, meta)
+    if otype == 'Directory' then redis.call('SADD', prefix .. 'inflight-dirs:' .. domain, path) end
   end
+  refresh_ready(prefix, otype, lane, domain, now, window, max_per_call)
 
-  if #paths > 0 then
-    local items = {}
-    for i, path in ipairs(paths) do
-      local linksKey = prefix .. 'links:' .. otype .. ':' .. path
-      local meta = redis.call('HGET', pmetaKey, path)
-      items[i] = {
-        path = path,
-        requestIds = redis.call('SMEMBERS', linksKey),
-        meta = cjson.decode(meta or '{}'),
-      }
-      redis.call('DEL', linksKey)
-      redis.call('HDEL', pmetaKey, path)
-    end
-    local batch = cjson.encode({ id = batchId, objectType = otype, domain = domain, claimedAt = now, items = items })
-    redis.call('SET', prefix .. 'batch:' .. batchId, batch)
-    redis.call('ZADD', prefix .. 'inflight', now + lease, batchId)
+  if #items > 0 then
+    local batch = cjson.encode({ id = batch_id, objectType = otype, lane = lane, domain = domain, claimedAt = now, items = items })
+    redis.call('SET', prefix .. 'batch:' .. batch_id, batch)
+    redis.call('ZADD', prefix .. 'inflight', now + lease, batch_id)
     return { 1, batch }
   end
 end

@@ -1,50 +1,58 @@
 -- Ends a claimed batch in one step. Each path either gets its outcome recorded on every request
--- linked to it, or goes back to the pending set (after a delay, with its updated meta), merged with
--- any newer request for the same path. Paths the caller does not mention go back as uncertain:
--- the upstream may have accepted them. With only-if-expired, acts only on a batch whose lease ran
--- out (its holder died), putting all of it back.
--- ARGV: prefix, batch id, max per call, window ms, only-if-expired ('1'/'0'),
+-- linked to it (for a directory, also on every path it covers), or goes back to the pending pool
+-- after a delay with its updated meta, merged with any newer request for the same path (or
+-- covered by a directory pending meanwhile). Paths the caller does not mention go back as
+-- uncertain: the upstream may have accepted them. With only-if-expired, acts only on a batch
+-- whose lease ran out (its holder died), putting all of it back.
+-- ARGV: prefix, batch id, window ms, max files per call, max dirs per call, only-if-expired,
 --       JSON {path: {status = {...}} | {requeue = {delayMs, meta}}}
 -- Returns 1, or 0 when the batch is gone (already finished or reclaimed) or its lease still runs.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local prefix, batchId = ARGV[1], ARGV[2]
-local maxPerCall, window, onlyIfExpired = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5] == '1'
-local batchKey = prefix .. 'batch:' .. batchId
-local inflightKey = prefix .. 'inflight'
+--@include lib/pool.lua
+local now = now_ms()
+local prefix, batch_id = ARGV[1], ARGV[2]
+local window, max_files, max_dirs, only_if_expired = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == '1'
+local batch_key = prefix .. 'batch:' .. batch_id
+local inflight_key = prefix .. 'inflight'
 
-local raw = redis.call('GET', batchKey)
+local raw = redis.call('GET', batch_key)
 if not raw then return 0 end
-if onlyIfExpired then
-  local leaseEnd = redis.call('ZSCORE', inflightKey, batchId)
-  if leaseEnd and tonumber(leaseEnd) > now then return 0 end
+if only_if_expired then
+  local lease_end = redis.call('ZSCORE', inflight_key, batch_id)
+  if lease_end and tonumber(lease_end) > now then return 0 end
 end
 
 local batch = cjson.decode(raw)
-local outcomes = cjson.decode(ARGV[6])
+local outcomes = cjson.decode(ARGV[7])
 local otype, domain = batch.objectType, batch.domain
-local pendingKey = prefix .. 'pending:' .. otype .. ':' .. domain
-local pmetaKey = prefix .. 'pmeta:' .. otype
-local readyKey = prefix .. 'ready:' .. otype
+local touched = {}
 
-local function sadd_all(key, members)
-  for i = 1, #members, 500 do
-    redis.call('SADD', key, unpack(members, i, math.min(i + 499, #members)))
+local function record(request_ids, path, status)
+  local encoded = cjson.encode(status)
+  for _, rid in ipairs(request_ids) do
+    local req_key = prefix .. 'req:' .. rid
+    if redis.call('HEXISTS', req_key, 'meta') == 1 then redis.call('HSET', req_key, 'p:' .. path, encoded) end
   end
 end
 
-local requeued = false
 for _, item in ipairs(batch.items) do
   local outcome = outcomes[item.path]
+  local request_ids = item.requestIds
+  if type(request_ids) ~= 'table' then request_ids = {} end
+  if otype == 'Directory' then redis.call('SREM', prefix .. 'inflight-dirs:' .. domain, item.path) end
   if outcome and outcome.status then
     local status = outcome.status
     status.updatedAt = now
-    local encoded = cjson.encode(status)
-    for _, rid in ipairs(item.requestIds) do
-      local reqKey = prefix .. 'req:' .. rid
-      if redis.call('HEXISTS', reqKey, 'meta') == 1 then
-        redis.call('HSET', reqKey, 'p:' .. item.path, encoded)
+    record(request_ids, item.path, status)
+    if otype == 'Directory' then
+      -- Everything covered so far, while pending and while in flight, gets this outcome; a
+      -- pending copy of the same directory covers only what arrives from now on.
+      local covered_key = prefix .. 'covered:' .. item.path
+      for _, entry in ipairs(redis.call('SMEMBERS', covered_key)) do
+        local sep = string.find(entry, '\t', 1, true)
+        status.coveredBy = item.path
+        record({ string.sub(entry, 1, sep - 1) }, string.sub(entry, sep + 1), status)
       end
+      redis.call('DEL', covered_key)
     end
   else
     local delay, meta = 0, item.meta
@@ -54,21 +62,34 @@ for _, item in ipairs(batch.items) do
     else
       meta.uncertainSince = meta.uncertainSince or batch.claimedAt
     end
-    local readyAt = now + delay
-    local existing = redis.call('ZSCORE', pendingKey, item.path)
-    if existing then readyAt = math.max(readyAt, tonumber(existing)) end
-    redis.call('ZADD', pendingKey, readyAt, item.path)
-    redis.call('HSET', pmetaKey, item.path, cjson.encode(meta))
-    if #item.requestIds > 0 then sadd_all(prefix .. 'links:' .. otype .. ':' .. item.path, item.requestIds) end
-    requeued = true
+    local dir = covering_dir(prefix, domain, item.path)
+    if dir then
+      cover(prefix, dir, request_ids, item.path)
+      local own_covered = prefix .. 'covered:' .. item.path
+      if otype == 'Directory' and redis.call('SISMEMBER', prefix .. 'dirs:' .. domain, item.path) == 0 then
+        local parent_covered = prefix .. 'covered:' .. dir
+        redis.call('SUNIONSTORE', parent_covered, parent_covered, own_covered)
+        redis.call('DEL', own_covered)
+      end
+    else
+      local eligible_at = now + delay
+      local existing_raw = redis.call('HGET', prefix .. 'pmeta:' .. otype, item.path)
+      if existing_raw then
+        local existing = cjson.decode(existing_raw)
+        local score = redis.call('ZSCORE', pending_key(prefix, otype, existing.lane, domain), item.path)
+        if score then eligible_at = math.max(eligible_at, tonumber(score)) end
+        meta.lane = higher_lane(meta.lane, existing.lane)
+        remove_pending(prefix, otype, item.path, existing)
+        touched[otype .. '|' .. existing.lane] = true
+      end
+      add_pending(prefix, otype, item.path, eligible_at, meta)
+      if #request_ids > 0 then sadd_all(prefix .. 'links:' .. otype .. ':' .. item.path, request_ids) end
+      touched[otype .. '|' .. meta.lane] = true
+    end
   end
 end
 
-if requeued then
-  local readyAt = tonumber(redis.call('ZRANGE', pendingKey, 0, 0, 'WITHSCORES')[2])
-  if redis.call('ZCOUNT', pendingKey, '-inf', now + window) >= maxPerCall then readyAt = now end
-  redis.call('ZADD', readyKey, 'LT', readyAt, domain)
-end
-redis.call('DEL', batchKey)
-redis.call('ZREM', inflightKey, batchId)
+refresh_touched(prefix, domain, touched, now, window, max_files, max_dirs)
+redis.call('DEL', batch_key)
+redis.call('ZREM', inflight_key, batch_id)
 return 1

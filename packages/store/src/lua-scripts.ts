@@ -12,10 +12,13 @@ export type ScriptName = keyof typeof SCRIPTS;
 
 const sources = new Map<ScriptName, string>();
 
+const readLua = (file: string): string => readFileSync(new URL(`../lua/${file}`, import.meta.url), 'utf8');
+
+/** A script's text with its `--@include <file>` lines replaced by those files (shared helpers). */
 function source(name: ScriptName): string {
   let text = sources.get(name);
   if (text === undefined) {
-    text = readFileSync(new URL(`../lua/${SCRIPTS[name].file}`, import.meta.url), 'utf8');
+    text = readLua(SCRIPTS[name].file).replace(/^--@include (\S+)$/gm, (_line, file: string) => readLua(file));
     sources.set(name, text);
   }
   return text;

@@ -1,11 +1,14 @@
-import type { ObjectType, PathStatus } from '@refreshq/domain';
+import type { ObjectType, PathStatus, Priority } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
 import { runScript } from './lua-scripts.js';
 
 /** What the pool remembers of a pending path between attempts. */
 export interface PendingMeta {
-  domain?: string;
+  domain: string;
+  lane: Priority;
+  /** Set on a directory that replaced pending files under it (promotion). */
+  promoted?: boolean;
   queuedAt?: number;
   /** Calls refused with a retry-then-reject code (ServiceBusy, ...) so far. */
   attempts: number;
@@ -25,6 +28,7 @@ export interface BatchItem {
 export interface ClaimedBatch {
   id: string;
   objectType: ObjectType;
+  lane: Priority;
   domain: string;
   claimedAt: number;
   items: BatchItem[];
@@ -39,10 +43,14 @@ export type PathOutcome =
 export type Claim = { batch: ClaimedBatch } | { batch: undefined; /** ms until something is ready; -1 when nothing is pending */ retryInMs: number };
 
 export interface PoolSettings {
-  maxPerCall: number;
+  maxFilesPerCall: number;
+  maxDirsPerCall: number;
   windowMs: number;
   leaseMs: number;
 }
+
+export const maxPerCall = (settings: PoolSettings, objectType: ObjectType): number =>
+  objectType === 'Directory' ? settings.maxDirsPerCall : settings.maxFilesPerCall;
 
 /** Lua's cjson writes an empty array as `{}`. */
 function asArray<T>(value: unknown): T[] {
@@ -56,11 +64,12 @@ export class PendingPool {
     private readonly keys: Keyspace,
   ) {}
 
-  async claim(objectType: ObjectType, batchId: string, settings: PoolSettings): Promise<Claim> {
+  async claim(objectType: ObjectType, lane: Priority, batchId: string, settings: PoolSettings): Promise<Claim> {
     const reply = (await runScript(this.redis, 'claimBatch', [], [
       this.keys.prefix,
       objectType,
-      settings.maxPerCall,
+      lane,
+      maxPerCall(settings, objectType),
       settings.leaseMs,
       batchId,
       settings.windowMs,
@@ -70,7 +79,7 @@ export class PendingPool {
     const items = asArray<BatchItem>(raw.items).map((item) => ({
       path: item.path,
       requestIds: asArray<string>(item.requestIds),
-      meta: { ...(item.meta ?? {}), attempts: Number(item.meta?.attempts ?? 0) },
+      meta: { ...item.meta, attempts: Number(item.meta?.attempts ?? 0) },
     }));
     return { batch: { ...raw, items } };
   }
@@ -81,16 +90,13 @@ export class PendingPool {
   }
 
   /** Puts back the batches whose holders died (lease ran out); returns how many. */
-  async reclaimExpired(settingsFor: (objectType: ObjectType) => PoolSettings, limit = 100): Promise<number> {
+  async reclaimExpired(settings: PoolSettings, limit = 100): Promise<number> {
     const time = await this.redis.time();
     const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
     const expired = await this.redis.zrangebyscore(this.keys.inflight, '-inf', nowMs, 'LIMIT', 0, limit);
     let reclaimed = 0;
     for (const batchId of expired) {
-      const raw = await this.redis.get(`${this.keys.prefix}batch:${batchId}`);
-      if (raw === null) continue;
-      const { objectType } = JSON.parse(raw) as Pick<ClaimedBatch, 'objectType'>;
-      if (await this.runFinish(batchId, new Map(), settingsFor(objectType), true)) reclaimed += 1;
+      if (await this.runFinish(batchId, new Map(), settings, true)) reclaimed += 1;
     }
     return reclaimed;
   }
@@ -103,8 +109,9 @@ export class PendingPool {
     const reply = await runScript(this.redis, 'finishBatch', [], [
       this.keys.prefix,
       batchId,
-      settings.maxPerCall,
       settings.windowMs,
+      settings.maxFilesPerCall,
+      settings.maxDirsPerCall,
       onlyIfExpired ? '1' : '0',
       JSON.stringify(Object.fromEntries(outcomes)),
     ]);

@@ -18,8 +18,11 @@ export interface StoredRequest {
 
 export interface AdmitSettings {
   windowMs: number;
-  maxPerCall: number;
+  maxFilesPerCall: number;
+  maxDirsPerCall: number;
   retentionSeconds: number;
+  /** Pending files under one directory that make it refreshed as a directory instead; 0 = never. */
+  promoteAt: number;
 }
 
 export type AdmitResult = { admitted: false } | { admitted: true; coalesced: number };
@@ -31,7 +34,10 @@ export class RequestStore {
     private readonly keys: Keyspace,
   ) {}
 
-  /** Records the request and puts its paths in the pending pool; a second call for the same id does nothing. */
+  /**
+   * Records the request and puts its paths in the pending pool (lane = its priority), coalesced
+   * with pending paths and covered by pending directories; a second call for the same id does nothing.
+   */
   async admit(request: RefreshRequest, domains: readonly string[], settings: AdmitSettings): Promise<AdmitResult> {
     const meta: RequestMeta = {
       id: request.id,
@@ -52,9 +58,12 @@ export class RequestStore {
           request.id,
           JSON.stringify(meta),
           request.objectType,
+          request.priority,
           settings.windowMs,
-          settings.maxPerCall,
+          settings.maxFilesPerCall,
+          settings.maxDirsPerCall,
           settings.retentionSeconds,
+          settings.promoteAt,
           ...pairs,
         ],
       ),

@@ -1,4 +1,4 @@
-import { domainOf, type RefreshRequest } from '@refreshq/domain';
+import { domainOf, type Priority, type RefreshRequest } from '@refreshq/domain';
 import { dropNamespace, testNamespace } from '@refreshq/test-redis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createRedis, keyspace, PendingPool, RequestStore, type ClaimedBatch, type PathOutcome, type PoolSettings, type Redis } from '../src/index.js';
@@ -8,7 +8,7 @@ let namespace: string;
 let pool: PendingPool;
 let requests: RequestStore;
 
-const settings: PoolSettings = { maxPerCall: 1000, windowMs: 0, leaseMs: 60_000 };
+const settings: PoolSettings = { maxFilesPerCall: 1000, maxDirsPerCall: 100, windowMs: 0, leaseMs: 60_000 };
 
 beforeEach(async () => {
   namespace = testNamespace('pool');
@@ -23,19 +23,19 @@ afterEach(async () => {
 });
 
 let counter = 0;
-function request(paths: string[], objectType: 'File' | 'Directory' = 'File'): RefreshRequest {
+function request(paths: string[], objectType: 'File' | 'Directory' = 'File', priority: Priority = 'normal'): RefreshRequest {
   counter += 1;
-  return { id: `req-${counter}`, objectType, priority: 'normal', paths, receivedAt: Date.now() };
+  return { id: `req-${counter}`, objectType, priority, paths, receivedAt: Date.now() };
 }
 
-async function admit(req: RefreshRequest, windowMs = 0, maxPerCall = 1000) {
-  return requests.admit(req, req.paths.map(domainOf), { windowMs, maxPerCall, retentionSeconds: 3600 });
+async function admit(req: RefreshRequest, windowMs = 0, maxFilesPerCall = 1000, promoteAt = 0) {
+  return requests.admit(req, req.paths.map(domainOf), { windowMs, maxFilesPerCall, maxDirsPerCall: 100, retentionSeconds: 3600, promoteAt });
 }
 
-async function claimAll(objectType: 'File' | 'Directory' = 'File', poolSettings = settings): Promise<ClaimedBatch[]> {
+async function claimAll(objectType: 'File' | 'Directory' = 'File', poolSettings = settings, lane: Priority = 'normal'): Promise<ClaimedBatch[]> {
   const batches: ClaimedBatch[] = [];
   for (;;) {
-    const claim = await pool.claim(objectType, `b-${batches.length}-${Math.random()}`, poolSettings);
+    const claim = await pool.claim(objectType, lane, `b-${batches.length}-${Math.random()}`, poolSettings);
     if (!claim.batch) return batches;
     batches.push(claim.batch);
   }
@@ -82,11 +82,12 @@ describe('admission', () => {
 describe('claiming', () => {
   it('waits out the coalescing window, but takes a full batch at once', async () => {
     await admit(request(['https://a.com/1']), 5_000, 3);
-    const early = await pool.claim('File', 'b1', { maxPerCall: 3, windowMs: 5_000, leaseMs: 1000 });
+    const small = { maxFilesPerCall: 3, maxDirsPerCall: 3, windowMs: 5_000, leaseMs: 1000 };
+    const early = await pool.claim('File', 'normal', 'b1', small);
     expect(early.batch).toBeUndefined();
     expect(early.batch === undefined && early.retryInMs).toBeGreaterThan(4_000);
     await admit(request(['https://a.com/2', 'https://a.com/3']), 5_000, 3);
-    const full = await pool.claim('File', 'b2', { maxPerCall: 3, windowMs: 5_000, leaseMs: 1000 });
+    const full = await pool.claim('File', 'normal', 'b2', small);
     expect(full.batch?.items).toHaveLength(3);
   });
 
@@ -109,7 +110,7 @@ describe('claiming', () => {
   it('never hands one path to two concurrent claimers', async () => {
     const paths = Array.from({ length: 3000 }, (_v, i) => `https://d${i % 7}.com/${i}`);
     await admit(request(paths));
-    const small = { maxPerCall: 50, windowMs: 0, leaseMs: 60_000 };
+    const small = { maxFilesPerCall: 50, maxDirsPerCall: 50, windowMs: 0, leaseMs: 60_000 };
     const claimers = Array.from({ length: 8 }, () => claimAll('File', small));
     const claimed = (await Promise.all(claimers)).flat().flatMap((b) => b.items.map((i) => i.path));
     expect(claimed.length).toBe(3000);
@@ -133,7 +134,7 @@ describe('finishing', () => {
     const second = request(['https://a.com/1']);
     await admit(second);
     await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(await pool.reclaimExpired(() => settings)).toBe(1);
+    expect(await pool.reclaimExpired(settings)).toBe(1);
     const [again] = await claimAll();
     expect(again?.items).toHaveLength(1);
     expect(again?.items[0]?.requestIds.sort()).toEqual([first.id, second.id].sort());
@@ -145,7 +146,87 @@ describe('finishing', () => {
   it('does not reclaim a batch whose lease still runs', async () => {
     await admit(request(['https://a.com/1']));
     await claimAll();
-    expect(await pool.reclaimExpired(() => settings)).toBe(0);
+    expect(await pool.reclaimExpired(settings)).toBe(0);
     expect(await pool.inflightCount()).toBe(1);
+  });
+});
+
+describe('lanes', () => {
+  it('keeps lanes apart and lifts a pending path to the highest lane asked for', async () => {
+    await admit(request(['https://a.com/1', 'https://a.com/2'], 'File', 'low'));
+    await admit(request(['https://a.com/2'], 'File', 'high'));
+    const high = await claimAll('File', settings, 'high');
+    const low = await claimAll('File', settings, 'low');
+    expect(high.map((b) => b.items.map((i) => i.path))).toEqual([['https://a.com/2']]);
+    expect(low.map((b) => b.items.map((i) => i.path))).toEqual([['https://a.com/1']]);
+    expect(await claimAll('File', settings, 'normal')).toHaveLength(0);
+    expect(high[0]?.lane).toBe('high');
+  });
+});
+
+describe('directory cover', () => {
+  it('covers files admitted under a pending directory: never submitted, their requests see its outcome', async () => {
+    const dirReq = request(['https://a.com/videos/'], 'Directory');
+    await admit(dirReq);
+    const fileReq = request(['https://a.com/videos/1.mp4', 'https://a.com/videos/sub/2.mp4', 'https://a.com/other.mp4']);
+    expect(await admit(fileReq)).toEqual({ admitted: true, coalesced: 2 });
+    expect((await claimAll('File')).flatMap((b) => b.items.map((i) => i.path))).toEqual(['https://a.com/other.mp4']);
+    const [dirBatch] = await claimAll('Directory');
+    expect(dirBatch?.items.map((i) => i.path)).toEqual(['https://a.com/videos/']);
+    expect((await requests.read(fileReq.id))?.paths.get('https://a.com/videos/1.mp4')).toMatchObject({ state: 'queued', coveredBy: 'https://a.com/videos/' });
+    await pool.finish(dirBatch as ClaimedBatch, new Map([['https://a.com/videos/', { status: { state: 'submitted', taskId: 'd1', submittedAt: 1 } }]]), settings);
+    const stored = await requests.read(fileReq.id);
+    expect(stored?.paths.get('https://a.com/videos/1.mp4')).toMatchObject({ state: 'submitted', taskId: 'd1', coveredBy: 'https://a.com/videos/' });
+    expect(stored?.paths.get('https://a.com/videos/sub/2.mp4')).toMatchObject({ state: 'submitted', taskId: 'd1' });
+    expect(stored?.paths.get('https://a.com/other.mp4')).toMatchObject({ state: 'queued' });
+  });
+
+  it('absorbs pending files and sub-directories when a directory above them arrives, taking the highest lane', async () => {
+    const files = request(['https://a.com/v/1.mp4', 'https://a.com/v/x/2.mp4', 'https://a.com/w/3.mp4'], 'File', 'high');
+    const sub = request(['https://a.com/v/x/'], 'Directory', 'low');
+    await admit(files);
+    await admit(sub);
+    await admit(request(['https://a.com/v/'], 'Directory', 'normal'));
+    expect((await claimAll('File', settings, 'high')).flatMap((b) => b.items.map((i) => i.path))).toEqual(['https://a.com/w/3.mp4']);
+    expect(await claimAll('Directory', settings, 'low')).toHaveLength(0);
+    const [dirBatch] = await claimAll('Directory', settings, 'high');
+    expect(dirBatch?.items.map((i) => i.path)).toEqual(['https://a.com/v/']);
+    await pool.finish(dirBatch as ClaimedBatch, new Map([['https://a.com/v/', { status: { state: 'rejected', error: { code: 'X', message: 'm' } } }]]), settings);
+    expect((await requests.read(files.id))?.paths.get('https://a.com/v/x/2.mp4')).toMatchObject({ state: 'rejected', coveredBy: 'https://a.com/v/' });
+    expect((await requests.read(sub.id))?.paths.get('https://a.com/v/x/')).toMatchObject({ state: 'rejected', coveredBy: 'https://a.com/v/' });
+  });
+
+  it('covers files admitted while the directory is in flight, and keeps them covered if it is requeued', async () => {
+    await admit(request(['https://a.com/d/'], 'Directory'));
+    const [dirBatch] = await claimAll('Directory');
+    const late = request(['https://a.com/d/late.png']);
+    await admit(late);
+    expect(await claimAll('File')).toHaveLength(0);
+    const item = dirBatch!.items[0]!;
+    await pool.finish(dirBatch as ClaimedBatch, new Map([[item.path, { requeue: { delayMs: 0, meta: item.meta } }]]), settings);
+    expect(await claimAll('File')).toHaveLength(0);
+    const [again] = await claimAll('Directory');
+    await pool.finish(again as ClaimedBatch, new Map([[item.path, { status: { state: 'submitted', taskId: 'd2', submittedAt: 1 } }]]), settings);
+    expect((await requests.read(late.id))?.paths.get('https://a.com/d/late.png')).toMatchObject({ state: 'submitted', taskId: 'd2', coveredBy: 'https://a.com/d/' });
+  });
+
+  it('does not cover another scheme, host or a mere name prefix', async () => {
+    await admit(request(['https://a.com/d/'], 'Directory'));
+    await admit(request(['http://a.com/d/x', 'https://b.com/d/x', 'https://a.com/dx', 'https://a.com/d']));
+    const claimed = (await claimAll('File')).flatMap((b) => b.items.map((i) => i.path)).sort();
+    expect(claimed).toEqual(['http://a.com/d/x', 'https://a.com/d', 'https://a.com/dx', 'https://b.com/d/x']);
+  });
+
+  it('promotes K pending files under one directory to that directory when promotion is on', async () => {
+    const req = request(['https://a.com/p/1', 'https://a.com/p/2', 'https://a.com/p/3', 'https://a.com/q/1']);
+    await admit(req, 0, 1000, 3);
+    expect((await claimAll('File')).flatMap((b) => b.items.map((i) => i.path))).toEqual(['https://a.com/q/1']);
+    const [dirBatch] = await claimAll('Directory');
+    expect(dirBatch?.items.map((i) => [i.path, i.meta.promoted])).toEqual([['https://a.com/p/', true]]);
+    await pool.finish(dirBatch as ClaimedBatch, new Map([['https://a.com/p/', { status: { state: 'submitted', taskId: 'p1', submittedAt: 1 } }]]), settings);
+    const stored = await requests.read(req.id);
+    for (const path of ['https://a.com/p/1', 'https://a.com/p/2', 'https://a.com/p/3']) {
+      expect(stored?.paths.get(path)).toMatchObject({ state: 'submitted', taskId: 'p1', coveredBy: 'https://a.com/p/' });
+    }
   });
 });
