@@ -6,3 +6,4 @@ export * from './backoff.js';
 export * from './quota-day.js';
 export * from './task-ids.js';
 export * from './path-status.js';
+export * from './pending-pool-model.js';

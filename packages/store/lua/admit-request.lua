@@ -17,7 +17,7 @@ local queued = cjson.encode({ state = 'queued', updatedAt = now })
 
 local function pend(kind, path, domain, path_lane, request_ids)
   -- Returns true when the path was already pending (coalesced) or covered.
-  local dir = covering_dir(prefix, domain, path)
+  local dir = covering_dir(prefix, domain, path, kind)
   if dir then
     cover(prefix, dir, request_ids, path)
     return true, dir
@@ -37,14 +37,16 @@ local function pend(kind, path, domain, path_lane, request_ids)
     end
   else
     local meta = { domain = domain, lane = path_lane, queuedAt = now, attempts = 0 }
-    add_pending(prefix, kind, path, now + window, meta)
+    local eligible_at = now + window
+    if redis.call('SISMEMBER', inflight_paths_key(prefix, kind), path) == 1 then eligible_at = PARKED end
+    add_pending(prefix, kind, path, eligible_at, meta)
     if kind == 'Directory' then
       local top, absorbed = absorb_under(prefix, domain, path)
       for pair in pairs(absorbed) do touched[pair] = true end
       if top and higher_lane(top, path_lane) ~= path_lane then
         remove_pending(prefix, kind, path, meta)
         meta.lane = top
-        add_pending(prefix, kind, path, now + window, meta)
+        add_pending(prefix, kind, path, eligible_at, meta)
       end
     end
   end

@@ -27,6 +27,7 @@ for _ = 1, 32 do
     items[i] = { path = path, requestIds = redis.call('SMEMBERS', links_key), meta = meta }
     redis.call('DEL', links_key)
     remove_pending(prefix, otype, path, meta)
+    redis.call('SADD', inflight_paths_key(prefix, otype), path)
     if otype == 'Directory' then redis.call('SADD', prefix .. 'inflight-dirs:' .. domain, path) end
   end
   refresh_ready(prefix, otype, lane, domain, now, window, max_per_call)

@@ -39,6 +39,17 @@ for _, item in ipairs(batch.items) do
   local request_ids = item.requestIds
   if type(request_ids) ~= 'table' then request_ids = {} end
   if otype == 'Directory' then redis.call('SREM', prefix .. 'inflight-dirs:' .. domain, item.path) end
+  redis.call('SREM', inflight_paths_key(prefix, otype), item.path)
+  -- A copy requested while this one was in flight was parked; it may go now, as a fresh request.
+  local parked_raw = redis.call('HGET', prefix .. 'pmeta:' .. otype, item.path)
+  if parked_raw then
+    local parked = cjson.decode(parked_raw)
+    local parked_key = pending_key(prefix, otype, parked.lane, domain)
+    if tonumber(redis.call('ZSCORE', parked_key, item.path)) == PARKED then
+      redis.call('ZADD', parked_key, now + window, item.path)
+      touched[otype .. '|' .. parked.lane] = true
+    end
+  end
   if outcome and outcome.status then
     local status = outcome.status
     status.updatedAt = now
@@ -62,7 +73,7 @@ for _, item in ipairs(batch.items) do
     else
       meta.uncertainSince = meta.uncertainSince or batch.claimedAt
     end
-    local dir = covering_dir(prefix, domain, item.path)
+    local dir = covering_dir(prefix, domain, item.path, otype)
     if dir then
       cover(prefix, dir, request_ids, item.path)
       local own_covered = prefix .. 'covered:' .. item.path

@@ -69,10 +69,12 @@ describe('admission', () => {
     }
   });
 
-  it('makes a path pending again once it has left in a batch', async () => {
+  it('makes a path pending again once it has left in a batch, but not in two calls at once', async () => {
     await admit(request(['https://a.com/1']));
     const [inFlight] = await claimAll();
     await admit(request(['https://a.com/1']));
+    expect(await claimAll()).toHaveLength(0);
+    await pool.finish(inFlight as ClaimedBatch, submittedAll(inFlight as ClaimedBatch), settings);
     const [again] = await claimAll();
     expect(inFlight?.items.map((i) => i.path)).toEqual(['https://a.com/1']);
     expect(again?.items.map((i) => i.path)).toEqual(['https://a.com/1']);

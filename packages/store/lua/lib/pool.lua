@@ -8,6 +8,14 @@ end
 
 local LANE_RANK = { high = 3, normal = 2, low = 1 }
 
+-- The score of a pending path whose earlier copy is still in flight: never eligible until
+-- that batch finishes (so one path is never in two calls at once).
+local PARKED = 9e15
+
+local function inflight_paths_key(prefix, otype)
+  return prefix .. 'inflight-paths:' .. otype
+end
+
 local function higher_lane(a, b)
   if (LANE_RANK[a] or 0) >= (LANE_RANK[b] or 0) then return a end
   return b
@@ -62,14 +70,22 @@ local function starts_with(text, start)
   return #text > #start and string.sub(text, 1, #start) == start
 end
 
--- The pending or in-flight directory (other than `path` itself) that covers `path`, if any.
-local function covering_dir(prefix, domain, path)
+-- A directory covers every file whose path starts with it (itself included: the index object)
+-- and every directory strictly under it.
+local function covers(dir, path, kind)
+  if kind == 'Directory' then return starts_with(path, dir) end
+  return #path >= #dir and string.sub(path, 1, #dir) == dir
+end
+
+-- The outermost pending or in-flight directory that covers `path`, if any.
+local function covering_dir(prefix, domain, path, kind)
+  local best = nil
   for _, set in ipairs({ 'dirs:', 'inflight-dirs:' }) do
     for _, dir in ipairs(redis.call('SMEMBERS', prefix .. set .. domain)) do
-      if starts_with(path, dir) then return dir end
+      if covers(dir, path, kind) and (best == nil or #dir < #best) then best = dir end
     end
   end
-  return nil
+  return best
 end
 
 local function cover(prefix, dir, request_ids, path)
