@@ -3,7 +3,7 @@ import { PendingPoolModel, type ModelOutcome } from '@refreshq/domain';
 import { dropNamespace, testNamespace } from '@refreshq/test-redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LATER_MS, poolOps, type OutcomeKind, type PoolOp } from '../../domain/test/pool-ops.js';
-import { createRedis, keyspace, PendingPool, RequestStore, type ClaimedBatch, type PathOutcome, type PoolSettings, type Redis } from '../src/index.js';
+import { createRedis, keyspace, PendingPool, RequestStore, type ClaimedBatch, type PathOutcome, type PoolSettings, type RecordedStatus, type Redis } from '../src/index.js';
 
 // Large limits: which paths fill a batch then never depends on ties in admission time.
 const LIMITS = { maxFilesPerCall: 100, maxDirsPerCall: 100, windowMs: 0 };
@@ -17,7 +17,7 @@ afterAll(() => {
   redis.disconnect();
 });
 
-function statusFor(kind: OutcomeKind, path: string): ModelOutcome['status' & keyof ModelOutcome] | undefined {
+function statusFor(kind: OutcomeKind, path: string): RecordedStatus | undefined {
   if (kind === 'submitted') return { state: 'submitted', taskId: `T:${path}` };
   if (kind === 'rejected') return { state: 'rejected', error: { code: 'InvalidDomain.Offline', message: 'offline' } };
   return undefined;
