@@ -20,6 +20,8 @@ export const workerEnvSchema = z
     /** How long submitting stays stopped after OperationDenied* before a probe. */
     BREAKER_PROBE_MS: positiveInt(300_000, 86_400_000),
     STATUS_RETENTION_SECONDS: positiveInt(7 * 24 * 3600),
+    /** A path requested again within this long waits for the next batch (debounce); 0 = off. */
+    COALESCE_QUIET_MS: nonNegativeInt(200, 60_000),
     /** Pending files under one directory that make it refreshed as a directory instead; 0 = off. */
     DIRECTORY_PROMOTION_MIN_FILES: nonNegativeInt(0, 100_000),
   })

@@ -63,6 +63,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
         maxFilesPerCall: env.MAX_URLS_PER_CALL,
         maxDirsPerCall: env.MAX_DIRS_PER_CALL,
         windowMs: env.COALESCE_WINDOW_MS,
+        quietMs: env.COALESCE_QUIET_MS,
         leaseMs: env.BATCH_LEASE_MS,
       },
       idlePollMs: 200,

@@ -11,6 +11,8 @@ export interface PoolLimits {
   maxFilesPerCall: number;
   maxDirsPerCall: number;
   windowMs: number;
+  /** A path requested again within this long waits for the next batch (0 = never). */
+  quietMs: number;
 }
 
 export interface ModelRequest {
@@ -25,6 +27,8 @@ export interface ModelItem {
   path: string;
   requestIds: string[];
   lane: Priority;
+  queuedAt: number;
+  lastSeenAt: number;
   promoted: boolean;
   uncertainSince?: number;
 }
@@ -48,6 +52,8 @@ interface Entry {
   lane: Priority;
   domain: string;
   eligibleAt: number;
+  queuedAt: number;
+  lastSeenAt: number;
   promoted: boolean;
   uncertainSince?: number;
 }
@@ -124,14 +130,27 @@ export class PendingPoolModel {
       if (!chosen || readyAt < chosen.readyAt || (readyAt === chosen.readyAt && domain < chosen.domain)) chosen = { domain, readyAt };
     }
     if (!chosen || chosen.readyAt > now) return undefined;
-    const taken = (byDomain.get(chosen.domain) ?? [])
+    const candidates = (byDomain.get(chosen.domain) ?? [])
       .filter((entry) => entry.eligibleAt <= now + this.limits.windowMs)
       .sort((a, b) => a.eligibleAt - b.eligibleAt || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
       .slice(0, max);
+    const patience = Math.max(10 * this.limits.windowMs, 10 * this.limits.quietMs);
+    const taken = candidates.filter((entry) => {
+      const hot = entry.lastSeenAt > now - this.limits.quietMs && entry.queuedAt > now - patience;
+      if (hot) entry.eligibleAt = Math.max(entry.lastSeenAt + this.limits.quietMs, now + this.limits.windowMs);
+      return !hot;
+    });
     if (taken.length === 0) return undefined;
     const items = taken.map((entry) => {
       const linkKey = key(kind, entry.path);
-      const item: ModelItem = { path: entry.path, requestIds: [...(this.links.get(linkKey) ?? [])], lane: entry.lane, promoted: entry.promoted };
+      const item: ModelItem = {
+        path: entry.path,
+        requestIds: [...(this.links.get(linkKey) ?? [])],
+        lane: entry.lane,
+        queuedAt: entry.queuedAt,
+        lastSeenAt: entry.lastSeenAt,
+        promoted: entry.promoted,
+      };
       if (entry.uncertainSince !== undefined) item.uncertainSince = entry.uncertainSince;
       this.links.delete(linkKey);
       this.pending.delete(linkKey);
@@ -182,6 +201,8 @@ export class PendingPoolModel {
         lane: existing ? higherLane(item.lane, existing.lane) : item.lane,
         domain,
         eligibleAt: Math.max(now + delay, existing?.eligibleAt ?? -Infinity),
+        queuedAt: item.queuedAt,
+        lastSeenAt: item.lastSeenAt,
         promoted: item.promoted,
       };
       if (uncertainSince !== undefined) entry.uncertainSince = uncertainSince;
@@ -230,10 +251,11 @@ export class PendingPoolModel {
     const existing = this.pending.get(key(kind, path));
     if (existing) {
       existing.lane = higherLane(lane, existing.lane);
+      existing.lastSeenAt = now;
       return undefined;
     }
     const eligibleAt = this.inflightPaths.has(key(kind, path)) ? PARKED : now + this.limits.windowMs;
-    const entry: Entry = { path, kind, lane, domain, eligibleAt, promoted: false };
+    const entry: Entry = { path, kind, lane, domain, eligibleAt, queuedAt: now, lastSeenAt: now, promoted: false };
     this.pending.set(key(kind, path), entry);
     if (kind === 'Directory') {
       const top = this.absorbUnder(domain, path);

@@ -4,7 +4,7 @@ import { covers, PendingPoolModel, type ModelBatch, type ModelOutcome } from '..
 import { OBJECT_TYPES, PRIORITIES } from '../src/refresh-types.js';
 import { LATER_MS, poolOps, type OutcomeKind, type PoolOp } from './pool-ops.js';
 
-const LIMITS = { maxFilesPerCall: 3, maxDirsPerCall: 2, windowMs: 0 };
+const LIMITS = { maxFilesPerCall: 3, maxDirsPerCall: 2, windowMs: 0, quietMs: 0 };
 
 function outcomeOf(kind: OutcomeKind, path: string): ModelOutcome | undefined {
   switch (kind) {
@@ -27,8 +27,8 @@ interface Run {
   claimed: ModelBatch[];
 }
 
-function run(ops: readonly PoolOp[], promoteAt: number, check: (run: Run, claimedNow?: ModelBatch) => void): Run {
-  const model = new PendingPoolModel(LIMITS, promoteAt);
+function run(ops: readonly PoolOp[], promoteAt: number, quietMs: number, check: (run: Run, claimedNow?: ModelBatch) => void): Run {
+  const model = new PendingPoolModel({ ...LIMITS, quietMs }, promoteAt);
   const state: Run = { model, admitted: new Map(), claimed: [] };
   ops.forEach((op, index) => {
     const now = index;
@@ -103,10 +103,14 @@ function drain(model: PendingPoolModel, start: number): void {
 }
 
 describe('pending pool model (the specification of the Lua steps)', () => {
-  it.each([0, 2])('keeps every invariant under random admits, claims and finishes (promotion at %i)', (promoteAt) => {
+  it.each([
+    [0, 0],
+    [2, 0],
+    [0, 3],
+  ])('keeps every invariant under random admits, claims and finishes (promotion at %i, quiet %i)', (promoteAt, quietMs) => {
     fc.assert(
       fc.property(poolOps, (ops) => {
-        const state = run(ops, promoteAt, invariants);
+        const state = run(ops, promoteAt, quietMs, invariants);
         // Drained, every path of every request has ended with an outcome.
         drain(state.model, ops.length);
         const places = state.model.whereabouts();

@@ -28,6 +28,8 @@ local function pend(kind, path, domain, path_lane, request_ids)
   local joined = raw ~= false
   if joined then
     local meta = cjson.decode(raw)
+    meta.lastSeenAt = now
+    redis.call('HSET', prefix .. 'pmeta:' .. kind, path, cjson.encode(meta))
     if higher_lane(path_lane, meta.lane) ~= meta.lane then
       local score = redis.call('ZSCORE', pending_key(prefix, kind, meta.lane, domain), path)
       remove_pending(prefix, kind, path, meta)
@@ -36,7 +38,7 @@ local function pend(kind, path, domain, path_lane, request_ids)
       add_pending(prefix, kind, path, tonumber(score), meta)
     end
   else
-    local meta = { domain = domain, lane = path_lane, queuedAt = now, attempts = 0 }
+    local meta = { domain = domain, lane = path_lane, queuedAt = now, lastSeenAt = now, attempts = 0 }
     local eligible_at = now + window
     if redis.call('SISMEMBER', inflight_paths_key(prefix, kind), path) == 1 then eligible_at = PARKED end
     add_pending(prefix, kind, path, eligible_at, meta)

@@ -2,12 +2,15 @@
 -- domain, from the domain that is ready first. The batch is leased: if its holder dies,
 -- finish-batch.lua with only-if-expired puts it back. Claimed directories stay "in flight"
 -- and keep covering what is admitted under them until the batch finishes.
--- ARGV: prefix, object type, lane, max per call, lease ms, batch id, window ms
+-- A path still receiving repeats (one within the last quiet ms) waits for the domain's next
+-- batch, so a burst of webhooks for it is submitted once; after `patience` ms it goes regardless.
+-- ARGV: prefix, object type, lane, max per call, lease ms, batch id, window ms, quiet ms, patience ms
 -- Returns {1, batch JSON} or {0, ms until the next domain is ready (-1: nothing pending)}.
 --@include lib/pool.lua
 local now = now_ms()
 local prefix, otype, lane = ARGV[1], ARGV[2], ARGV[3]
 local max_per_call, lease, batch_id, window = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
+local quiet, patience = tonumber(ARGV[8]), tonumber(ARGV[9])
 local ready_key = prefix .. 'ready:' .. otype .. ':' .. lane
 local pmeta_key = prefix .. 'pmeta:' .. otype
 
@@ -21,14 +24,20 @@ for _ = 1, 32 do
   local key = pending_key(prefix, otype, lane, domain)
   local paths = redis.call('ZRANGE', key, '-inf', now + window, 'BYSCORE', 'LIMIT', 0, max_per_call)
   local items = {}
-  for i, path in ipairs(paths) do
-    local links_key = prefix .. 'links:' .. otype .. ':' .. path
+  for _, path in ipairs(paths) do
     local meta = cjson.decode(redis.call('HGET', pmeta_key, path))
-    items[i] = { path = path, requestIds = redis.call('SMEMBERS', links_key), meta = meta }
-    redis.call('DEL', links_key)
-    remove_pending(prefix, otype, path, meta)
-    redis.call('SADD', inflight_paths_key(prefix, otype), path)
-    if otype == 'Directory' then redis.call('SADD', prefix .. 'inflight-dirs:' .. domain, path) end
+    local last_seen, queued_at = tonumber(meta.lastSeenAt) or 0, tonumber(meta.queuedAt) or 0
+    if last_seen > now - quiet and queued_at > now - patience then
+      -- Back to the window: it joins the domain's next batch instead of going alone.
+      redis.call('ZADD', key, math.max(last_seen + quiet, now + window), path)
+    else
+      local links_key = prefix .. 'links:' .. otype .. ':' .. path
+      items[#items + 1] = { path = path, requestIds = redis.call('SMEMBERS', links_key), meta = meta }
+      redis.call('DEL', links_key)
+      remove_pending(prefix, otype, path, meta)
+      redis.call('SADD', inflight_paths_key(prefix, otype), path)
+      if otype == 'Directory' then redis.call('SADD', prefix .. 'inflight-dirs:' .. domain, path) end
+    end
   end
   refresh_ready(prefix, otype, lane, domain, now, window, max_per_call)
 

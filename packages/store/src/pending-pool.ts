@@ -10,6 +10,8 @@ export interface PendingMeta {
   /** Set on a directory that replaced pending files under it (promotion). */
   promoted?: boolean;
   queuedAt?: number;
+  /** When a request for this path last arrived (epoch ms, Redis clock). */
+  lastSeenAt?: number;
   /** Calls refused with a retry-then-reject code (ServiceBusy, ...) so far. */
   attempts: number;
   /** Consecutive backoffs (throttling, connection trouble), which size the next delay. */
@@ -45,9 +47,15 @@ export type Claim = { batch: ClaimedBatch } | { batch: undefined; /** ms until s
 export interface PoolSettings {
   maxFilesPerCall: number;
   maxDirsPerCall: number;
+  /** The oldest path of a domain waits this long for company before its batch is cut. */
   windowMs: number;
+  /** A path requested again within this long waits for the next batch (0 = never). */
+  quietMs: number;
   leaseMs: number;
 }
+
+/** How long a path that keeps being requested may be held back by quietMs. */
+export const patienceMs = (settings: Pick<PoolSettings, 'windowMs' | 'quietMs'>): number => Math.max(10 * settings.windowMs, 10 * settings.quietMs);
 
 export const maxPerCall = (settings: PoolSettings, objectType: ObjectType): number =>
   objectType === 'Directory' ? settings.maxDirsPerCall : settings.maxFilesPerCall;
@@ -73,6 +81,8 @@ export class PendingPool {
       settings.leaseMs,
       batchId,
       settings.windowMs,
+      settings.quietMs,
+      patienceMs(settings),
     ])) as [number, string | number];
     if (Number(reply[0]) !== 1) return { batch: undefined, retryInMs: Number(reply[1]) };
     const raw = JSON.parse(String(reply[1])) as ClaimedBatch;

@@ -8,7 +8,7 @@ let namespace: string;
 let pool: PendingPool;
 let requests: RequestStore;
 
-const settings: PoolSettings = { maxFilesPerCall: 1000, maxDirsPerCall: 100, windowMs: 0, leaseMs: 60_000 };
+const settings: PoolSettings = { maxFilesPerCall: 1000, maxDirsPerCall: 100, windowMs: 0, quietMs: 0, leaseMs: 60_000 };
 
 beforeEach(async () => {
   namespace = testNamespace('pool');
@@ -84,7 +84,7 @@ describe('admission', () => {
 describe('claiming', () => {
   it('waits out the coalescing window, but takes a full batch at once', async () => {
     await admit(request(['https://a.com/1']), 5_000, 3);
-    const small = { maxFilesPerCall: 3, maxDirsPerCall: 3, windowMs: 5_000, leaseMs: 1000 };
+    const small = { maxFilesPerCall: 3, maxDirsPerCall: 3, windowMs: 5_000, quietMs: 0, leaseMs: 1000 };
     const early = await pool.claim('File', 'normal', 'b1', small);
     expect(early.batch).toBeUndefined();
     expect(early.batch === undefined && early.retryInMs).toBeGreaterThan(4_000);
@@ -112,7 +112,7 @@ describe('claiming', () => {
   it('never hands one path to two concurrent claimers', async () => {
     const paths = Array.from({ length: 3000 }, (_v, i) => `https://d${i % 7}.com/${i}`);
     await admit(request(paths));
-    const small = { maxFilesPerCall: 50, maxDirsPerCall: 50, windowMs: 0, leaseMs: 60_000 };
+    const small = { maxFilesPerCall: 50, maxDirsPerCall: 50, windowMs: 0, quietMs: 0, leaseMs: 60_000 };
     const claimers = Array.from({ length: 8 }, () => claimAll('File', small));
     const claimed = (await Promise.all(claimers)).flat().flatMap((b) => b.items.map((i) => i.path));
     expect(claimed.length).toBe(3000);
@@ -230,5 +230,21 @@ describe('directory cover', () => {
     for (const path of ['https://a.com/p/1', 'https://a.com/p/2', 'https://a.com/p/3']) {
       expect(stored?.paths.get(path)).toMatchObject({ state: 'submitted', taskId: 'p1', coveredBy: 'https://a.com/p/' });
     }
+  });
+});
+
+describe('quiet time (debounce)', () => {
+  it('holds back a path requested again within the quiet time, and takes it once quiet', async () => {
+    const quiet = { ...settings, quietMs: 300 };
+    await admit(request(['https://a.com/calm']));
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    await admit(request(['https://a.com/hot']));
+    const [first] = await claimAll('File', quiet);
+    expect(first?.items.map((i) => i.path)).toEqual(['https://a.com/calm']);
+    await admit(request(['https://a.com/hot']));
+    expect(await claimAll('File', quiet)).toHaveLength(0);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    const [second] = await claimAll('File', quiet);
+    expect(second?.items.map((i) => [i.path, i.requestIds.length])).toEqual([['https://a.com/hot', 2]]);
   });
 });

@@ -6,7 +6,7 @@ import { LATER_MS, poolOps, type OutcomeKind, type PoolOp } from '../../domain/t
 import { createRedis, keyspace, PendingPool, RequestStore, type ClaimedBatch, type PathOutcome, type PoolSettings, type RecordedStatus, type Redis } from '../src/index.js';
 
 // Large limits: which paths fill a batch then never depends on ties in admission time.
-const LIMITS = { maxFilesPerCall: 100, maxDirsPerCall: 100, windowMs: 0 };
+const LIMITS = { maxFilesPerCall: 100, maxDirsPerCall: 100, windowMs: 0, quietMs: 0 };
 const SETTINGS: PoolSettings = { ...LIMITS, leaseMs: 600_000 };
 
 let redis: Redis;
