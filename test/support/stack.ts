@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createIntakeMetrics, createServer, intakeEnvSchema } from '@refreshq/intake';
-import { createIntakeQueue, createRedis, IdempotencyStore, keyspace, RequestStore, waitUntilReady } from '@refreshq/store';
+import { createIntakeQueue, createRedis, IdempotencyStore, keyspace, RedisClock, RequestStore, waitUntilReady } from '@refreshq/store';
 import { createLogger } from '@refreshq/telemetry';
 import { dropNamespace, testNamespace } from '@refreshq/test-redis';
 import { startWorker, workerEnvSchema, type RunningWorker } from '@refreshq/worker';
@@ -31,6 +31,8 @@ export async function startTestIntake(env: Record<string, string> = {}, namespac
   await waitUntilReady(redis);
   const queue = createIntakeQueue(redis, keys);
   const metrics = createIntakeMetrics();
+  const clock = new RedisClock(redis);
+  await clock.start();
   const app = createServer({
     redis,
     queue,
@@ -41,6 +43,7 @@ export async function startTestIntake(env: Record<string, string> = {}, namespac
     rules: { maxPaths: parsed.MAX_PATHS_PER_REQUEST, maxPathLength: parsed.MAX_PATH_LENGTH, allowedDomains: parsed.ALLOWED_DOMAINS },
     tokens: parsed.INTAKE_TOKENS,
     maxBodyBytes: parsed.MAX_BODY_BYTES,
+    clock,
   });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
@@ -57,6 +60,7 @@ export async function startTestIntake(env: Record<string, string> = {}, namespac
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await queue.close();
+      clock.stop();
       redis.disconnect();
     },
   };

@@ -1,5 +1,5 @@
 import { loadEnvOrExit } from '@refreshq/config';
-import { createIntakeQueue, createRedis, IdempotencyStore, keyspace, RequestStore, waitUntilReady } from '@refreshq/store';
+import { createIntakeQueue, createRedis, IdempotencyStore, keyspace, RedisClock, RequestStore, waitUntilReady } from '@refreshq/store';
 import { createLogger } from '@refreshq/telemetry';
 import { intakeEnvSchema } from './env.js';
 import { createIntakeMetrics } from './intake-metrics.js';
@@ -18,6 +18,8 @@ try {
   process.exit(1);
 }
 
+const clock = new RedisClock(redis);
+await clock.start();
 const queue = createIntakeQueue(redis, keys);
 const app = createServer({
   redis,
@@ -30,6 +32,7 @@ const app = createServer({
   tokens: env.INTAKE_TOKENS,
   maxBodyBytes: env.MAX_BODY_BYTES,
   trustProxyHops: env.TRUST_PROXY_HOPS,
+  clock,
 });
 
 const server = app.listen(env.PORT, env.HOST, () => {
@@ -49,6 +52,7 @@ async function shutdown(signal: string): Promise<void> {
   force.unref();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await queue.close();
+  clock.stop();
   redis.disconnect();
   logger.info('intake stopped');
   process.exit(0);

@@ -1,5 +1,5 @@
 import type { RefreshRequest } from '@refreshq/domain';
-import type { IdempotencyStore, Redis, RequestStore } from '@refreshq/store';
+import type { IdempotencyStore, Redis, RedisClock, RequestStore } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
@@ -21,6 +21,7 @@ export interface IntakeDeps {
   tokens: readonly string[];
   maxBodyBytes: number;
   trustProxyHops?: number;
+  clock: RedisClock;
 }
 
 /** The intake HTTP API; main.ts only builds the deps and listens. */
@@ -53,6 +54,7 @@ export function createServer(deps: IntakeDeps): Express {
     rules: deps.rules,
     metrics: deps.metrics,
     logger: deps.logger,
+    clock: deps.clock,
   }));
   app.use(notFoundRoute);
   app.use(errorHandler((error) => deps.logger.error({ err: error }, 'unexpected error in intake')));

@@ -46,7 +46,7 @@ export class BatchSubmitter {
         const taskId = await findTaskSince(this.vod, item.path, batch.objectType, item.meta.uncertainSince, now());
         this.metrics.uncertainLookups.inc({ result: taskId ? 'found' : 'not_found' });
         if (taskId) {
-          this.submitted(batch.objectType, [item], [taskId], now(), outcomes);
+          this.submitted(batch.objectType, [item], [taskId], item.meta.uncertainSince, outcomes);
         } else {
           toSubmit.push({ ...item, meta: { ...item.meta, uncertainSince: undefined } });
         }
@@ -65,7 +65,7 @@ export class BatchSubmitter {
     const paths = items.map((item) => item.path);
     try {
       const accepted = await this.vod.refreshObjectCaches(paths, batch.objectType);
-      this.submitted(batch.objectType, items, assignTaskIds(paths, accepted.refreshTaskId), now(), outcomes);
+      this.submitted(batch.objectType, items, assignTaskIds(paths, accepted.refreshTaskId), calledAt, outcomes);
       this.logger.info({ batchId: batch.id, domain: batch.domain, objectType: batch.objectType, paths: paths.length, upstreamRequestId: accepted.requestId }, 'batch submitted');
       return;
     } catch (error) {
@@ -146,9 +146,10 @@ export class BatchSubmitter {
     }
   }
 
-  private submitted(type: ObjectType, items: BatchItem[], taskIds: string[], at: number, outcomes: Map<string, PathOutcome>): void {
+  /** `calledAt` is when the accepting call started: requests received before it are satisfied by it. */
+  private submitted(type: ObjectType, items: BatchItem[], taskIds: string[], calledAt: number, outcomes: Map<string, PathOutcome>): void {
     items.forEach((item, index) => {
-      outcomes.set(item.path, { status: { state: 'submitted', taskId: taskIds[index] ?? taskIds[0], submittedAt: at } });
+      outcomes.set(item.path, { status: { state: 'submitted', taskId: taskIds[index] ?? taskIds[0], submittedAt: calledAt } });
     });
     this.metrics.pathsSubmitted.inc({ object_type: type }, items.length);
   }

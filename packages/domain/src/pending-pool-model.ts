@@ -17,6 +17,8 @@ export interface PoolLimits {
 
 export interface ModelRequest {
   id: string;
+  /** When intake received it, on the same clock as a status's submittedAt. */
+  receivedAt: number;
   objectType: ObjectType;
   priority: Priority;
   paths: readonly string[];
@@ -87,6 +89,7 @@ export class PendingPoolModel {
   private readonly inflightDirs = new Map<string, Set<string>>();
   private readonly batches = new Map<string, ModelBatch>();
   private readonly inflightPaths = new Set<string>();
+  private readonly receivedAt = new Map<string, number>();
   readonly statuses = new Map<string, Map<string, Omit<PathStatus, 'updatedAt'>>>();
 
   constructor(
@@ -99,6 +102,7 @@ export class PendingPoolModel {
     if (this.statuses.has(request.id)) return false;
     const statuses = new Map<string, Omit<PathStatus, 'updatedAt'>>();
     this.statuses.set(request.id, statuses);
+    this.receivedAt.set(request.id, request.receivedAt);
     request.paths.forEach((path, index) => {
       const domain = request.domains[index] as string;
       const dir = this.pend(request.objectType, path, domain, request.priority, [request.id], now);
@@ -172,9 +176,8 @@ export class PendingPoolModel {
     for (const item of batch.items) {
       if (kind === 'Directory') this.inflightDirs.get(domain)?.delete(item.path);
       this.inflightPaths.delete(key(kind, item.path));
-      const parked = this.pending.get(key(kind, item.path));
-      if (parked && parked.eligibleAt === PARKED) parked.eligibleAt = now + this.limits.windowMs;
       const outcome = outcomes.get(item.path);
+      this.releaseParked(kind, item.path, outcome, now);
       if (outcome && 'status' in outcome) {
         this.record(item.requestIds, item.path, outcome.status);
         if (kind === 'Directory') {
@@ -210,6 +213,32 @@ export class PendingPoolModel {
       for (const rid of item.requestIds) this.setOf(this.links, key(kind, item.path)).add(rid);
     }
     return true;
+  }
+
+  /**
+   * A copy requested while this path was in flight was parked. Its requests received before the
+   * call started are satisfied by the call's success; any later ones make it go, as a fresh request.
+   */
+  private releaseParked(kind: ObjectType, path: string, outcome: ModelOutcome | undefined, now: number): void {
+    const parked = this.pending.get(key(kind, path));
+    if (!parked || parked.eligibleAt !== PARKED) return;
+    const linkKey = key(kind, path);
+    const calledAt = outcome && 'status' in outcome && outcome.status.state === 'submitted' ? outcome.status.submittedAt : undefined;
+    if (calledAt !== undefined) {
+      for (const rid of [...(this.links.get(linkKey) ?? [])]) {
+        const received = this.receivedAt.get(rid);
+        if (received !== undefined && received <= calledAt) {
+          this.record([rid], path, (outcome as { status: Omit<PathStatus, 'updatedAt'> }).status);
+          this.links.get(linkKey)?.delete(rid);
+        }
+      }
+      if ((this.links.get(linkKey)?.size ?? 0) === 0) {
+        this.links.delete(linkKey);
+        this.pending.delete(linkKey);
+        return;
+      }
+    }
+    parked.eligibleAt = now + this.limits.windowMs;
   }
 
   /** Where each (request, path) pair stands now; the property tests' ledger. */

@@ -6,10 +6,10 @@ import { LATER_MS, poolOps, type OutcomeKind, type PoolOp } from './pool-ops.js'
 
 const LIMITS = { maxFilesPerCall: 3, maxDirsPerCall: 2, windowMs: 0, quietMs: 0 };
 
-function outcomeOf(kind: OutcomeKind, path: string): ModelOutcome | undefined {
+function outcomeOf(kind: OutcomeKind, path: string, calledAt: number): ModelOutcome | undefined {
   switch (kind) {
     case 'submitted':
-      return { status: { state: 'submitted', taskId: `T:${path}` } };
+      return { status: { state: 'submitted', taskId: `T:${path}`, submittedAt: calledAt } };
     case 'rejected':
       return { status: { state: 'rejected', error: { code: 'InvalidDomain.Offline', message: 'offline' } } };
     case 'requeue-now':
@@ -34,7 +34,7 @@ function run(ops: readonly PoolOp[], promoteAt: number, quietMs: number, check: 
     const now = index;
     if (op.op === 'admit') {
       const id = `r${index}`;
-      model.admit({ id, objectType: op.objectType, priority: op.priority, paths: op.paths, domains: op.paths.map(() => 'a.com') }, now);
+      model.admit({ id, receivedAt: now, objectType: op.objectType, priority: op.priority, paths: op.paths, domains: op.paths.map(() => 'a.com') }, now);
       state.admitted.set(id, op.paths);
       check(state);
     } else if (op.op === 'claim') {
@@ -54,7 +54,7 @@ function run(ops: readonly PoolOp[], promoteAt: number, quietMs: number, check: 
       const batch = open[op.pick % open.length] as ModelBatch;
       const outcomes = new Map<string, ModelOutcome>();
       batch.items.forEach((item, i) => {
-        const outcome = outcomeOf(op.outcomes[i % op.outcomes.length] as OutcomeKind, item.path);
+        const outcome = outcomeOf(op.outcomes[i % op.outcomes.length] as OutcomeKind, item.path, op.calledBefore ? batch.claimedAt : now);
         if (outcome) outcomes.set(item.path, outcome);
       });
       model.finish(batch.id, outcomes, now);
@@ -124,7 +124,7 @@ describe('pending pool model (the specification of the Lua steps)', () => {
 
   it('submits a path pending for many requests once', () => {
     const model = new PendingPoolModel(LIMITS);
-    for (let i = 0; i < 50; i += 1) model.admit({ id: `r${i}`, objectType: 'File', priority: 'normal', paths: ['https://a.com/x'], domains: ['a.com'] }, i);
+    for (let i = 0; i < 50; i += 1) model.admit({ id: `r${i}`, receivedAt: i, objectType: 'File', priority: 'normal', paths: ['https://a.com/x'], domains: ['a.com'] }, i);
     const batch = model.claim('File', 'normal', 'b', 100);
     expect(batch?.items).toHaveLength(1);
     expect(batch?.items[0]?.requestIds).toHaveLength(50);

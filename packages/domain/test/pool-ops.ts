@@ -10,7 +10,7 @@ export type OutcomeKind = 'submitted' | 'rejected' | 'requeue-now' | 'requeue-la
 export type PoolOp =
   | { op: 'admit'; objectType: ObjectType; priority: Priority; paths: string[] }
   | { op: 'claim'; objectType: ObjectType; lane: Priority }
-  | { op: 'finish'; pick: number; outcomes: OutcomeKind[] };
+  | { op: 'finish'; pick: number; outcomes: OutcomeKind[]; /** The call started at claim time (else: at finish). */ calledBefore: boolean };
 
 const lane = fc.constantFrom<Priority>('high', 'normal', 'low');
 
@@ -18,7 +18,7 @@ export const poolOp: fc.Arbitrary<PoolOp> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('admit' as const), objectType: fc.constant<ObjectType>('File'), priority: lane, paths: fc.uniqueArray(fc.constantFrom(...FILES), { minLength: 1, maxLength: 4 }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('admit' as const), objectType: fc.constant<ObjectType>('Directory'), priority: lane, paths: fc.uniqueArray(fc.constantFrom(...DIRS), { minLength: 1, maxLength: 2 }) }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('claim' as const), objectType: fc.constantFrom<ObjectType>('File', 'Directory'), lane }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('finish' as const), pick: fc.nat(), outcomes: fc.array(fc.constantFrom<OutcomeKind>('submitted', 'rejected', 'requeue-now', 'requeue-later', 'uncertain'), { minLength: 8, maxLength: 8 }) }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('finish' as const), pick: fc.nat(), calledBefore: fc.boolean(), outcomes: fc.array(fc.constantFrom<OutcomeKind>('submitted', 'rejected', 'requeue-now', 'requeue-later', 'uncertain'), { minLength: 8, maxLength: 8 }) }) },
 );
 
 export const poolOps = fc.array(poolOp, { minLength: 1, maxLength: 40 });

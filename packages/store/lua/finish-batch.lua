@@ -36,23 +36,40 @@ end
 
 for _, item in ipairs(batch.items) do
   local outcome = outcomes[item.path]
+  if outcome and outcome.status then outcome.status.updatedAt = now end
   local request_ids = item.requestIds
   if type(request_ids) ~= 'table' then request_ids = {} end
   if otype == 'Directory' then redis.call('SREM', prefix .. 'inflight-dirs:' .. domain, item.path) end
   redis.call('SREM', inflight_paths_key(prefix, otype), item.path)
-  -- A copy requested while this one was in flight was parked; it may go now, as a fresh request.
+  -- A copy requested while this one was in flight was parked. Its requests received before this
+  -- call started are satisfied by the call's success; any later ones make it go, as a fresh request.
   local parked_raw = redis.call('HGET', prefix .. 'pmeta:' .. otype, item.path)
   if parked_raw then
     local parked = cjson.decode(parked_raw)
     local parked_key = pending_key(prefix, otype, parked.lane, domain)
     if tonumber(redis.call('ZSCORE', parked_key, item.path)) == PARKED then
-      redis.call('ZADD', parked_key, now + window, item.path)
+      local links_key = prefix .. 'links:' .. otype .. ':' .. item.path
+      local called_at = outcome and outcome.status and outcome.status.state == 'submitted' and tonumber(outcome.status.submittedAt)
+      if called_at then
+        for _, rid in ipairs(redis.call('SMEMBERS', links_key)) do
+          local meta_raw = redis.call('HGET', prefix .. 'req:' .. rid, 'meta')
+          local received_at = meta_raw and tonumber(cjson.decode(meta_raw).receivedAt)
+          if received_at and received_at <= called_at then
+            record({ rid }, item.path, outcome.status)
+            redis.call('SREM', links_key, rid)
+          end
+        end
+      end
+      if called_at and redis.call('SCARD', links_key) == 0 then
+        remove_pending(prefix, otype, item.path, parked)
+      else
+        redis.call('ZADD', parked_key, now + window, item.path)
+      end
       touched[otype .. '|' .. parked.lane] = true
     end
   end
   if outcome and outcome.status then
     local status = outcome.status
-    status.updatedAt = now
     record(request_ids, item.path, status)
     if otype == 'Directory' then
       -- Everything covered so far, while pending and while in flight, gets this outcome; a

@@ -6,3 +6,4 @@ export * from './pending-pool.js';
 export * from './idempotency-store.js';
 export * from './intake-queue.js';
 export * from './circuit-breaker.js';
+export * from './redis-clock.js';

@@ -248,3 +248,28 @@ describe('quiet time (debounce)', () => {
     expect(second?.items.map((i) => [i.path, i.requestIds.length])).toEqual([['https://a.com/hot', 2]]);
   });
 });
+
+describe('requests that arrive while their path is in flight', () => {
+  it('are satisfied by the call if received before it started; later ones make the path go again', async () => {
+    const first = request(['https://a.com/x']);
+    await admit(first);
+    const [inFlight] = await claimAll();
+    const callStartedAt = Date.now() + 60_000;
+    const before = { ...request(['https://a.com/x']), receivedAt: callStartedAt - 1 };
+    await admit(before);
+    const submitted = (batch: ClaimedBatch) =>
+      new Map<string, PathOutcome>(batch.items.map((i) => [i.path, { status: { state: 'submitted', taskId: 't1', submittedAt: callStartedAt } }]));
+    await pool.finish(inFlight as ClaimedBatch, submitted(inFlight as ClaimedBatch), settings);
+    expect((await requests.read(before.id))?.paths.get('https://a.com/x')).toMatchObject({ state: 'submitted', taskId: 't1' });
+    expect(await claimAll()).toHaveLength(0);
+
+    await admit(request(['https://a.com/y']));
+    const [second] = await claimAll();
+    const after = { ...request(['https://a.com/y']), receivedAt: callStartedAt + 1 };
+    await admit(after);
+    await pool.finish(second as ClaimedBatch, submitted(second as ClaimedBatch), settings);
+    expect((await requests.read(after.id))?.paths.get('https://a.com/y')).toMatchObject({ state: 'queued' });
+    const [again] = await claimAll();
+    expect(again?.items.map((i) => [i.path, i.requestIds])).toEqual([['https://a.com/y', [after.id]]]);
+  });
+});

@@ -17,8 +17,8 @@ afterAll(() => {
   redis.disconnect();
 });
 
-function statusFor(kind: OutcomeKind, path: string): RecordedStatus | undefined {
-  if (kind === 'submitted') return { state: 'submitted', taskId: `T:${path}` };
+function statusFor(kind: OutcomeKind, path: string, calledAt: number): RecordedStatus | undefined {
+  if (kind === 'submitted') return { state: 'submitted', taskId: `T:${path}`, submittedAt: calledAt };
   if (kind === 'rejected') return { state: 'rejected', error: { code: 'InvalidDomain.Offline', message: 'offline' } };
   return undefined;
 }
@@ -36,7 +36,7 @@ async function replay(ops: readonly PoolOp[], promoteAt: number): Promise<void> 
       if (op.op === 'admit') {
         const id = `r${index}`;
         admitted.push(id);
-        const request = { id, objectType: op.objectType, priority: op.priority, paths: op.paths, receivedAt: 0 };
+        const request = { id, objectType: op.objectType, priority: op.priority, paths: op.paths, receivedAt: index };
         model.admit({ ...request, domains: op.paths.map(() => 'a.com') }, index);
         await requests.admit(request, op.paths.map(() => 'a.com'), { ...LIMITS, retentionSeconds: 600, promoteAt });
       } else if (op.op === 'claim') {
@@ -52,7 +52,7 @@ async function replay(ops: readonly PoolOp[], promoteAt: number): Promise<void> 
         const outcomes = new Map<string, PathOutcome>();
         batch.items.forEach((item, i) => {
           const kind = op.outcomes[i % op.outcomes.length] as OutcomeKind;
-          const status = statusFor(kind, item.path);
+          const status = statusFor(kind, item.path, op.calledBefore ? Number(batch.id.slice(1)) : index);
           if (status) {
             modelOutcomes.set(item.path, { status });
             outcomes.set(item.path, { status });

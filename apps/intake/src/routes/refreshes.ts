@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { RefreshRequest } from '@refreshq/domain';
-import type { IdempotencyStore, RequestStore } from '@refreshq/store';
+import type { IdempotencyStore, RedisClock, RequestStore } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { Queue } from 'bullmq';
 import { Router, type Request, type Response } from 'express';
@@ -16,6 +16,8 @@ export interface RefreshRoutesDeps {
   rules: BodyRules;
   metrics: IntakeMetrics;
   logger: Logger;
+  /** receivedAt is on Redis' clock: a request received before a call started is satisfied by it. */
+  clock: RedisClock;
 }
 
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -60,7 +62,7 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
       objectType: body.objectType,
       priority: body.priority,
       paths: body.paths,
-      receivedAt: Date.now(),
+      receivedAt: deps.clock.now(),
     };
 
     let replayed = false;
