@@ -7,3 +7,4 @@ export * from './idempotency-store.js';
 export * from './intake-queue.js';
 export * from './circuit-breaker.js';
 export * from './redis-clock.js';
+export * from './quota-governor.js';

@@ -6,6 +6,9 @@ const SCRIPTS = {
   claimBatch: { file: 'claim-batch.lua', keys: 0 },
   finishBatch: { file: 'finish-batch.lua', keys: 0 },
   claimIdempotencyKey: { file: 'claim-idempotency-key.lua', keys: 1 },
+  takeQuota: { file: 'take-quota.lua', keys: 0 },
+  settleQuota: { file: 'settle-quota.lua', keys: 0 },
+  syncQuota: { file: 'sync-quota.lua', keys: 0 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -1,0 +1,55 @@
+-- Settles a grant after the call: units not spent go back (a refused call spends nothing; a
+-- batch smaller than its grant returns the rest), and the upstream's answer tunes the governor:
+-- success raises a lowered per-minute budget and call rate slowly; QuotaPerMinuteExceeded lowers
+-- the per-minute budget and holds the type to the next minute; QuotaExceeded holds the type to the
+-- next quota day; Throttling halves the call rate and holds all calls for a backoff.
+-- ARGV: prefix, object type, ticket, granted, day index, units spent, answer ('success' |
+--       'refused' | 'unused' | 'uncertain'), upstream code, minute budget, calls per second,
+--       utc offset minutes, clock mode, backoff ms
+-- Returns the per-minute budget in force afterwards.
+--@include lib/quota.lua
+local prefix, otype, ticket = ARGV[1], ARGV[2], ARGV[3]
+local granted, day, spent = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local answer, code = ARGV[7], ARGV[8]
+local minute_cfg, cps_cfg, offset, clock_mode, backoff = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]), ARGV[12], tonumber(ARGV[13])
+local now = quota_now(prefix, clock_mode)
+local mkey = minute_key(prefix, otype)
+local member = ticket .. '|' .. granted
+
+if spent < granted then
+  local score = redis.call('ZSCORE', mkey, member)
+  if score then
+    redis.call('ZREM', mkey, member)
+    if spent > 0 then redis.call('ZADD', mkey, score, ticket .. '|' .. spent) end
+  end
+  local dkey = day_key(prefix, otype, day)
+  if redis.call('EXISTS', dkey) == 1 then redis.call('DECRBY', dkey, granted - spent) end
+end
+
+local learned_key = prefix .. 'quota:learned-minute:' .. otype
+local cps_key = prefix .. 'quota:learned-cps'
+if answer == 'success' then
+  local learned = tonumber(redis.call('GET', learned_key))
+  if learned then
+    learned = learned + math.max(1, math.ceil(minute_cfg / 100))
+    if learned >= minute_cfg then redis.call('DEL', learned_key) else redis.call('SET', learned_key, learned) end
+  end
+  local cps = tonumber(redis.call('GET', cps_key))
+  if cps then
+    cps = cps + 0.1
+    if cps >= cps_cfg then redis.call('DEL', cps_key) else redis.call('SET', cps_key, cps) end
+  end
+elseif code == 'QuotaPerMinuteExceeded.Refresh' then
+  -- The upstream's limit is below what the window held plus this call.
+  local effective = minute_budget(prefix, otype, minute_cfg)
+  local seen = minute_used(prefix, otype, now) + granted
+  redis.call('SET', learned_key, math.max(1, math.min(math.floor(effective * 0.8), seen - 1)))
+  hold(prefix, otype, math.floor(now / MINUTE) * MINUTE + MINUTE, 'QuotaPerMinuteExceeded.Refresh')
+elseif code == 'QuotaExceeded.Refresh' then
+  hold(prefix, otype, next_day_start(now, offset), 'QuotaExceeded.Refresh')
+elseif string.sub(code, 1, 10) == 'Throttling' then
+  local cps = tonumber(redis.call('GET', cps_key)) or cps_cfg
+  redis.call('SET', cps_key, math.max(1, cps / 2))
+  hold(prefix, 'calls', now + backoff, code)
+end
+return minute_budget(prefix, otype, minute_cfg)
