@@ -29,6 +29,9 @@ beforeAll(async () => {
         // Headroom for a busy 2-core CI machine: a stall of the posting client longer than the
         // quiet time between two repeats of one URL would rightly make it a second refresh.
         COALESCE_QUIET_MS: '1000',
+        QUOTA_URLS_PER_DAY: '10000000',
+        QUOTA_URLS_PER_MINUTE: '10000000',
+        QUOTA_CALLS_PER_SECOND: '1000',
         WORKER_METRICS_PORT: '0',
         ADMIT_CONCURRENCY: '64',
       }),

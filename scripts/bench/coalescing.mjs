@@ -49,6 +49,9 @@ export async function benchCoalescing({ requests = 100_000, distinct = 5_000, do
       COALESCE_WINDOW_MS: String(windowMs),
       MAX_URLS_PER_CALL: String(maxPerCall),
       WORKER_METRICS_PORT: '0',
+      QUOTA_URLS_PER_DAY: '100000000',
+      QUOTA_URLS_PER_MINUTE: '100000000',
+      QUOTA_CALLS_PER_SECOND: '1000',
     });
     const drainStarted = performance.now();
     const worker = await startWorker(env, createLogger({ name: 'bench', level: 'silent' }));

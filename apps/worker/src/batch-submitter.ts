@@ -1,8 +1,6 @@
 import {
   assignTaskIds,
   backoffDelay,
-  nextMinuteStart,
-  nextQuotaDayStart,
   reactionTo,
   type ObjectType,
   type Reaction,
@@ -14,12 +12,23 @@ import { findTaskSince } from './uncertain-lookup.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 export interface SubmitterSettings {
-  utcOffsetMinutes: number;
   breakerProbeMs: number;
   backoff: { baseMs: number; maxMs: number };
 }
 
-type RequeueReason = 'backoff' | 'hold-minute' | 'hold-day' | 'retry' | 'breaker' | 'uncertain';
+type RequeueReason = 'backoff' | 'hold-minute' | 'hold-day' | 'throttled' | 'retry' | 'breaker' | 'uncertain';
+
+/** What the calls of one batch did with its quota grant, for the governor's settle step. */
+export interface CallTally {
+  /** Paths whose call was accepted, or may have been (no answer): their units stay spent. */
+  spent: number;
+  /** Whether any call was accepted. */
+  accepted: boolean;
+  /** The quota or throttling code the upstream answered with, if any. */
+  quotaCode?: string;
+  /** The backoff to hold all calls for, after Throttling. */
+  backoffMs?: number;
+}
 
 /**
  * Turns one claimed batch into an outcome per path: submitted with a task id, rejected with an
@@ -35,7 +44,7 @@ export class BatchSubmitter {
   ) {}
 
   /** `now` gives the time on Redis' clock, which the pool's delays are measured against. */
-  async run(batch: ClaimedBatch, now: () => number, outcomes: Map<string, PathOutcome>): Promise<void> {
+  async run(batch: ClaimedBatch, now: () => number, outcomes: Map<string, PathOutcome>, tally: CallTally = { spent: 0, accepted: false }): Promise<void> {
     const toSubmit: BatchItem[] = [];
     for (const item of batch.items) {
       if (item.meta.uncertainSince === undefined) {
@@ -57,14 +66,16 @@ export class BatchSubmitter {
         this.requeue(batch.objectType, [item], backoffDelay(backoffs, this.settings.backoff), 'uncertain', outcomes, { backoffs });
       }
     }
-    if (toSubmit.length > 0) await this.submit(batch, toSubmit, now, outcomes);
+    if (toSubmit.length > 0) await this.submit(batch, toSubmit, now, outcomes, tally);
   }
 
-  private async submit(batch: ClaimedBatch, items: BatchItem[], now: () => number, outcomes: Map<string, PathOutcome>): Promise<void> {
+  private async submit(batch: ClaimedBatch, items: BatchItem[], now: () => number, outcomes: Map<string, PathOutcome>, tally: CallTally): Promise<void> {
     const calledAt = now();
     const paths = items.map((item) => item.path);
     try {
       const accepted = await this.vod.refreshObjectCaches(paths, batch.objectType);
+      tally.spent += paths.length;
+      tally.accepted = true;
       this.submitted(batch.objectType, items, assignTaskIds(paths, accepted.refreshTaskId), calledAt, outcomes);
       this.logger.info({ batchId: batch.id, domain: batch.domain, objectType: batch.objectType, paths: paths.length, upstreamRequestId: accepted.requestId }, 'batch submitted');
       return;
@@ -77,7 +88,8 @@ export class BatchSubmitter {
         { batchId: batch.id, domain: batch.domain, objectType: batch.objectType, paths: paths.length, code: upstream.code, reaction: reaction.kind, upstreamRequestId: upstream.requestId, err: upstream },
         'batch refused or unanswered',
       );
-      await this.react(batch, items, upstream, reaction, calledAt, now, outcomes);
+      if (reaction.kind === 'uncertain') tally.spent += paths.length;
+      await this.react(batch, items, upstream, reaction, calledAt, now, outcomes, tally);
     }
   }
 
@@ -89,21 +101,33 @@ export class BatchSubmitter {
     calledAt: number,
     now: () => number,
     outcomes: Map<string, PathOutcome>,
+    tally: CallTally,
   ): Promise<void> {
     const type = batch.objectType;
-    const current = now();
     const firstItem = items[0] as BatchItem;
     switch (reaction.kind) {
       case 'backoff': {
         const backoffs = (firstItem.meta.backoffs ?? 0) + 1;
-        this.requeue(type, items, backoffDelay(backoffs, this.settings.backoff), 'backoff', outcomes, { backoffs, lastCode: error.code });
+        const delay = backoffDelay(backoffs, this.settings.backoff);
+        if (error.delivery === 'refused') {
+          // Throttling: the governor holds every call for the backoff; the paths wait in the pool.
+          tally.quotaCode = error.code;
+          tally.backoffMs = Math.max(delay, this.settings.backoff.baseMs);
+          this.requeue(type, items, 0, 'throttled', outcomes, { backoffs, lastCode: error.code });
+        } else {
+          this.requeue(type, items, delay, 'backoff', outcomes, { backoffs, lastCode: error.code });
+        }
         return;
       }
+      // Quota refusals spend nothing. The governor holds the type (to the next minute, or the next
+      // quota day) on its own clock, so the paths stay eligible and go as soon as it allows.
       case 'hold-minute':
-        this.requeue(type, items, nextMinuteStart(current) - current + jitter(1000), 'hold-minute', outcomes, { lastCode: error.code });
+        tally.quotaCode = error.code;
+        this.requeue(type, items, 0, 'hold-minute', outcomes, { lastCode: error.code });
         return;
       case 'hold-day':
-        this.requeue(type, items, nextQuotaDayStart(current, this.settings.utcOffsetMinutes) - current + jitter(5000), 'hold-day', outcomes, { lastCode: error.code });
+        tally.quotaCode = error.code;
+        this.requeue(type, items, 0, 'hold-day', outcomes, { lastCode: error.code });
         return;
       case 'retry-then-reject': {
         const exhausted = items.filter((item) => item.meta.attempts + 1 >= reaction.maxAttempts);
@@ -124,8 +148,8 @@ export class BatchSubmitter {
           return;
         }
         const middle = Math.ceil(items.length / 2);
-        await this.submit(batch, items.slice(0, middle), now, outcomes);
-        await this.submit(batch, items.slice(middle), now, outcomes);
+        await this.submit(batch, items.slice(0, middle), now, outcomes, tally);
+        await this.submit(batch, items.slice(middle), now, outcomes, tally);
         return;
       }
       case 'open-breaker':

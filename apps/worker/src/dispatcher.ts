@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { OBJECT_TYPES, PRIORITIES, type ObjectType, type Priority } from '@refreshq/domain';
-import type { CircuitBreaker, ClaimedBatch, PathOutcome, PendingPool, PoolSettings } from '@refreshq/store';
+import { maxPerCall, type CircuitBreaker, type ClaimedBatch, type Grant, type PathOutcome, type PendingPool, type PoolSettings, type QuotaGovernor } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
-import type { BatchSubmitter } from './batch-submitter.js';
+import type { BatchSubmitter, CallTally } from './batch-submitter.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 export interface DispatcherSettings {
@@ -34,11 +34,14 @@ export class Dispatcher {
 
   constructor(
     private readonly pool: PendingPool,
+    private readonly governor: QuotaGovernor,
     private readonly breaker: CircuitBreaker,
     private readonly submitter: BatchSubmitter,
     private readonly settings: DispatcherSettings,
     private readonly metrics: WorkerMetrics,
     private readonly logger: Logger,
+    /** Called after a quota error, so the budgets are re-read from the upstream soon. */
+    private readonly onQuotaError: () => void = () => {},
   ) {}
 
   start(): void {
@@ -57,19 +60,35 @@ export class Dispatcher {
     this.loops = [];
   }
 
-  /** Claims and runs at most one batch; returns how long to wait before the next try (0: at once). */
+  /**
+   * Claims and runs at most one batch; returns how long to wait before the next try (0: at once).
+   * For each lane and type in order: is a batch ready, does the governor grant quota for it, then
+   * claim at most the granted number of paths and give back what the batch did not use.
+   */
   async tick(): Promise<number> {
     const breakerMs = await this.breaker.remainingMs();
     if (breakerMs > 0) return breakerMs;
     let wait = this.settings.idlePollMs;
     for (const [lane, type] of CLAIM_ORDER) {
-      const localBefore = Date.now();
-      const claim = await this.pool.claim(type, lane, randomUUID(), this.settings.pool);
-      if (claim.batch) {
-        await this.process(claim.batch, localBefore);
-        return 0;
+      const readyIn = await this.pool.readyInMs(type, lane);
+      if (readyIn !== 0) {
+        if (readyIn > 0) wait = Math.min(wait, Math.max(readyIn, 5));
+        continue;
       }
-      if (claim.retryInMs >= 0) wait = Math.min(wait, Math.max(claim.retryInMs, 5));
+      const grant = await this.governor.take(type, lane, maxPerCall(this.settings.pool, type));
+      if (!grant.ok) {
+        this.metrics.quotaRefusals.inc({ object_type: type, lane, budget: grant.short.startsWith('hold:') ? 'hold' : grant.short });
+        wait = Math.min(wait, Math.max(grant.waitMs, 5));
+        continue;
+      }
+      const localBefore = Date.now();
+      const claim = await this.pool.claim(type, lane, randomUUID(), this.settings.pool, grant.granted);
+      if (!claim.batch) {
+        await this.governor.settle(type, grant, 0, 'unused');
+        continue;
+      }
+      await this.process(claim.batch, localBefore, grant);
+      return 0;
     }
     return wait;
   }
@@ -87,16 +106,25 @@ export class Dispatcher {
     }
   }
 
-  private async process(batch: ClaimedBatch, localAtClaim: number): Promise<void> {
+  private async process(batch: ClaimedBatch, localAtClaim: number, grant: Grant): Promise<void> {
     const skew = batch.claimedAt - localAtClaim;
     const now = () => Date.now() + skew;
     this.metrics.batchSize.observe({ object_type: batch.objectType }, batch.items.length);
     const outcomes = new Map<string, PathOutcome>();
+    const tally: CallTally = { spent: 0, accepted: false };
     try {
-      await this.submitter.run(batch, now, outcomes);
+      await this.submitter.run(batch, now, outcomes, tally);
     } catch (error) {
       // Paths without an outcome go back as uncertain: a call may have left before the failure.
       this.logger.error({ err: error, batchId: batch.id }, 'batch failed unexpectedly; unsettled paths go back as uncertain');
+      tally.spent = grant.granted;
+    }
+    const answer = tally.quotaCode ? 'refused' : tally.accepted ? 'success' : tally.spent > 0 ? 'uncertain' : 'refused';
+    if (tally.quotaCode?.startsWith('Quota')) this.onQuotaError();
+    try {
+      await this.governor.settle(batch.objectType, grant, tally.spent, answer, tally.quotaCode ?? '', tally.backoffMs);
+    } catch (error) {
+      this.logger.warn({ err: error, batchId: batch.id }, 'settling quota failed; the unspent units stay counted until the window passes');
     }
     const finished = await this.pool.finish(batch, outcomes, this.settings.pool);
     if (!finished) this.logger.warn({ batchId: batch.id }, 'batch lease ran out before it finished; another worker took it back');

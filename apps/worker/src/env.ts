@@ -11,6 +11,14 @@ export const workerEnvSchema = z
     VOD_CALL_TIMEOUT_MS: positiveInt(10_000, 120_000),
     WORKER_METRICS_PORT: port(9464),
     WORKER_METRICS_HOST: z.preprocess((value) => (value === '' ? undefined : value), z.string().default('0.0.0.0')),
+    /** RefreshVodObjectCaches calls per second across all workers (undocumented upstream; other VOD actions allow 30). */
+    QUOTA_CALLS_PER_SECOND: positiveInt(10, 1000),
+    /** Share (percent) of each day's budgets that only the high lane may use. */
+    QUOTA_HIGH_RESERVE_PERCENT: nonNegativeInt(0, 100),
+    /** How often DescribeVodRefreshQuota is read (ms); 0 = only at start and after quota errors. */
+    QUOTA_SYNC_INTERVAL_MS: nonNegativeInt(300_000, 86_400_000),
+    /** Tests only: 'offset' adds the {ns}:clock-offset key to Redis TIME in the quota scripts. */
+    QUOTA_CLOCK: z.preprocess((value) => (value === '' ? undefined : value), z.enum(['redis', 'offset'], { error: 'must be redis or offset' }).default('redis')),
     /** Batches one worker process submits at the same time. */
     DISPATCH_CONCURRENCY: positiveInt(2, 64),
     /** Intake jobs one worker process admits at the same time. */

@@ -12,6 +12,7 @@ export interface WorkerMetrics {
   batchSize: Histogram<'object_type'>;
   uncertainLookups: Counter<'result'>;
   batchesReclaimed: Counter;
+  quotaRefusals: Counter<'object_type' | 'lane' | 'budget'>;
 }
 
 export function createWorkerMetrics(): WorkerMetrics {
@@ -29,5 +30,6 @@ export function createWorkerMetrics(): WorkerMetrics {
     batchSize: new Histogram({ name: 'refreshq_batch_size_paths', help: 'Paths per claimed batch.', labelNames: ['object_type'], buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers }),
     uncertainLookups: new Counter({ name: 'refreshq_uncertain_lookups_total', help: 'DescribeVodRefreshTasks look-ups made before resubmitting a path whose earlier call got no answer, by result.', labelNames: ['result'], registers }),
     batchesReclaimed: new Counter({ name: 'refreshq_batches_reclaimed_total', help: 'Batches taken back from a worker whose lease ran out.', registers }),
+    quotaRefusals: new Counter({ name: 'refreshq_quota_refusals_total', help: 'Times the governor held a ready batch back, by the budget that was short (calls-per-second, minute, day, day-reserved-for-high, hold).', labelNames: ['object_type', 'lane', 'budget'], registers }),
   };
 }

@@ -1,16 +1,18 @@
 import { parseUtcOffset } from '@refreshq/domain';
-import { CircuitBreaker, createRedis, keyspace, PendingPool, RequestStore, type Redis } from '@refreshq/store';
+import { CircuitBreaker, createRedis, keyspace, PendingPool, QuotaGovernor, RequestStore, type Redis } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import { VodClient } from '@refreshq/vod-client';
 import type { Worker } from 'bullmq';
 import { createAdmitter } from './admitter.js';
 import { BatchSubmitter } from './batch-submitter.js';
 import { Dispatcher } from './dispatcher.js';
+import { QuotaSync } from './quota-sync.js';
 import type { WorkerEnv } from './env.js';
 import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.js';
 
 export interface RunningWorker {
   metrics: WorkerMetrics;
+  governor: QuotaGovernor;
   redis: Redis;
   dispatcher: Dispatcher;
   admitter: Worker;
@@ -42,11 +44,21 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
 
   const requests = new RequestStore(redis, keys);
   const breaker = new CircuitBreaker(redis, keys);
+  const governor = new QuotaGovernor(redis, keys, {
+    urlsPerDay: env.QUOTA_URLS_PER_DAY,
+    dirsPerDay: env.QUOTA_DIRS_PER_DAY,
+    urlsPerMinute: env.QUOTA_URLS_PER_MINUTE,
+    dirsPerMinute: env.QUOTA_DIRS_PER_MINUTE,
+    callsPerSecond: env.QUOTA_CALLS_PER_SECOND,
+    highReservePercent: env.QUOTA_HIGH_RESERVE_PERCENT,
+    utcOffsetMinutes: parseUtcOffset(env.QUOTA_UTC_OFFSET) ?? 480,
+    clockMode: env.QUOTA_CLOCK,
+  });
+  const quotaSync = new QuotaSync(vod, governor, env.QUOTA_SYNC_INTERVAL_MS, logger);
   const submitter = new BatchSubmitter(
     vod,
     breaker,
     {
-      utcOffsetMinutes: parseUtcOffset(env.QUOTA_UTC_OFFSET) ?? 480,
       breakerProbeMs: env.BREAKER_PROBE_MS,
       backoff: { baseMs: 500, maxMs: 60_000 },
     },
@@ -55,6 +67,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   );
   const dispatcher = new Dispatcher(
     new PendingPool(redis, keys),
+    governor,
     breaker,
     submitter,
     {
@@ -71,6 +84,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     },
     metrics,
     logger,
+    () => quotaSync.requestSoon(),
   );
   const admitter = createAdmitter(
     bullConnection,
@@ -91,14 +105,17 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   );
 
   void admitter.run().catch((error: unknown) => logger.error({ err: error }, 'intake consumer stopped'));
+  await quotaSync.start();
   dispatcher.start();
 
   return {
     metrics,
+    governor,
     redis,
     dispatcher,
     admitter,
     stop: async () => {
+      quotaSync.stop();
       await admitter.close();
       await dispatcher.stop();
       redis.disconnect();

@@ -12,8 +12,7 @@ export interface Keyspace {
   idempotency(digest: string): string;
   breaker: string;
   inflight: string;
-  pending(objectType: string, domain: string): string;
-  ready(objectType: string): string;
+  ready(objectType: string, lane: string): string;
 }
 
 export function keyspace(namespace = 'refreshq'): Keyspace {
@@ -27,7 +26,6 @@ export function keyspace(namespace = 'refreshq'): Keyspace {
     idempotency: (digest) => `${prefix}idem:${digest}`,
     breaker: `${prefix}breaker`,
     inflight: `${prefix}inflight`,
-    pending: (objectType, domain) => `${prefix}pending:${objectType}:${domain}`,
-    ready: (objectType) => `${prefix}ready:${objectType}`,
+    ready: (objectType, lane) => `${prefix}ready:${objectType}:${lane}`,
   };
 }

@@ -72,12 +72,21 @@ export class PendingPool {
     private readonly keys: Keyspace,
   ) {}
 
-  async claim(objectType: ObjectType, lane: Priority, batchId: string, settings: PoolSettings): Promise<Claim> {
+  /** ms until a batch of this type and lane may be cut (0: now), or -1 when none is pending. */
+  async readyInMs(objectType: ObjectType, lane: Priority): Promise<number> {
+    const [head, time] = await Promise.all([this.redis.zrange(this.keys.ready(objectType, lane), 0, 0, 'WITHSCORES'), this.redis.time()]);
+    if (head.length < 2) return -1;
+    const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    return Math.max(0, Number(head[1]) - nowMs);
+  }
+
+  /** Claims a batch of at most `limit` paths (the quota granted), never more than the per-call maximum. */
+  async claim(objectType: ObjectType, lane: Priority, batchId: string, settings: PoolSettings, limit = Infinity): Promise<Claim> {
     const reply = (await runScript(this.redis, 'claimBatch', [], [
       this.keys.prefix,
       objectType,
       lane,
-      maxPerCall(settings, objectType),
+      Math.min(limit, maxPerCall(settings, objectType)),
       settings.leaseMs,
       batchId,
       settings.windowMs,

@@ -18,6 +18,7 @@ export interface QuotaBudgets {
 }
 
 export interface Grant {
+  ok: true;
   granted: number;
   ticket: string;
   day: number;
@@ -26,6 +27,7 @@ export interface Grant {
 }
 
 export interface Refusal {
+  ok: false;
   granted: 0;
   waitMs: number;
   /** Which budget is short: 'calls-per-second', 'minute', 'day', 'day-reserved-for-high', or 'hold:<code>'. */
@@ -81,8 +83,8 @@ export class QuotaGovernor {
       this.budgets.clockMode,
     ])) as [number, number, number | string];
     const granted = Number(reply[0]);
-    if (granted === 0) return { granted: 0, waitMs: Number(reply[1]), short: String(reply[2]) };
-    return { granted, ticket, day: Number(reply[1]), now: Number(reply[2]) };
+    if (granted === 0) return { ok: false, granted: 0, waitMs: Number(reply[1]), short: String(reply[2]) };
+    return { ok: true, granted, ticket, day: Number(reply[1]), now: Number(reply[2]) };
   }
 
   /** Returns the units of `grant` not `spent`, and tunes the governor from the upstream's answer. */
