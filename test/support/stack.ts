@@ -44,6 +44,7 @@ export async function startTestIntake(env: Record<string, string> = {}, namespac
     tokens: parsed.INTAKE_TOKENS,
     maxBodyBytes: parsed.MAX_BODY_BYTES,
     clock,
+    keys,
   });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));

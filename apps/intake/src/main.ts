@@ -33,6 +33,7 @@ const app = createServer({
   maxBodyBytes: env.MAX_BODY_BYTES,
   trustProxyHops: env.TRUST_PROXY_HOPS,
   clock,
+  keys,
 });
 
 const server = app.listen(env.PORT, env.HOST, () => {

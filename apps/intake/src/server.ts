@@ -1,5 +1,5 @@
 import type { RefreshRequest } from '@refreshq/domain';
-import type { IdempotencyStore, Redis, RedisClock, RequestStore } from '@refreshq/store';
+import type { IdempotencyStore, Keyspace, Redis, RedisClock, RequestStore } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
@@ -22,6 +22,7 @@ export interface IntakeDeps {
   maxBodyBytes: number;
   trustProxyHops?: number;
   clock: RedisClock;
+  keys: Keyspace;
 }
 
 /** The intake HTTP API; main.ts only builds the deps and listens. */
@@ -55,6 +56,8 @@ export function createServer(deps: IntakeDeps): Express {
     metrics: deps.metrics,
     logger: deps.logger,
     clock: deps.clock,
+    redis: deps.redis,
+    keys: deps.keys,
   }));
   app.use(notFoundRoute);
   app.use(errorHandler((error) => deps.logger.error({ err: error }, 'unexpected error in intake')));

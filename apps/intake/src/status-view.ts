@@ -1,5 +1,5 @@
 import { PATH_STATES, requestState, type PathState, type PathStatus, type RefreshRequest } from '@refreshq/domain';
-import type { StoredRequest } from '@refreshq/store';
+import type { QuotaEstimates, StoredRequest } from '@refreshq/store';
 
 export interface PathView {
   path: string;
@@ -14,6 +14,8 @@ export interface PathView {
 export interface RequestView {
   id: string;
   state: ReturnType<typeof requestState>;
+  /** For a request with queued paths: when they should be submitted at the current budgets (ISO), or null if no budget is left. */
+  estimatedSubmitAt?: string | null;
   objectType: string;
   priority: string;
   receivedAt: string;
@@ -35,21 +37,31 @@ function pathView(path: string, status: PathStatus): PathView {
   };
 }
 
-function view(id: string, objectType: string, priority: string, receivedAt: number, paths: PathView[]): RequestView {
+function view(request: Pick<RefreshRequest, 'id' | 'objectType' | 'priority' | 'receivedAt'>, paths: PathView[], estimates?: QuotaEstimates): RequestView {
   const counts = Object.fromEntries(PATH_STATES.map((state) => [state, 0])) as Record<PathState, number>;
   for (const path of paths) counts[path.state] += 1;
-  return { id, state: requestState(paths.map((path) => path.state)), objectType, priority, receivedAt: iso(receivedAt), counts, paths };
+  const result: RequestView = {
+    id: request.id,
+    state: requestState(paths.map((path) => path.state)),
+    objectType: request.objectType,
+    priority: request.priority,
+    receivedAt: iso(request.receivedAt),
+    counts,
+    paths,
+  };
+  const lane = estimates?.byType[request.objectType]?.[request.priority];
+  if (counts.queued > 0 && lane) result.estimatedSubmitAt = lane.estimatedSubmitAt === null ? null : iso(lane.estimatedSubmitAt);
+  return result;
 }
 
 /** The status of a request the workers have admitted. */
-export function storedRequestView(stored: StoredRequest): RequestView {
-  const { meta } = stored;
+export function storedRequestView(stored: StoredRequest, estimates?: QuotaEstimates): RequestView {
   const paths = [...stored.paths].map(([path, status]) => pathView(path, status));
-  return view(meta.id, meta.objectType, meta.priority, meta.receivedAt, paths);
+  return view(stored.meta, paths, estimates);
 }
 
 /** The status of a request still waiting in the intake queue: every path queued. */
-export function queuedRequestView(request: RefreshRequest): RequestView {
+export function queuedRequestView(request: RefreshRequest, estimates?: QuotaEstimates): RequestView {
   const paths = request.paths.map((path) => pathView(path, { state: 'queued', updatedAt: request.receivedAt }));
-  return view(request.id, request.objectType, request.priority, request.receivedAt, paths);
+  return view(request, paths, estimates);
 }

@@ -1,4 +1,4 @@
-import { Counter, createMetricsRegistry, Histogram, LATENCY_BUCKETS, type Registry } from '@refreshq/telemetry';
+import { Counter, createMetricsRegistry, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '@refreshq/telemetry';
 
 export interface WorkerMetrics {
   registry: Registry;
@@ -13,6 +13,11 @@ export interface WorkerMetrics {
   uncertainLookups: Counter<'result'>;
   batchesReclaimed: Counter;
   quotaRefusals: Counter<'object_type' | 'lane' | 'budget'>;
+  quotaUsed: Gauge<'object_type' | 'window'>;
+  quotaBudget: Gauge<'object_type' | 'window'>;
+  quotaHoldSeconds: Gauge<'object_type'>;
+  backlog: Gauge<'object_type' | 'lane'>;
+  backlogDrainSeconds: Gauge<'object_type' | 'lane'>;
 }
 
 export function createWorkerMetrics(): WorkerMetrics {
@@ -30,6 +35,11 @@ export function createWorkerMetrics(): WorkerMetrics {
     batchSize: new Histogram({ name: 'refreshq_batch_size_paths', help: 'Paths per claimed batch.', labelNames: ['object_type'], buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers }),
     uncertainLookups: new Counter({ name: 'refreshq_uncertain_lookups_total', help: 'DescribeVodRefreshTasks look-ups made before resubmitting a path whose earlier call got no answer, by result.', labelNames: ['result'], registers }),
     batchesReclaimed: new Counter({ name: 'refreshq_batches_reclaimed_total', help: 'Batches taken back from a worker whose lease ran out.', registers }),
+    quotaUsed: new Gauge({ name: 'refreshq_quota_used_units', help: 'Units spent in the current quota day, or in the last 60 s (window), account-wide (every worker reports the same value: aggregate with max).', labelNames: ['object_type', 'window'], registers }),
+    quotaBudget: new Gauge({ name: 'refreshq_quota_budget_units', help: 'Budget in force per quota day or per 60 s (window), after what the upstream reported or taught (account-wide: aggregate with max).', labelNames: ['object_type', 'window'], registers }),
+    quotaHoldSeconds: new Gauge({ name: 'refreshq_quota_hold_seconds', help: 'Seconds until a quota or throttling hold ends; 0 when none (account-wide: aggregate with max).', labelNames: ['object_type'], registers }),
+    backlog: new Gauge({ name: 'refreshq_backlog_paths', help: 'Pending paths by object type and lane (account-wide: aggregate with max).', labelNames: ['object_type', 'lane'], registers }),
+    backlogDrainSeconds: new Gauge({ name: 'refreshq_backlog_estimated_submit_seconds', help: 'Estimated seconds until the last pending path of this lane is submitted at the current budgets (+Inf: no budget).', labelNames: ['object_type', 'lane'], registers }),
     quotaRefusals: new Counter({ name: 'refreshq_quota_refusals_total', help: 'Times the governor held a ready batch back, by the budget that was short (calls-per-second, minute, day, day-reserved-for-high, hold).', labelNames: ['object_type', 'lane', 'budget'], registers }),
   };
 }

@@ -6,6 +6,7 @@ import type { Worker } from 'bullmq';
 import { createAdmitter } from './admitter.js';
 import { BatchSubmitter } from './batch-submitter.js';
 import { Dispatcher } from './dispatcher.js';
+import { QuotaReport } from './quota-report.js';
 import { QuotaSync } from './quota-sync.js';
 import type { WorkerEnv } from './env.js';
 import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.js';
@@ -65,8 +66,10 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     metrics,
     logger,
   );
+  const pool = new PendingPool(redis, keys);
+  const quotaReport = new QuotaReport(redis, keys, governor, pool, env.QUOTA_HIGH_RESERVE_PERCENT, metrics, logger);
   const dispatcher = new Dispatcher(
-    new PendingPool(redis, keys),
+    pool,
     governor,
     breaker,
     submitter,
@@ -107,6 +110,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   void admitter.run().catch((error: unknown) => logger.error({ err: error }, 'intake consumer stopped'));
   await quotaSync.start();
   dispatcher.start();
+  quotaReport.start();
 
   return {
     metrics,
@@ -116,6 +120,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     admitter,
     stop: async () => {
       quotaSync.stop();
+      quotaReport.stop();
       await admitter.close();
       await dispatcher.stop();
       redis.disconnect();

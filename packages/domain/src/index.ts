@@ -7,3 +7,4 @@ export * from './quota-day.js';
 export * from './task-ids.js';
 export * from './path-status.js';
 export * from './pending-pool-model.js';
+export * from './quota-estimate.js';

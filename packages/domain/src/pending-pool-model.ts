@@ -258,6 +258,13 @@ export class PendingPoolModel {
     return places;
   }
 
+  /** Pending paths per `<type>:<lane>`. */
+  backlog(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const entry of this.pending.values()) counts[`${entry.kind}:${entry.lane}`] = (counts[`${entry.kind}:${entry.lane}`] ?? 0) + 1;
+    return counts;
+  }
+
   inflightBatches(): ModelBatch[] {
     return [...this.batches.values()];
   }

@@ -8,3 +8,4 @@ export * from './intake-queue.js';
 export * from './circuit-breaker.js';
 export * from './redis-clock.js';
 export * from './quota-governor.js';
+export * from './quota-estimates.js';

@@ -11,6 +11,8 @@ export interface Keyspace {
   request(id: string): string;
   idempotency(digest: string): string;
   breaker: string;
+  /** Per type and lane: backlog and estimated submission time, published by the workers. */
+  estimates: string;
   inflight: string;
   ready(objectType: string, lane: string): string;
 }
@@ -25,6 +27,7 @@ export function keyspace(namespace = 'refreshq'): Keyspace {
     request: (id) => `${prefix}req:${id}`,
     idempotency: (digest) => `${prefix}idem:${digest}`,
     breaker: `${prefix}breaker`,
+    estimates: `${prefix}quota:estimates`,
     inflight: `${prefix}inflight`,
     ready: (objectType, lane) => `${prefix}ready:${objectType}:${lane}`,
   };

@@ -120,6 +120,16 @@ export class PendingPool {
     return reclaimed;
   }
 
+  /** Pending paths per object type and lane (covered paths ride with their directory and are not counted). */
+  async backlog(): Promise<Record<ObjectType, Record<Priority, number>>> {
+    const fields = await this.redis.hgetall(`${this.keys.prefix}backlog`);
+    const count = (type: ObjectType, lane: Priority) => Math.max(0, Number(fields[`${type}:${lane}`] ?? 0));
+    return {
+      File: { high: count('File', 'high'), normal: count('File', 'normal'), low: count('File', 'low') },
+      Directory: { high: count('Directory', 'high'), normal: count('Directory', 'normal'), low: count('Directory', 'low') },
+    };
+  }
+
   async inflightCount(): Promise<number> {
     return this.redis.zcard(this.keys.inflight);
   }

@@ -66,6 +66,11 @@ async function replay(ops: readonly PoolOp[], promoteAt: number): Promise<void> 
         expect(await pool.finish(batch, outcomes, SETTINGS)).toBe(true);
       }
     }
+    const backlog = await pool.backlog();
+    const actualBacklog = Object.fromEntries(
+      Object.entries(backlog).flatMap(([type, lanes]) => Object.entries(lanes).filter(([, n]) => n > 0).map(([lane, n]) => [`${type}:${lane}`, n])),
+    );
+    expect(actualBacklog, 'backlog counters').toEqual(model.backlog());
     for (const id of admitted) {
       const stored = await requests.read(id);
       const actual = Object.fromEntries([...(stored?.paths ?? [])].map(([path, s]) => [path, { state: s.state, taskId: s.taskId, coveredBy: s.coveredBy }]));

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { RefreshRequest } from '@refreshq/domain';
-import type { IdempotencyStore, RedisClock, RequestStore } from '@refreshq/store';
+import { readEstimates, type IdempotencyStore, type Keyspace, type Redis, type RedisClock, type RequestStore } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { Queue } from 'bullmq';
 import { Router, type Request, type Response } from 'express';
@@ -18,6 +18,8 @@ export interface RefreshRoutesDeps {
   logger: Logger;
   /** receivedAt is on Redis' clock: a request received before a call started is satisfied by it. */
   clock: RedisClock;
+  redis: Redis;
+  keys: Keyspace;
 }
 
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -106,14 +108,14 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
   router.get('/v1/refreshes/:id', async (req: Request, res: Response) => {
     const id = String(req.params.id);
     if (!REQUEST_ID.test(id)) throw new ApiError(404, 'not_found', 'no refresh request with this id');
-    const stored = await durably(() => deps.requests.read(id));
+    const [stored, estimates] = await durably(() => Promise.all([deps.requests.read(id), readEstimates(deps.redis, deps.keys)]));
     if (stored) {
-      res.json(storedRequestView(stored));
+      res.json(storedRequestView(stored, estimates));
       return;
     }
     const job = await durably(() => deps.queue.getJob(id));
     if (job?.data) {
-      res.json(queuedRequestView(job.data));
+      res.json(queuedRequestView(job.data, estimates));
       return;
     }
     throw new ApiError(404, 'not_found', 'no refresh request with this id (statuses are kept for STATUS_RETENTION_SECONDS)');

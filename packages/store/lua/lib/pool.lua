@@ -46,8 +46,11 @@ local function refresh_ready(prefix, otype, lane, domain, now, window, max_per_c
   redis.call('ZADD', ready_key, at, domain)
 end
 
+-- `{ns}:backlog` counts pending paths per `<type>:<lane>`, for metrics and estimates.
 local function add_pending(prefix, otype, path, eligible_at, meta)
-  redis.call('ZADD', pending_key(prefix, otype, meta.lane, meta.domain), eligible_at, path)
+  if redis.call('ZADD', pending_key(prefix, otype, meta.lane, meta.domain), eligible_at, path) == 1 then
+    redis.call('HINCRBY', prefix .. 'backlog', otype .. ':' .. meta.lane, 1)
+  end
   redis.call('HSET', prefix .. 'pmeta:' .. otype, path, cjson.encode(meta))
   if otype == 'File' then
     redis.call('ZADD', prefix .. 'files:' .. meta.domain, 0, path)
@@ -57,7 +60,9 @@ local function add_pending(prefix, otype, path, eligible_at, meta)
 end
 
 local function remove_pending(prefix, otype, path, meta)
-  redis.call('ZREM', pending_key(prefix, otype, meta.lane, meta.domain), path)
+  if redis.call('ZREM', pending_key(prefix, otype, meta.lane, meta.domain), path) == 1 then
+    redis.call('HINCRBY', prefix .. 'backlog', otype .. ':' .. meta.lane, -1)
+  end
   redis.call('HDEL', prefix .. 'pmeta:' .. otype, path)
   if otype == 'File' then
     redis.call('ZREM', prefix .. 'files:' .. meta.domain, path)

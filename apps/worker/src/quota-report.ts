@@ -1,0 +1,75 @@
+import { estimateSubmitAt, OBJECT_TYPES, PRIORITIES, type ObjectType, type Priority } from '@refreshq/domain';
+import { publishEstimates, type Keyspace, type PendingPool, type QuotaEstimates, type QuotaGovernor, type Redis } from '@refreshq/store';
+import type { Logger } from '@refreshq/telemetry';
+import type { WorkerMetrics } from './worker-metrics.js';
+
+const LANE_RANK: Record<Priority, number> = { high: 3, normal: 2, low: 1 };
+
+/**
+ * Every few seconds: reads the governor's state and the backlog, sets the quota and backlog
+ * gauges, and publishes when each lane's backlog will be submitted at the current budgets.
+ */
+export class QuotaReport {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keyspace,
+    private readonly governor: QuotaGovernor,
+    private readonly pool: PendingPool,
+    private readonly highReservePercent: number,
+    private readonly metrics: WorkerMetrics,
+    private readonly logger: Logger,
+    private readonly everyMs = 5000,
+  ) {}
+
+  start(): void {
+    void this.once();
+    this.timer = setInterval(() => void this.once(), this.everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async once(): Promise<QuotaEstimates | undefined> {
+    try {
+      const [state, backlog] = await Promise.all([this.governor.state(), this.pool.backlog()]);
+      const byType = {} as QuotaEstimates['byType'];
+      for (const type of OBJECT_TYPES) {
+        const t = state.byType[type];
+        for (const window of ['day', 'minute'] as const) {
+          this.metrics.quotaUsed.set({ object_type: type, window }, window === 'day' ? t.dayUsed : t.minuteUsed);
+          this.metrics.quotaBudget.set({ object_type: type, window }, window === 'day' ? t.dayBudget : t.minuteBudget);
+        }
+        const holdUntil = Math.max(t.hold?.until ?? 0, state.callsHold?.until ?? 0);
+        this.metrics.quotaHoldSeconds.set({ object_type: type }, Math.max(0, holdUntil - state.now) / 1000);
+        byType[type] = {} as Record<Priority, QuotaEstimates['byType'][ObjectType][Priority]>;
+        for (const lane of PRIORITIES) {
+          const ahead = PRIORITIES.filter((other) => LANE_RANK[other] >= LANE_RANK[lane]).reduce((sum, other) => sum + backlog[type][other], 0);
+          const laneDayBudget = lane === 'high' ? t.dayBudget : Math.floor((t.dayBudget * (100 - this.highReservePercent)) / 100);
+          const at = estimateSubmitAt({
+            now: state.now,
+            ahead,
+            minuteBudget: t.minuteBudget,
+            minuteLeft: t.minuteBudget - t.minuteUsed,
+            dayBudget: laneDayBudget,
+            dayLeft: laneDayBudget - t.dayUsed,
+            nextDayStart: state.nextDayStart,
+            ...(holdUntil > 0 ? { holdUntil } : {}),
+          });
+          byType[type][lane] = { backlog: backlog[type][lane], estimatedSubmitAt: Number.isFinite(at) ? at : null };
+          this.metrics.backlog.set({ object_type: type, lane }, backlog[type][lane]);
+          this.metrics.backlogDrainSeconds.set({ object_type: type, lane }, Number.isFinite(at) ? Math.max(0, at - state.now) / 1000 : Number.POSITIVE_INFINITY);
+        }
+      }
+      const estimates: QuotaEstimates = { at: state.now, byType };
+      await publishEstimates(this.redis, this.keys, estimates, 3 * this.everyMs);
+      return estimates;
+    } catch (error) {
+      this.logger.warn({ err: error }, 'quota report failed');
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,24 @@
+import type { ObjectType, Priority } from '@refreshq/domain';
+import type { Redis } from 'ioredis';
+import type { Keyspace } from './keyspace.js';
+
+export interface LaneEstimate {
+  backlog: number;
+  /** Epoch ms (Redis clock); null when no budget is left at all. */
+  estimatedSubmitAt: number | null;
+}
+
+export interface QuotaEstimates {
+  at: number;
+  byType: Record<ObjectType, Record<Priority, LaneEstimate>>;
+}
+
+/** The snapshot workers publish every few seconds and intake shows in request statuses. */
+export async function publishEstimates(redis: Redis, keys: Keyspace, estimates: QuotaEstimates, ttlMs: number): Promise<void> {
+  await redis.set(keys.estimates, JSON.stringify(estimates), 'PX', ttlMs);
+}
+
+export async function readEstimates(redis: Redis, keys: Keyspace): Promise<QuotaEstimates | undefined> {
+  const raw = await redis.get(keys.estimates);
+  return raw === null ? undefined : (JSON.parse(raw) as QuotaEstimates);
+}
