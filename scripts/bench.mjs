@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `pnpm bench`: runs every benchmark, prints a table each and writes bench-results/results.json.
 // BENCH_DURATION (seconds per measured HTTP run, default 10), BENCH_CONNECTIONS (default 32),
-// BENCH_ONLY (comma-separated names: intake, coalescing).
+// BENCH_ONLY (comma-separated names: intake, coalescing, quota).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchCoalescing } from './bench/coalescing.mjs';
 import { benchIntake } from './bench/intake.mjs';
+import { benchQuota } from './bench/quota.mjs';
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -44,6 +45,20 @@ if (wanted('coalescing')) {
     ['upstream calls (ideal)', `${c.upstreamCalls} (${c.idealCalls})`],
     ['calls per distinct path (ideal)', `${c.callsPerDistinctPath} (${c.idealCallsPerDistinctPath})`],
     ['drain seconds', c.drainSeconds],
+  ]);
+}
+
+if (wanted('quota')) {
+  const q = await benchQuota();
+  results.push(q);
+  table([
+    ['quota governor', 'value'],
+    ['take-quota.lua decisions/s, granting (32 in flight)', q.grantDecisionsPerSecond],
+    ['take-quota.lua decisions/s, refusing (32 in flight)', q.refusalDecisionsPerSecond],
+    [`utilisation, VOD day budgets, ${q.dayBound.days} simulated days (URLs)`, `${q.dayBound.urls.used}/${q.dayBound.urls.available} = ${q.dayBound.urls.utilisation}`],
+    [`utilisation, VOD day budgets, ${q.dayBound.days} simulated days (dirs)`, `${q.dayBound.dirs.used}/${q.dayBound.dirs.available} = ${q.dayBound.dirs.utilisation}`],
+    ['utilisation, per-minute bound, 1 simulated day (URLs)', `${q.minuteBound.urls.used}/${q.minuteBound.urls.available} = ${q.minuteBound.urls.utilisation}`],
+    ['utilisation, per-minute bound, 1 simulated day (dirs)', `${q.minuteBound.dirs.used}/${q.minuteBound.dirs.available} = ${q.minuteBound.dirs.utilisation}`],
   ]);
 }
 

@@ -7,6 +7,8 @@ import type { WorkerMetrics } from './worker-metrics.js';
 export interface AdmitterSettings {
   admit: AdmitSettings;
   concurrency: number;
+  /** Directory promotion happens only while this says the directory budget has room. */
+  promotionAllowed: () => boolean;
 }
 
 /** Consumes the intake queue: each job's paths go into the shared pending pool, once. */
@@ -20,7 +22,8 @@ export function createAdmitter(
 ): Worker<RefreshRequest> {
   const admit = async (job: IntakeJob) => {
     const request = job.data;
-    const result = await requests.admit(request, request.paths.map(domainOf), settings.admit);
+    const admit = settings.admit.promoteAt > 0 && !settings.promotionAllowed() ? { ...settings.admit, promoteAt: 0 } : settings.admit;
+    const result = await requests.admit(request, request.paths.map(domainOf), admit);
     if (result.admitted) {
       metrics.requestsAdmitted.inc();
       if (result.coalesced > 0) metrics.pathsCoalesced.inc({ object_type: request.objectType }, result.coalesced);

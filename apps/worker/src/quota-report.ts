@@ -11,6 +11,7 @@ const LANE_RANK: Record<Priority, number> = { high: 3, normal: 2, low: 1 };
  */
 export class QuotaReport {
   private timer: NodeJS.Timeout | undefined;
+  private directoriesLeftToday = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly redis: Redis,
@@ -33,9 +34,15 @@ export class QuotaReport {
     clearInterval(this.timer);
   }
 
+  /** Whether the directory budget has room today, as of the last report (for directory promotion). */
+  directoryBudgetAllows(): boolean {
+    return this.directoriesLeftToday > 0;
+  }
+
   async once(): Promise<QuotaEstimates | undefined> {
     try {
       const [state, backlog] = await Promise.all([this.governor.state(), this.pool.backlog()]);
+      this.directoriesLeftToday = state.byType.Directory.dayBudget - state.byType.Directory.dayUsed;
       const byType = {} as QuotaEstimates['byType'];
       for (const type of OBJECT_TYPES) {
         const t = state.byType[type];

@@ -102,6 +102,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
         promoteAt: env.DIRECTORY_PROMOTION_MIN_FILES,
       },
       concurrency: env.ADMIT_CONCURRENCY,
+      promotionAllowed: () => quotaReport.directoryBudgetAllows(),
     },
     metrics,
     logger,

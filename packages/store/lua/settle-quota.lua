@@ -20,6 +20,7 @@ if spent < granted then
   local score = redis.call('ZSCORE', mkey, member)
   if score then
     redis.call('ZREM', mkey, member)
+    redis.call('DECRBY', minute_sum_key(prefix, otype), granted - spent)
     if spent > 0 then redis.call('ZADD', mkey, score, ticket .. '|' .. spent) end
   end
   local dkey = day_key(prefix, otype, day)

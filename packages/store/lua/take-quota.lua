@@ -43,8 +43,7 @@ if minute_left <= 0 then
 end
 
 local granted = math.min(want, minute_left, day_left)
-redis.call('ZADD', minute_key(prefix, otype), now, ticket .. '|' .. granted)
-redis.call('PEXPIRE', minute_key(prefix, otype), 2 * MINUTE)
+log_grant(prefix, otype, now, ticket .. '|' .. granted, granted)
 redis.call('INCRBY', day_key(prefix, otype, day), granted)
 redis.call('PEXPIRE', day_key(prefix, otype, day), 2 * DAY)
 redis.call('ZADD', calls_key, now, ticket)

@@ -27,15 +27,37 @@ local function minute_key(prefix, otype)
   return prefix .. 'quota:minute:' .. otype
 end
 
--- Log members are `<ticket>|<units>`; returns the units granted in (now - 1 min, now].
+local function minute_sum_key(prefix, otype)
+  return prefix .. 'quota:minute-sum:' .. otype
+end
+
+local function units_of(member)
+  return tonumber(string.match(member, '|(%d+)$'))
+end
+
+-- Log members are `<ticket>|<units>`, with their running sum beside the log. Ages out the
+-- entries older than a minute and returns the units granted in (now - 1 min, now].
 local function minute_used(prefix, otype, now)
-  local key = minute_key(prefix, otype)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - MINUTE)
-  local used = 0
-  for _, member in ipairs(redis.call('ZRANGE', key, 0, -1)) do
-    used = used + tonumber(string.match(member, '|(%d+)$'))
+  local key, sum_key = minute_key(prefix, otype), minute_sum_key(prefix, otype)
+  local expired = redis.call('ZRANGEBYSCORE', key, '-inf', now - MINUTE)
+  if #expired > 0 then
+    local freed = 0
+    for _, member in ipairs(expired) do freed = freed + units_of(member) end
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - MINUTE)
+    redis.call('DECRBY', sum_key, freed)
   end
-  return used
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('DEL', sum_key)
+    return 0
+  end
+  return tonumber(redis.call('GET', sum_key)) or 0
+end
+
+local function log_grant(prefix, otype, now, member, units)
+  redis.call('ZADD', minute_key(prefix, otype), now, member)
+  redis.call('INCRBY', minute_sum_key(prefix, otype), units)
+  redis.call('PEXPIRE', minute_key(prefix, otype), 2 * MINUTE)
+  redis.call('PEXPIRE', minute_sum_key(prefix, otype), 2 * MINUTE)
 end
 
 -- The per-minute budget in force: the configured one, or less once the upstream taught us so.
