@@ -85,7 +85,7 @@ describe(`a burst of ${REQUESTS} requests over ${URLS} URLs, ${WORKERS} worker p
     const states = await mapLimit(ids, 64, async (id) => {
       const body = await eventually(async () => {
         const answer = (await getJson(`${intake.url}/v1/refreshes/${id}`)).body;
-        return answer.state === 'submitted' ? answer : undefined;
+        return answer.counts.queued === 0 && answer.paths[0].taskId ? answer : undefined;
       }, 30_000, `request ${id}`);
       return body.paths[0].taskId as string;
     });

@@ -7,6 +7,7 @@ export interface PathView {
   taskId?: string;
   error?: { code: string; message: string };
   submittedAt?: string;
+  completedAt?: string;
   coveredBy?: string;
   updatedAt: string;
 }
@@ -32,6 +33,7 @@ function pathView(path: string, status: PathStatus): PathView {
     ...(status.taskId ? { taskId: status.taskId } : {}),
     ...(status.error ? { error: status.error } : {}),
     ...(status.submittedAt ? { submittedAt: iso(status.submittedAt) } : {}),
+    ...(status.completedAt ? { completedAt: iso(status.completedAt) } : {}),
     ...(status.coveredBy ? { coveredBy: status.coveredBy } : {}),
     updatedAt: iso(status.updatedAt),
   };

@@ -174,6 +174,7 @@ export class BatchSubmitter {
   private submitted(type: ObjectType, items: BatchItem[], taskIds: string[], calledAt: number, outcomes: Map<string, PathOutcome>): void {
     items.forEach((item, index) => {
       outcomes.set(item.path, { status: { state: 'submitted', taskId: taskIds[index] ?? taskIds[0], submittedAt: calledAt } });
+      if (item.meta.queuedAt !== undefined) this.metrics.intakeToSubmit.observe({ object_type: type }, Math.max(0, calledAt - item.meta.queuedAt) / 1000);
     });
     this.metrics.pathsSubmitted.inc({ object_type: type }, items.length);
   }

@@ -19,6 +19,12 @@ export const workerEnvSchema = z
     QUOTA_SYNC_INTERVAL_MS: nonNegativeInt(300_000, 86_400_000),
     /** Tests only: 'offset' adds the {ns}:clock-offset key to Redis TIME in the quota scripts. */
     QUOTA_CLOCK: z.preprocess((value) => (value === '' ? undefined : value), z.enum(['redis', 'offset'], { error: 'must be redis or offset' }).default('redis')),
+    /** When a submitted task is first looked at with DescribeVodRefreshTasks (ms). */
+    TASK_FIRST_POLL_MS: positiveInt(5000, 3_600_000),
+    /** Longest pause between two looks at a task still running (ms). */
+    TASK_POLL_MAX_INTERVAL_MS: positiveInt(60_000, 3_600_000),
+    /** DescribeVodRefreshTasks calls per second across all workers. */
+    TASK_POLL_CALLS_PER_SECOND: positiveInt(5, 1000),
     /** Batches one worker process submits at the same time. */
     DISPATCH_CONCURRENCY: positiveInt(2, 64),
     /** Intake jobs one worker process admits at the same time. */

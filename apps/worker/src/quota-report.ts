@@ -1,5 +1,5 @@
 import { estimateSubmitAt, OBJECT_TYPES, PRIORITIES, type ObjectType, type Priority } from '@refreshq/domain';
-import { publishEstimates, type Keyspace, type PendingPool, type QuotaEstimates, type QuotaGovernor, type Redis } from '@refreshq/store';
+import { publishEstimates, type CircuitBreaker, type Keyspace, type PendingPool, type QuotaEstimates, type QuotaGovernor, type Redis } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { WorkerMetrics } from './worker-metrics.js';
 
@@ -19,6 +19,9 @@ export class QuotaReport {
     private readonly governor: QuotaGovernor,
     private readonly pool: PendingPool,
     private readonly highReservePercent: number,
+    private readonly breaker: CircuitBreaker,
+    /** The coalescing window: a path becomes eligible this long after it was queued. */
+    private readonly windowMs: number,
     private readonly metrics: WorkerMetrics,
     private readonly logger: Logger,
     private readonly everyMs = 5000,
@@ -69,6 +72,14 @@ export class QuotaReport {
           byType[type][lane] = { backlog: backlog[type][lane], estimatedSubmitAt: Number.isFinite(at) ? at : null };
           this.metrics.backlog.set({ object_type: type, lane }, backlog[type][lane]);
           this.metrics.backlogDrainSeconds.set({ object_type: type, lane }, Number.isFinite(at) ? Math.max(0, at - state.now) / 1000 : Number.POSITIVE_INFINITY);
+        }
+      }
+      this.metrics.breakerOpen.set((await this.breaker.remainingMs()) > 0 ? 1 : 0);
+      const redisNow = Date.now();
+      for (const type of OBJECT_TYPES) {
+        for (const lane of PRIORITIES) {
+          const eligibleAt = await this.pool.oldestEligibleAt(type, lane);
+          this.metrics.oldestPendingAge.set({ object_type: type, lane }, eligibleAt === undefined ? 0 : Math.max(0, redisNow - (eligibleAt - this.windowMs)) / 1000);
         }
       }
       const estimates: QuotaEstimates = { at: state.now, byType };

@@ -18,6 +18,12 @@ export interface WorkerMetrics {
   quotaHoldSeconds: Gauge<'object_type'>;
   backlog: Gauge<'object_type' | 'lane'>;
   backlogDrainSeconds: Gauge<'object_type' | 'lane'>;
+  breakerOpen: Gauge;
+  oldestPendingAge: Gauge<'object_type' | 'lane'>;
+  intakeToSubmit: Histogram<'object_type'>;
+  submitToComplete: Histogram<'object_type'>;
+  taskOutcomes: Counter<'object_type' | 'status' | 'description'>;
+  tasksTracked: Gauge;
 }
 
 export function createWorkerMetrics(): WorkerMetrics {
@@ -40,6 +46,12 @@ export function createWorkerMetrics(): WorkerMetrics {
     quotaHoldSeconds: new Gauge({ name: 'refreshq_quota_hold_seconds', help: 'Seconds until a quota or throttling hold ends; 0 when none (account-wide: aggregate with max).', labelNames: ['object_type'], registers }),
     backlog: new Gauge({ name: 'refreshq_backlog_paths', help: 'Pending paths by object type and lane (account-wide: aggregate with max).', labelNames: ['object_type', 'lane'], registers }),
     backlogDrainSeconds: new Gauge({ name: 'refreshq_backlog_estimated_submit_seconds', help: 'Estimated seconds until the last pending path of this lane is submitted at the current budgets (+Inf: no budget).', labelNames: ['object_type', 'lane'], registers }),
+    breakerOpen: new Gauge({ name: 'refreshq_breaker_open', help: '1 while submitting is stopped by OperationDenied* (account-wide: aggregate with max).', registers }),
+    oldestPendingAge: new Gauge({ name: 'refreshq_oldest_pending_age_seconds', help: 'Age of the oldest pending path by object type and lane; 0 when none (account-wide: aggregate with max).', labelNames: ['object_type', 'lane'], registers }),
+    intakeToSubmit: new Histogram({ name: 'refreshq_intake_to_submit_seconds', help: 'Time from a path entering the pending pool to the start of the call that submitted it.', labelNames: ['object_type'], buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400], registers }),
+    submitToComplete: new Histogram({ name: 'refreshq_submit_to_complete_seconds', help: 'Time from submission to the task ending upstream (Complete or Failed), as seen by polling.', labelNames: ['object_type'], buckets: [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 14400], registers }),
+    taskOutcomes: new Counter({ name: 'refreshq_task_outcomes_total', help: 'Paths whose refresh task ended upstream, by status and failure description.', labelNames: ['object_type', 'status', 'description'], registers }),
+    tasksTracked: new Gauge({ name: 'refreshq_tasks_tracked', help: 'Refresh tasks being followed to their end (account-wide: aggregate with max).', registers }),
     quotaRefusals: new Counter({ name: 'refreshq_quota_refusals_total', help: 'Times the governor held a ready batch back, by the budget that was short (calls-per-second, minute, day, day-reserved-for-high, hold).', labelNames: ['object_type', 'lane', 'budget'], registers }),
   };
 }

@@ -1,5 +1,5 @@
 import { parseUtcOffset } from '@refreshq/domain';
-import { CircuitBreaker, createRedis, keyspace, PendingPool, QuotaGovernor, RequestStore, type Redis } from '@refreshq/store';
+import { CircuitBreaker, createRedis, keyspace, PendingPool, QuotaGovernor, RedisClock, RequestStore, TaskStore, type Redis } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import { VodClient } from '@refreshq/vod-client';
 import type { Worker } from 'bullmq';
@@ -8,6 +8,7 @@ import { BatchSubmitter } from './batch-submitter.js';
 import { Dispatcher } from './dispatcher.js';
 import { QuotaReport } from './quota-report.js';
 import { QuotaSync } from './quota-sync.js';
+import { TaskTracker } from './task-tracker.js';
 import type { WorkerEnv } from './env.js';
 import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.js';
 
@@ -67,7 +68,16 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     logger,
   );
   const pool = new PendingPool(redis, keys);
-  const quotaReport = new QuotaReport(redis, keys, governor, pool, env.QUOTA_HIGH_RESERVE_PERCENT, metrics, logger);
+  const quotaReport = new QuotaReport(redis, keys, governor, pool, env.QUOTA_HIGH_RESERVE_PERCENT, breaker, env.COALESCE_WINDOW_MS, metrics, logger);
+  const clock = new RedisClock(redis);
+  const tracker = new TaskTracker(
+    vod,
+    new TaskStore(redis, keys),
+    { everyMs: 1000, batch: 20, leaseMs: 60_000, callsPerSecond: env.TASK_POLL_CALLS_PER_SECOND, maxPollMs: env.TASK_POLL_MAX_INTERVAL_MS },
+    () => clock.now(),
+    metrics,
+    logger,
+  );
   const dispatcher = new Dispatcher(
     pool,
     governor,
@@ -81,6 +91,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
         windowMs: env.COALESCE_WINDOW_MS,
         quietMs: env.COALESCE_QUIET_MS,
         leaseMs: env.BATCH_LEASE_MS,
+        firstPollMs: env.TASK_FIRST_POLL_MS,
       },
       idlePollMs: 200,
       reclaimEveryMs: 5000,
@@ -109,9 +120,11 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   );
 
   void admitter.run().catch((error: unknown) => logger.error({ err: error }, 'intake consumer stopped'));
+  await clock.start();
   await quotaSync.start();
   dispatcher.start();
   quotaReport.start();
+  tracker.start();
 
   return {
     metrics,
@@ -122,6 +135,8 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     stop: async () => {
       quotaSync.stop();
       quotaReport.stop();
+      clock.stop();
+      await tracker.stop();
       await admitter.close();
       await dispatcher.stop();
       redis.disconnect();

@@ -14,6 +14,8 @@ export interface PathStatus {
   /** Epoch ms of the last change. */
   updatedAt: number;
   submittedAt?: number;
+  /** When its task was seen ended upstream (Complete or Failed). */
+  completedAt?: number;
   /** The directory whose refresh covers this path (it was not submitted on its own). */
   coveredBy?: string;
 }

@@ -4,8 +4,10 @@
 -- covered by a directory pending meanwhile). Paths the caller does not mention go back as
 -- uncertain: the upstream may have accepted them. With only-if-expired, acts only on a batch
 -- whose lease ran out (its holder died), putting all of it back.
+-- A submitted path with a single task id is also put under tracking (task-tracker follows it to
+-- its end): `{ns}:task:<id>` maps `requestId<TAB>path` to the covering directory ('' if none).
 -- ARGV: prefix, batch id, window ms, max files per call, max dirs per call, only-if-expired,
---       JSON {path: {status = {...}} | {requeue = {delayMs, meta}}}
+--       JSON {path: {status = {...}} | {requeue = {delayMs, meta}}}, first poll delay ms
 -- Returns 1, or 0 when the batch is gone (already finished or reclaimed) or its lease still runs.
 --@include lib/pool.lua
 local now = now_ms()
@@ -23,8 +25,17 @@ end
 
 local batch = cjson.decode(raw)
 local outcomes = cjson.decode(ARGV[7])
+local first_poll = tonumber(ARGV[8]) or 5000
 local otype, domain = batch.objectType, batch.domain
 local touched = {}
+
+local function track(status, request_ids, path, covered_by)
+  if status.state ~= 'submitted' or type(status.taskId) ~= 'string' or string.find(status.taskId, ',', 1, true) then return end
+  local task_key = prefix .. 'task:' .. status.taskId
+  for _, rid in ipairs(request_ids) do redis.call('HSET', task_key, rid .. '\t' .. path, covered_by) end
+  redis.call('HSETNX', task_key, '_meta', cjson.encode({ objectType = otype, submittedAt = status.submittedAt, domain = domain }))
+  redis.call('ZADD', prefix .. 'tracking', 'NX', now + first_poll, status.taskId)
+end
 
 local function record(request_ids, path, status)
   local encoded = cjson.encode(status)
@@ -32,6 +43,7 @@ local function record(request_ids, path, status)
     local req_key = prefix .. 'req:' .. rid
     if redis.call('HEXISTS', req_key, 'meta') == 1 then redis.call('HSET', req_key, 'p:' .. path, encoded) end
   end
+  track(status, request_ids, path, status.coveredBy or '')
 end
 
 for _, item in ipairs(batch.items) do

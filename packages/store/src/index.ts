@@ -9,3 +9,4 @@ export * from './circuit-breaker.js';
 export * from './redis-clock.js';
 export * from './quota-governor.js';
 export * from './quota-estimates.js';
+export * from './task-store.js';

@@ -45,6 +45,8 @@ export type PathOutcome =
 export type Claim = { batch: ClaimedBatch } | { batch: undefined; /** ms until something is ready; -1 when nothing is pending */ retryInMs: number };
 
 export interface PoolSettings {
+  /** When a submitted task is first looked at (DescribeVodRefreshTasks). */
+  firstPollMs?: number;
   maxFilesPerCall: number;
   maxDirsPerCall: number;
   /** The oldest path of a domain waits this long for company before its batch is cut. */
@@ -130,6 +132,12 @@ export class PendingPool {
     };
   }
 
+  /** When the oldest pending path of this type and lane became eligible (Redis clock), if any; parked paths excluded. */
+  async oldestEligibleAt(objectType: ObjectType, lane: Priority): Promise<number | undefined> {
+    const head = await this.redis.zrangebyscore(this.keys.ready(objectType, lane), '-inf', 1e15, 'WITHSCORES', 'LIMIT', 0, 1);
+    return head.length < 2 ? undefined : Number(head[1]);
+  }
+
   async inflightCount(): Promise<number> {
     return this.redis.zcard(this.keys.inflight);
   }
@@ -143,6 +151,7 @@ export class PendingPool {
       settings.maxDirsPerCall,
       onlyIfExpired ? '1' : '0',
       JSON.stringify(Object.fromEntries(outcomes)),
+      settings.firstPollMs ?? 5000,
     ]);
     return Number(reply) === 1;
   }

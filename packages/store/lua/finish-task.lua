@@ -1,0 +1,46 @@
+-- Records what DescribeVodRefreshTasks said of one task on every (request, path) it covers.
+-- Ended: each path becomes complete or failed (with the upstream's description), the task is
+-- forgotten. Still running: paths become refreshing and the task is due again after `next` ms.
+-- A path the upstream did not list is left as it is.
+-- ARGV: prefix, task id, ended ('1'/'0'), next poll ms, JSON {submitted path: {state, description}}
+-- Returns the ids of requests touched.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local prefix, task_id, ended, next_poll = ARGV[1], ARGV[2], ARGV[3] == '1', tonumber(ARGV[4])
+local by_path = cjson.decode(ARGV[5])
+local task_key = prefix .. 'task:' .. task_id
+local touched = {}
+
+for _, field in ipairs(redis.call('HKEYS', task_key)) do
+  if field ~= '_meta' then
+    local sep = string.find(field, '\t', 1, true)
+    local rid, path = string.sub(field, 1, sep - 1), string.sub(field, sep + 1)
+    local covered_by = redis.call('HGET', task_key, field)
+    local submitted_path = path
+    if covered_by ~= '' then submitted_path = covered_by end
+    local seen = by_path[submitted_path]
+    local req_key = prefix .. 'req:' .. rid
+    local old_raw = redis.call('HGET', req_key, 'p:' .. path)
+    if seen and old_raw then
+      local status = cjson.decode(old_raw)
+      if status.taskId == task_id and status.state ~= 'complete' and status.state ~= 'failed' then
+        status.state = seen.state
+        status.updatedAt = now
+        if seen.state == 'complete' or seen.state == 'failed' then status.completedAt = now end
+        if seen.state == 'failed' then status.error = { code = 'TaskFailed', message = seen.description or '' } end
+        redis.call('HSET', req_key, 'p:' .. path, cjson.encode(status))
+        touched[rid] = true
+      end
+    end
+  end
+end
+
+if ended then
+  redis.call('DEL', task_key)
+  redis.call('ZREM', prefix .. 'tracking', task_id)
+else
+  redis.call('ZADD', prefix .. 'tracking', now + next_poll, task_id)
+end
+local ids = {}
+for rid in pairs(touched) do ids[#ids + 1] = rid end
+return ids

@@ -1,0 +1,15 @@
+-- One call token from a named per-second budget shared by every worker (sliding 1-second log).
+-- ARGV: prefix, scope, calls per second, token id
+-- Returns 0 when taken, else the ms to wait.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local key = ARGV[1] .. 'calls:' .. ARGV[2]
+local cps = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - 1000)
+if redis.call('ZCARD', key) >= cps then
+  local oldest = tonumber(redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2])
+  return math.max(1, oldest + 1000 - now)
+end
+redis.call('ZADD', key, now, ARGV[4])
+redis.call('PEXPIRE', key, 2000)
+return 0
