@@ -40,7 +40,7 @@ export async function startTestIntake(env: Record<string, string> = {}, namespac
     idempotency: new IdempotencyStore(redis, keys),
     metrics,
     logger: silentLogger,
-    rules: { maxPaths: parsed.MAX_PATHS_PER_REQUEST, maxPathLength: parsed.MAX_PATH_LENGTH, allowedDomains: parsed.ALLOWED_DOMAINS },
+    rules: { maxPaths: parsed.MAX_PATHS_PER_REQUEST, maxPathLength: parsed.MAX_PATH_LENGTH, allowedDomains: parsed.ALLOWED_DOMAINS, callbackHosts: parsed.CALLBACK_ALLOWED_HOSTS },
     tokens: parsed.INTAKE_TOKENS,
     maxBodyBytes: parsed.MAX_BODY_BYTES,
     clock,

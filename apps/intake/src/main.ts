@@ -28,7 +28,7 @@ const app = createServer({
   idempotency: new IdempotencyStore(redis, keys),
   metrics: createIntakeMetrics(),
   logger,
-  rules: { maxPaths: env.MAX_PATHS_PER_REQUEST, maxPathLength: env.MAX_PATH_LENGTH, allowedDomains: env.ALLOWED_DOMAINS },
+  rules: { maxPaths: env.MAX_PATHS_PER_REQUEST, maxPathLength: env.MAX_PATH_LENGTH, allowedDomains: env.ALLOWED_DOMAINS, callbackHosts: env.CALLBACK_ALLOWED_HOSTS },
   tokens: env.INTAKE_TOKENS,
   maxBodyBytes: env.MAX_BODY_BYTES,
   trustProxyHops: env.TRUST_PROXY_HOPS,

@@ -6,6 +6,8 @@ export interface BodyRules {
   maxPaths: number;
   maxPathLength: number;
   allowedDomains: readonly string[];
+  /** Hosts a callbackUrl may point at; empty = any public http(s) URL. */
+  callbackHosts?: readonly string[];
 }
 
 /** A request body that passed every check: distinct canonical paths and their domains. */
@@ -16,6 +18,7 @@ export interface CheckedBody {
   domains: string[];
   /** Paths the caller sent more than once (after normalisation) within this request. */
   duplicates: number;
+  callbackUrl?: string;
 }
 
 const caseInsensitive = <const T extends readonly [string, ...string[]]>(values: T, field: string) =>
@@ -30,8 +33,26 @@ const bodySchema = z
     objectPath: z.string({ error: 'objectPath must be a string of paths separated by newlines' }).optional(),
     objectType: caseInsensitive(['File', 'Directory'] as const, 'objectType').default('File'),
     priority: caseInsensitive(['high', 'normal', 'low'] as const, 'priority').default('normal'),
+    callbackUrl: z.string({ error: 'callbackUrl must be a string' }).max(2048, 'callbackUrl must be at most 2048 characters').optional(),
   })
   .strict();
+
+/** A callback target: http(s), a host, no user info, and on CALLBACK_ALLOWED_HOSTS when that is set. */
+function checkCallbackUrl(raw: string, allowedHosts: readonly string[]): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ApiError(400, 'invalid_callback_url', 'callbackUrl is not a valid URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ApiError(400, 'invalid_callback_url', 'callbackUrl must be http:// or https://');
+  if (url.username !== '' || url.password !== '') throw new ApiError(400, 'invalid_callback_url', 'callbackUrl must not carry user name or password');
+  if (allowedHosts.length > 0 && !isDomainAllowed(url.hostname, allowedHosts)) {
+    throw new ApiError(400, 'callback_host_not_allowed', `${url.hostname} is not in CALLBACK_ALLOWED_HOSTS`);
+  }
+  url.hash = '';
+  return url.toString();
+}
 
 function describeIssues(error: z.ZodError): string {
   return error.issues
@@ -53,6 +74,7 @@ export function checkRefreshBody(body: unknown, rules: BodyRules): CheckedBody {
   const parsed = bodySchema.safeParse(body);
   if (!parsed.success) throw new ApiError(400, 'invalid_request', describeIssues(parsed.error));
   const { paths, objectPath, objectType, priority } = parsed.data;
+  const callbackUrl = parsed.data.callbackUrl === undefined ? undefined : checkCallbackUrl(parsed.data.callbackUrl, rules.callbackHosts ?? []);
   if (paths !== undefined && objectPath !== undefined) {
     throw new ApiError(400, 'invalid_request', 'send either paths or objectPath, not both');
   }
@@ -87,5 +109,6 @@ export function checkRefreshBody(body: unknown, rules: BodyRules): CheckedBody {
     paths: [...seen.keys()],
     domains: [...seen.values()],
     duplicates: raw.length - seen.size,
+    ...(callbackUrl ? { callbackUrl } : {}),
   };
 }

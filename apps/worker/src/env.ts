@@ -25,6 +25,10 @@ export const workerEnvSchema = z
     TASK_POLL_MAX_INTERVAL_MS: positiveInt(60_000, 3_600_000),
     /** DescribeVodRefreshTasks calls per second across all workers. */
     TASK_POLL_CALLS_PER_SECOND: positiveInt(5, 1000),
+    /** Key of the HMAC-SHA256 signature on completion callbacks (X-Refreshq-Signature). */
+    CALLBACK_SIGNING_SECRET: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(16, 'must be at least 16 characters').optional()),
+    CALLBACK_TIMEOUT_MS: positiveInt(5000, 60_000),
+    CALLBACK_MAX_ATTEMPTS: positiveInt(10, 100),
     /** Batches one worker process submits at the same time. */
     DISPATCH_CONCURRENCY: positiveInt(2, 64),
     /** Intake jobs one worker process admits at the same time. */

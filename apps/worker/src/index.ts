@@ -4,3 +4,4 @@ export * from './dispatcher.js';
 export * from './batch-submitter.js';
 export * from './worker-metrics.js';
 export * from './metrics-server.js';
+export * from './callback-sender.js';

@@ -5,7 +5,7 @@ import { createMetricsServer } from './metrics-server.js';
 import { startWorker } from './worker.js';
 
 const env = loadEnvOrExit(workerEnvSchema);
-const secrets = [env.ALIBABA_CLOUD_ACCESS_KEY_ID, env.ALIBABA_CLOUD_ACCESS_KEY_SECRET, env.ALIBABA_CLOUD_SECURITY_TOKEN].filter((value): value is string => Boolean(value));
+const secrets = [env.ALIBABA_CLOUD_ACCESS_KEY_ID, env.ALIBABA_CLOUD_ACCESS_KEY_SECRET, env.ALIBABA_CLOUD_SECURITY_TOKEN, env.CALLBACK_SIGNING_SECRET].filter((value): value is string => Boolean(value));
 const logger = createLogger({ name: 'worker', level: env.LOG_LEVEL, secrets });
 
 const worker = await startWorker(env, logger);

@@ -24,6 +24,7 @@ export interface WorkerMetrics {
   submitToComplete: Histogram<'object_type'>;
   taskOutcomes: Counter<'object_type' | 'status' | 'description'>;
   tasksTracked: Gauge;
+  callbacks: Counter<'result'>;
 }
 
 export function createWorkerMetrics(): WorkerMetrics {
@@ -52,6 +53,7 @@ export function createWorkerMetrics(): WorkerMetrics {
     submitToComplete: new Histogram({ name: 'refreshq_submit_to_complete_seconds', help: 'Time from submission to the task ending upstream (Complete or Failed), as seen by polling.', labelNames: ['object_type'], buckets: [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 14400], registers }),
     taskOutcomes: new Counter({ name: 'refreshq_task_outcomes_total', help: 'Paths whose refresh task ended upstream, by status and failure description.', labelNames: ['object_type', 'status', 'description'], registers }),
     tasksTracked: new Gauge({ name: 'refreshq_tasks_tracked', help: 'Refresh tasks being followed to their end (account-wide: aggregate with max).', registers }),
+    callbacks: new Counter({ name: 'refreshq_callbacks_total', help: 'Completion callback attempts by result: delivered, retried (will try again), failed (given up).', labelNames: ['result'], registers }),
     quotaRefusals: new Counter({ name: 'refreshq_quota_refusals_total', help: 'Times the governor held a ready batch back, by the budget that was short (calls-per-second, minute, day, day-reserved-for-high, hold).', labelNames: ['object_type', 'lane', 'budget'], registers }),
   };
 }

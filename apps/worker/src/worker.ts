@@ -1,10 +1,11 @@
 import { parseUtcOffset } from '@refreshq/domain';
-import { CircuitBreaker, createRedis, keyspace, PendingPool, QuotaGovernor, RedisClock, RequestStore, TaskStore, type Redis } from '@refreshq/store';
+import { CallbackStore, CircuitBreaker, createRedis, keyspace, PendingPool, QuotaGovernor, RedisClock, RequestStore, TaskStore, type Redis } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import { VodClient } from '@refreshq/vod-client';
 import type { Worker } from 'bullmq';
 import { createAdmitter } from './admitter.js';
 import { BatchSubmitter } from './batch-submitter.js';
+import { CallbackSender } from './callback-sender.js';
 import { Dispatcher } from './dispatcher.js';
 import { QuotaReport } from './quota-report.js';
 import { QuotaSync } from './quota-sync.js';
@@ -78,6 +79,20 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     metrics,
     logger,
   );
+  const callbackSender = new CallbackSender(
+    new CallbackStore(redis, keys),
+    requests,
+    {
+      ...(env.CALLBACK_SIGNING_SECRET ? { secret: env.CALLBACK_SIGNING_SECRET } : {}),
+      timeoutMs: env.CALLBACK_TIMEOUT_MS,
+      maxAttempts: env.CALLBACK_MAX_ATTEMPTS,
+      everyMs: 500,
+      leaseMs: env.CALLBACK_TIMEOUT_MS * 3,
+      backoff: { baseMs: 2000, maxMs: 3_600_000 },
+    },
+    metrics,
+    logger,
+  );
   const dispatcher = new Dispatcher(
     pool,
     governor,
@@ -125,6 +140,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   dispatcher.start();
   quotaReport.start();
   tracker.start();
+  callbackSender.start();
 
   return {
     metrics,
@@ -137,6 +153,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       quotaReport.stop();
       clock.stop();
       await tracker.stop();
+      await callbackSender.stop();
       await admitter.close();
       await dispatcher.stop();
       redis.disconnect();

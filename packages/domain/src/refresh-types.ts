@@ -12,4 +12,6 @@ export interface RefreshRequest {
   /** Normalised, distinct paths. */
   paths: string[];
   receivedAt: number;
+  /** Where to POST the request's result once every path has ended. */
+  callbackUrl?: string;
 }

@@ -64,7 +64,7 @@ local function parent_of(path)
   return string.match(bare, '^(.*/)[^/]*$')
 end
 
-redis.call('HSET', KEYS[1], 'meta', ARGV[3])
+redis.call('HSET', KEYS[1], 'meta', ARGV[3], 'open', (#ARGV - 10) / 2)
 local coalesced = 0
 for i = 11, #ARGV, 2 do
   local path, domain = ARGV[i], ARGV[i + 1]

@@ -10,6 +10,7 @@
 --       JSON {path: {status = {...}} | {requeue = {delayMs, meta}}}, first poll delay ms
 -- Returns 1, or 0 when the batch is gone (already finished or reclaimed) or its lease still runs.
 --@include lib/pool.lua
+--@include lib/requests.lua
 local now = now_ms()
 local prefix, batch_id = ARGV[1], ARGV[2]
 local window, max_files, max_dirs, only_if_expired = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == '1'
@@ -38,11 +39,7 @@ local function track(status, request_ids, path, covered_by)
 end
 
 local function record(request_ids, path, status)
-  local encoded = cjson.encode(status)
-  for _, rid in ipairs(request_ids) do
-    local req_key = prefix .. 'req:' .. rid
-    if redis.call('HEXISTS', req_key, 'meta') == 1 then redis.call('HSET', req_key, 'p:' .. path, encoded) end
-  end
+  for _, rid in ipairs(request_ids) do write_status(prefix, rid, path, status, now) end
   track(status, request_ids, path, status.coveredBy or '')
 end
 

@@ -4,6 +4,7 @@
 -- A path the upstream did not list is left as it is.
 -- ARGV: prefix, task id, ended ('1'/'0'), next poll ms, JSON {submitted path: {state, description}}
 -- Returns the ids of requests touched.
+--@include lib/requests.lua
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local prefix, task_id, ended, next_poll = ARGV[1], ARGV[2], ARGV[3] == '1', tonumber(ARGV[4])
@@ -28,7 +29,7 @@ for _, field in ipairs(redis.call('HKEYS', task_key)) do
         status.updatedAt = now
         if seen.state == 'complete' or seen.state == 'failed' then status.completedAt = now end
         if seen.state == 'failed' then status.error = { code = 'TaskFailed', message = seen.description or '' } end
-        redis.call('HSET', req_key, 'p:' .. path, cjson.encode(status))
+        write_status(prefix, rid, path, status, now)
         touched[rid] = true
       end
     end

@@ -10,3 +10,5 @@ export * from './redis-clock.js';
 export * from './quota-governor.js';
 export * from './quota-estimates.js';
 export * from './task-store.js';
+export * from './request-view.js';
+export * from './callback-store.js';

@@ -9,7 +9,7 @@ const SCRIPTS = {
   takeQuota: { file: 'take-quota.lua', keys: 0 },
   settleQuota: { file: 'settle-quota.lua', keys: 0 },
   syncQuota: { file: 'sync-quota.lua', keys: 0 },
-  claimTasks: { file: 'claim-tasks.lua', keys: 0 },
+  claimDue: { file: 'claim-due.lua', keys: 0 },
   finishTask: { file: 'finish-task.lua', keys: 0 },
   takeCall: { file: 'take-call.lua', keys: 0 },
 } as const;

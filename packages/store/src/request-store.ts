@@ -9,6 +9,7 @@ export interface RequestMeta {
   priority: Priority;
   receivedAt: number;
   pathCount: number;
+  callbackUrl?: string;
 }
 
 export interface StoredRequest {
@@ -45,6 +46,7 @@ export class RequestStore {
       priority: request.priority,
       receivedAt: request.receivedAt,
       pathCount: request.paths.length,
+      ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
     };
     const pairs: string[] = [];
     request.paths.forEach((path, index) => pairs.push(path, domains[index] as string));

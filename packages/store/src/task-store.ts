@@ -23,13 +23,12 @@ export class TaskStore {
 
   /** Claims up to `max` tasks due for a look, leased for `leaseMs`. */
   async claimDue(max: number, leaseMs: number): Promise<TrackedTask[]> {
-    const flat = (await runScript(this.redis, 'claimTasks', [], [this.keys.prefix, max, leaseMs])) as string[];
-    const tasks: TrackedTask[] = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      const meta = JSON.parse(flat[i + 1] ?? '{}') as Partial<TrackedTask>;
-      tasks.push({ taskId: flat[i] as string, objectType: meta.objectType ?? 'File', submittedAt: Number(meta.submittedAt ?? 0), domain: meta.domain ?? '' });
-    }
-    return tasks;
+    const ids = (await runScript(this.redis, 'claimDue', [], [this.keys.prefix, 'tracking', max, leaseMs])) as string[];
+    const metas = await Promise.all(ids.map((id) => this.redis.hget(`${this.keys.prefix}task:${id}`, '_meta')));
+    return ids.map((taskId, index) => {
+      const meta = JSON.parse(metas[index] ?? '{}') as Partial<TrackedTask>;
+      return { taskId, objectType: meta.objectType ?? 'File', submittedAt: Number(meta.submittedAt ?? 0), domain: meta.domain ?? '' };
+    });
   }
 
   /** Records the upstream's view per submitted path; `ended` forgets the task. Returns the request ids touched. */

@@ -1,13 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { RefreshRequest } from '@refreshq/domain';
-import { readEstimates, type IdempotencyStore, type Keyspace, type Redis, type RedisClock, type RequestStore } from '@refreshq/store';
+import { queuedRequestView, readEstimates, storedRequestView, type IdempotencyStore, type Keyspace, type Redis, type RedisClock, type RequestStore } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { Queue } from 'bullmq';
 import { Router, type Request, type Response } from 'express';
 import { ApiError } from '../api-error.js';
 import type { IntakeMetrics } from '../intake-metrics.js';
 import { checkRefreshBody, type BodyRules, type CheckedBody } from '../refresh-body.js';
-import { queuedRequestView, storedRequestView } from '../status-view.js';
 
 export interface RefreshRoutesDeps {
   queue: Queue<RefreshRequest>;
@@ -37,7 +36,7 @@ async function durably<T>(step: () => Promise<T>): Promise<T> {
 }
 
 function fingerprint(body: CheckedBody): string {
-  const canonical = JSON.stringify([body.objectType, body.priority, [...body.paths].sort()]);
+  const canonical = JSON.stringify([body.objectType, body.priority, [...body.paths].sort(), body.callbackUrl ?? null]);
   return createHash('sha256').update(canonical).digest('hex');
 }
 
@@ -65,6 +64,7 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
       priority: body.priority,
       paths: body.paths,
       receivedAt: deps.clock.now(),
+      ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
     };
 
     let replayed = false;

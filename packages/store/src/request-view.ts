@@ -1,5 +1,6 @@
 import { PATH_STATES, requestState, type PathState, type PathStatus, type RefreshRequest } from '@refreshq/domain';
-import type { QuotaEstimates, StoredRequest } from '@refreshq/store';
+import type { QuotaEstimates } from './quota-estimates.js';
+import type { StoredRequest } from './request-store.js';
 
 export interface PathView {
   path: string;
@@ -12,6 +13,7 @@ export interface PathView {
   updatedAt: string;
 }
 
+/** The public JSON of a request: GET /v1/refreshes/:id, and the body of its completion callback. */
 export interface RequestView {
   id: string;
   state: ReturnType<typeof requestState>;

@@ -1,0 +1,12 @@
+-- Claims members of a schedule (a sorted set of id → due time) that are due: each is rescheduled
+-- `lease` ms ahead, so no other worker takes it meanwhile, and a worker that dies leaves it due
+-- again after the lease. Used for refresh tasks to follow and callbacks to send.
+-- ARGV: prefix, schedule name ('tracking' | 'callbacks-due'), max, lease ms
+-- Returns the ids claimed.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local key = ARGV[1] .. ARGV[2]
+local lease = tonumber(ARGV[4])
+local ids = redis.call('ZRANGEBYSCORE', key, '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do redis.call('ZADD', key, now + lease, id) end
+return ids

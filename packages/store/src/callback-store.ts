@@ -1,0 +1,49 @@
+import type { Redis } from 'ioredis';
+import type { Keyspace } from './keyspace.js';
+import { runScript } from './lua-scripts.js';
+
+export interface CallbackRecord {
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastStatus?: number;
+  at?: number;
+}
+
+/**
+ * Completion callbacks due: finish-batch.lua and finish-task.lua put a request in
+ * `{ns}:callbacks-due` when its last path ends; senders claim them leased and record the result.
+ */
+export class CallbackStore {
+  private readonly due: string;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keyspace,
+  ) {
+    this.due = `${keys.prefix}callbacks-due`;
+  }
+
+  async claimDue(max: number, leaseMs: number): Promise<string[]> {
+    return (await runScript(this.redis, 'claimDue', [], [this.keys.prefix, 'callbacks-due', max, leaseMs])) as string[];
+  }
+
+  async record(requestId: string): Promise<CallbackRecord> {
+    const raw = await this.redis.hget(this.keys.request(requestId), 'callback');
+    return raw === null ? { state: 'pending', attempts: 0 } : (JSON.parse(raw) as CallbackRecord);
+  }
+
+  /** Delivered or given up: off the schedule, with the result kept on the request. */
+  async finish(requestId: string, record: CallbackRecord): Promise<void> {
+    await this.redis.multi().zrem(this.due, requestId).hset(this.keys.request(requestId), 'callback', JSON.stringify(record)).exec();
+  }
+
+  async retryLater(requestId: string, record: CallbackRecord, delayMs: number): Promise<void> {
+    const [seconds, micros] = await this.redis.time();
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    await this.redis.multi().zadd(this.due, now + delayMs, requestId).hset(this.keys.request(requestId), 'callback', JSON.stringify(record)).exec();
+  }
+
+  async forget(requestId: string): Promise<void> {
+    await this.redis.zrem(this.due, requestId);
+  }
+}
