@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { signCallback, type RunningWorker } from '@refreshq/worker';
 import { startEmulator, type RunningEmulator } from '@refreshq/vod-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanNamespace, eventually, postJson, startTestIntake, startTestWorker, TEST_KEY, type TestIntake } from './support/stack.js';
+import { TEST_KEY, type TestIntake, type TestStack, eventually, postJson, startTestStack } from './support/stack.js';
 
 const SECRET = 'callback-secret-0123456789';
 interface Received {
@@ -18,6 +18,7 @@ let failFirst = true;
 let upstream: RunningEmulator;
 let intake: TestIntake;
 let worker: RunningWorker;
+let stack: TestStack;
 
 beforeAll(async () => {
   receiver = createServer((req, res) => {
@@ -33,17 +34,14 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/refreshq`;
   upstream = await startEmulator({ credentials: [TEST_KEY], silent: true, domains: { 'ok.example.com': 'online', 'gone.example.com': 'offline' }, tasks: { pendingMs: 50, completeAfterMs: 300 } });
-  intake = await startTestIntake({ CALLBACK_ALLOWED_HOSTS: '127.0.0.1' });
-  worker = await startTestWorker(intake.namespace, upstream.url, { TASK_FIRST_POLL_MS: '200', CALLBACK_SIGNING_SECRET: SECRET });
+  ({ intake, worker } = stack = await startTestStack(upstream.url, { TASK_FIRST_POLL_MS: '200', CALLBACK_SIGNING_SECRET: SECRET }, { CALLBACK_ALLOWED_HOSTS: '127.0.0.1' }));
 });
 
 afterAll(async () => {
-  await worker.stop();
-  await intake.close();
+  await stack.close();
   await upstream.close();
   receiver.closeAllConnections();
   await new Promise<void>((resolve) => receiver.close(() => resolve()));
-  await cleanNamespace(intake.namespace);
 });
 
 describe('completion callbacks', () => {

@@ -1,6 +1,6 @@
 import { startEmulator, type RunningEmulator } from '@refreshq/vod-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mapLimit, startApp, type AppProcess } from './support/processes.js';
+import { mapLimit, startApp, workerProcessEnv, type AppProcess } from './support/processes.js';
 import { cleanNamespace, eventually, getJson, postJson, redisUrl, startTestIntake, TEST_KEY, type TestIntake } from './support/stack.js';
 
 // CI runs a reduced burst; BURST_REQUESTS=100000 BURST_URLS=5000 gives the full figure.
@@ -19,12 +19,7 @@ beforeAll(async () => {
   intake = await startTestIntake();
   for (let i = 0; i < WORKERS; i += 1) {
     workers.push(
-      startApp('worker', {
-        REDIS_URL: redisUrl(),
-        REFRESHQ_NAMESPACE: intake.namespace,
-        VOD_ENDPOINT: emulator.url,
-        ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_KEY.accessKeyId,
-        ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_KEY.accessKeySecret,
+      startApp('worker', workerProcessEnv(redisUrl(), intake.namespace, emulator.url, TEST_KEY, {
         COALESCE_WINDOW_MS: String(WINDOW_MS),
         // Headroom for a busy 2-core CI machine: a stall of the posting client longer than the
         // quiet time between two repeats of one URL would rightly make it a second refresh.
@@ -32,9 +27,8 @@ beforeAll(async () => {
         QUOTA_URLS_PER_DAY: '10000000',
         QUOTA_URLS_PER_MINUTE: '10000000',
         QUOTA_CALLS_PER_SECOND: '1000',
-        WORKER_METRICS_PORT: '0',
         ADMIT_CONCURRENCY: '64',
-      }),
+      })),
     );
   }
 }, 60_000);

@@ -1,23 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshedPaths, startBareRpcServer, type BareRpcServer } from './support/bare-rpc-server.js';
-import { cleanNamespace, eventually, getJson, postJson, startTestIntake, startTestWorker, TEST_KEY, type TestIntake } from './support/stack.js';
+import { TEST_KEY, type TestIntake, type TestStack, eventually, getJson, postJson, startTestStack } from './support/stack.js';
 import type { RunningWorker } from '@refreshq/worker';
 
 let upstream: BareRpcServer;
 let intake: TestIntake;
 let worker: RunningWorker;
+let stack: TestStack;
 
 beforeAll(async () => {
   upstream = await startBareRpcServer(TEST_KEY);
-  intake = await startTestIntake();
-  worker = await startTestWorker(intake.namespace, upstream.url);
+  ({ intake, worker } = stack = await startTestStack(upstream.url, {}));
 });
 
 afterAll(async () => {
-  await worker.stop();
-  await intake.close();
+  await stack.close();
   await upstream.close();
-  await cleanNamespace(intake.namespace);
 });
 
 describe('intake -> queue -> worker -> any endpoint speaking the RPC protocol', () => {

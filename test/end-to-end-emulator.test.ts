@@ -1,23 +1,21 @@
 import { startEmulator, type RunningEmulator } from '@refreshq/vod-emulator';
 import type { RunningWorker } from '@refreshq/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanNamespace, eventually, getJson, postJson, startTestIntake, startTestWorker, TEST_KEY, type TestIntake } from './support/stack.js';
+import { TEST_KEY, type TestIntake, type TestStack, eventually, getJson, postJson, startTestStack } from './support/stack.js';
 
 let upstream: RunningEmulator;
 let intake: TestIntake;
 let worker: RunningWorker;
+let stack: TestStack;
 
 beforeAll(async () => {
   upstream = await startEmulator({ credentials: [TEST_KEY], domains: { 'cdn.example.com': 'online', 'gone.example.com': 'offline' }, silent: true });
-  intake = await startTestIntake();
-  worker = await startTestWorker(intake.namespace, upstream.url);
+  ({ intake, worker } = stack = await startTestStack(upstream.url, {}));
 });
 
 afterAll(async () => {
-  await worker.stop();
-  await intake.close();
+  await stack.close();
   await upstream.close();
-  await cleanNamespace(intake.namespace);
 });
 
 async function settled(id: string) {

@@ -1,7 +1,7 @@
 import { keyspace, setClockOffset, createRedis, type Redis } from '@refreshq/store';
 import { startEmulator, type RunningEmulator, type Submission } from '@refreshq/vod-emulator';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mapLimit, startApp, type AppProcess } from './support/processes.js';
+import { mapLimit, startApp, workerProcessEnv, type AppProcess } from './support/processes.js';
 import { cleanNamespace, postJson, redisUrl, startTestIntake, TEST_KEY, type TestIntake } from './support/stack.js';
 
 const MINUTE = 60_000;
@@ -42,20 +42,14 @@ async function start(emulatorQuotas: Record<string, number | null>, workerEnv: R
   await setEmulatedNow(current, START);
   for (let i = 0; i < workers; i += 1) {
     current.workers.push(
-      startApp('worker', {
-        REDIS_URL: redisUrl(),
-        REFRESHQ_NAMESPACE: intake.namespace,
-        VOD_ENDPOINT: emulator.url,
-        ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_KEY.accessKeyId,
-        ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_KEY.accessKeySecret,
+      startApp('worker', workerProcessEnv(redisUrl(), intake.namespace, emulator.url, TEST_KEY, {
         COALESCE_WINDOW_MS: '50',
         COALESCE_QUIET_MS: '0',
         MAX_URLS_PER_CALL: '40',
         QUOTA_CLOCK: 'offset',
         QUOTA_SYNC_INTERVAL_MS: '0',
-        WORKER_METRICS_PORT: '0',
         ...workerEnv,
-      }),
+      })),
     );
   }
   return current;

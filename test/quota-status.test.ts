@@ -2,23 +2,21 @@ import { nextQuotaDayStart } from '@refreshq/domain';
 import type { RunningWorker } from '@refreshq/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBareRpcServer, type BareRpcServer } from './support/bare-rpc-server.js';
-import { cleanNamespace, eventually, getJson, postJson, startTestIntake, startTestWorker, TEST_KEY, type TestIntake } from './support/stack.js';
+import { TEST_KEY, type TestIntake, type TestStack, eventually, getJson, postJson, startTestStack } from './support/stack.js';
 
 let upstream: BareRpcServer;
 let intake: TestIntake;
 let worker: RunningWorker;
+let stack: TestStack;
 
 beforeAll(async () => {
   upstream = await startBareRpcServer(TEST_KEY);
-  intake = await startTestIntake();
-  worker = await startTestWorker(intake.namespace, upstream.url, { QUOTA_URLS_PER_DAY: '2', QUOTA_SYNC_INTERVAL_MS: '0' });
+  ({ intake, worker } = stack = await startTestStack(upstream.url, { QUOTA_URLS_PER_DAY: '2', QUOTA_SYNC_INTERVAL_MS: '0' }));
 });
 
 afterAll(async () => {
-  await worker.stop();
-  await intake.close();
+  await stack.close();
   await upstream.close();
-  await cleanNamespace(intake.namespace);
 });
 
 describe('held paths say when they will go', () => {

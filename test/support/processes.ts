@@ -50,3 +50,16 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (
   await Promise.all(lanes);
   return results;
 }
+
+/** The environment of a worker process on the test Redis, pointed at `endpoint` with the test key. */
+export function workerProcessEnv(redisUrl: string, namespace: string, endpoint: string, credentials: { accessKeyId: string; accessKeySecret: string }, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    REDIS_URL: redisUrl,
+    REFRESHQ_NAMESPACE: namespace,
+    VOD_ENDPOINT: endpoint,
+    ALIBABA_CLOUD_ACCESS_KEY_ID: credentials.accessKeyId,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: credentials.accessKeySecret,
+    WORKER_METRICS_PORT: '0',
+    ...extra,
+  };
+}

@@ -116,3 +116,24 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+export interface TestStack {
+  intake: TestIntake;
+  worker: RunningWorker;
+  close(): Promise<void>;
+}
+
+/** Intake and an in-process worker on a fresh namespace, the worker pointed at `endpoint`. */
+export async function startTestStack(endpoint: string, workerEnv: Record<string, string> = {}, intakeEnv: Record<string, string> = {}): Promise<TestStack> {
+  const intake = await startTestIntake(intakeEnv);
+  const worker = await startTestWorker(intake.namespace, endpoint, workerEnv);
+  return {
+    intake,
+    worker,
+    close: async () => {
+      await worker.stop();
+      await intake.close();
+      await cleanNamespace(intake.namespace);
+    },
+  };
+}
