@@ -27,6 +27,7 @@ export const notFoundRoute: RequestHandler = (req, _res, next) => {
 interface BodyParserError {
   type?: string;
   status?: number;
+  statusCode?: number;
 }
 
 function fromBodyParser(error: BodyParserError): ApiError | undefined {
@@ -38,12 +39,19 @@ function fromBodyParser(error: BodyParserError): ApiError | undefined {
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new ApiError(415, 'unsupported_media_type', 'the body must be UTF-8 JSON');
+    case 'entity.verify.failed':
+      return new ApiError(400, 'invalid_json', 'the body is not valid UTF-8 JSON');
     case 'request.aborted':
     case 'request.size.invalid':
     case 'stream.encoding.set':
       return new ApiError(400, 'invalid_request', 'the body could not be read');
-    default:
+    default: {
+      // Anything else that says it is the client's fault (a body that does not decompress, a
+      // broken %-escape in the URL) stays a 4xx.
+      const status = error.status ?? error.statusCode;
+      if (typeof status === 'number' && status >= 400 && status < 500) return new ApiError(status, 'invalid_request', 'the request could not be read');
       return undefined;
+    }
   }
 }
 

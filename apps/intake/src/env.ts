@@ -14,7 +14,7 @@ export const intakeEnvSchema = z.object({
     z.string().regex(/^(\*\.|\.)?[A-Za-z0-9.-]+$/, 'each entry must be a host name, optionally starting with *. or .'),
   ),
   MAX_PATHS_PER_REQUEST: positiveInt(1000, 100_000),
-  MAX_PATH_LENGTH: positiveInt(2048, 8192),
+  MAX_PATH_LENGTH: positiveInt(1024, 8192),
   MAX_BODY_BYTES: positiveInt(4 * 1024 * 1024, 64 * 1024 * 1024),
   /** Reverse-proxy hops whose X-Forwarded-For is trusted; 0 trusts none. */
   TRUST_PROXY_HOPS: nonNegativeInt(0, 10),

@@ -47,7 +47,18 @@ export function createServer(deps: IntakeDeps): Express {
 
   app.use(healthRoutes(deps.redis, deps.metrics.registry));
   app.use('/v1', bearerAuth(deps.tokens));
-  app.use(express.json({ limit: deps.maxBodyBytes, type: ['application/json', 'application/*+json'], strict: false }));
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  app.use(
+    express.json({
+      limit: deps.maxBodyBytes,
+      type: ['application/json', 'application/*+json'],
+      strict: false,
+      // Invalid UTF-8 would otherwise become U+FFFD: a URL nobody sent.
+      verify: (_req, _res, buffer) => {
+        utf8.decode(buffer);
+      },
+    }),
+  );
   app.use(refreshRoutes({
     queue: deps.queue,
     requests: deps.requests,

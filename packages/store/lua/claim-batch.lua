@@ -6,6 +6,7 @@
 -- batch, so a burst of webhooks for it is submitted once; after `patience` ms it goes regardless.
 -- ARGV: prefix, object type, lane, max per call, lease ms, batch id, window ms, quiet ms, patience ms
 -- Returns {1, batch JSON} or {0, ms until the next domain is ready (-1: nothing pending)}.
+-- Idempotent per batch id.
 --@include lib/pool.lua
 local now = now_ms()
 local prefix, otype, lane = ARGV[1], ARGV[2], ARGV[3]
@@ -13,6 +14,11 @@ local max_per_call, lease, batch_id, window = tonumber(ARGV[4]), tonumber(ARGV[5
 local quiet, patience = tonumber(ARGV[8]), tonumber(ARGV[9])
 local ready_key = prefix .. 'ready:' .. otype .. ':' .. lane
 local pmeta_key = prefix .. 'pmeta:' .. otype
+
+-- A client that lost the reply re-sends the same call (ioredis does on reconnect): the batch
+-- already cut under this id is the answer, never a second one (that would strand the first).
+local already = redis.call('GET', prefix .. 'batch:' .. batch_id)
+if already then return { 1, already } end
 
 for _ = 1, 32 do
   local head = redis.call('ZRANGE', ready_key, 0, 0, 'WITHSCORES')

@@ -30,12 +30,16 @@ local first_poll = tonumber(ARGV[8]) or 5000
 local otype, domain = batch.objectType, batch.domain
 local touched = {}
 
+-- A RefreshTaskId of several ids (the upstream's 2,000-task merging) cannot be split by path
+-- up front: every id is followed, and each path takes the id the upstream lists it under.
 local function track(status, request_ids, path, covered_by)
-  if status.state ~= 'submitted' or type(status.taskId) ~= 'string' or string.find(status.taskId, ',', 1, true) then return end
-  local task_key = prefix .. 'task:' .. status.taskId
-  for _, rid in ipairs(request_ids) do redis.call('HSET', task_key, rid .. '\t' .. path, covered_by) end
-  redis.call('HSETNX', task_key, '_meta', cjson.encode({ objectType = otype, submittedAt = status.submittedAt, domain = domain }))
-  redis.call('ZADD', prefix .. 'tracking', 'NX', now + first_poll, status.taskId)
+  if status.state ~= 'submitted' or type(status.taskId) ~= 'string' then return end
+  for task_id in string.gmatch(status.taskId, '[^,%s]+') do
+    local task_key = prefix .. 'task:' .. task_id
+    for _, rid in ipairs(request_ids) do redis.call('HSET', task_key, rid .. '\t' .. path, covered_by) end
+    redis.call('HSETNX', task_key, '_meta', cjson.encode({ objectType = otype, submittedAt = status.submittedAt, domain = domain }))
+    redis.call('ZADD', prefix .. 'tracking', 'NX', now + first_poll, task_id)
+  end
 end
 
 local function record(request_ids, path, status)

@@ -24,7 +24,9 @@ for _, field in ipairs(redis.call('HKEYS', task_key)) do
     local old_raw = redis.call('HGET', req_key, 'p:' .. path)
     if seen and old_raw then
       local status = cjson.decode(old_raw)
-      if status.taskId == task_id and status.state ~= 'complete' and status.state ~= 'failed' then
+      local ours = status.taskId == task_id or string.find(',' .. tostring(status.taskId) .. ',', ',' .. task_id .. ',', 1, true)
+      if ours and status.state ~= 'complete' and status.state ~= 'failed' then
+        status.taskId = task_id
         status.state = seen.state
         status.updatedAt = now
         if seen.state == 'complete' or seen.state == 'failed' then status.completedAt = now end

@@ -14,6 +14,11 @@ local answer, code = ARGV[7], ARGV[8]
 local minute_cfg, cps_cfg, offset, clock_mode, backoff = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]), ARGV[12], tonumber(ARGV[13])
 local now = quota_now(prefix, clock_mode)
 local mkey = minute_key(prefix, otype)
+
+-- Settle once per ticket: a re-sent call (reply lost) must not refund or tune twice.
+if redis.call('SET', prefix .. 'quota:settled:' .. ticket, '1', 'NX', 'PX', 10 * MINUTE) == false then
+  return minute_budget(prefix, otype, minute_cfg)
+end
 local member = ticket .. '|' .. granted
 
 if spent < granted then

@@ -5,12 +5,20 @@
 -- share of the day. One call token is taken per grant (calls per second).
 -- ARGV: prefix, object type, lane, want, ticket, day budget, minute budget, calls per second,
 --       high reserve percent, utc offset minutes, clock mode
--- Returns {granted, day index, now} or {0, wait ms, short budget}.
+-- Returns {granted, day index, now} or {0, wait ms, short budget}. Idempotent per ticket.
 --@include lib/quota.lua
 local prefix, otype, lane, want, ticket = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local day_cfg, minute_cfg, cps_cfg = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local reserve_pct, offset, clock_mode = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11]
 local now = quota_now(prefix, clock_mode)
+
+-- A re-sent call (reply lost) gets the grant already made under this ticket, not a second one.
+local grant_key = prefix .. 'quota:grant:' .. ticket
+local earlier = redis.call('GET', grant_key)
+if earlier then
+  local granted, day, at = string.match(earlier, '^(%d+)|(%d+)|(%d+)$')
+  return { tonumber(granted), tonumber(day), tonumber(at) }
+end
 
 for _, scope in ipairs({ otype, 'calls' }) do
   local until_ms, reason = held_until(prefix, scope, now)
@@ -48,4 +56,5 @@ redis.call('INCRBY', day_key(prefix, otype, day), granted)
 redis.call('PEXPIRE', day_key(prefix, otype, day), 2 * DAY)
 redis.call('ZADD', calls_key, now, ticket)
 redis.call('PEXPIRE', calls_key, 60000)
+redis.call('SET', grant_key, granted .. '|' .. day .. '|' .. now, 'PX', 10 * MINUTE)
 return { granted, day, now }

@@ -273,3 +273,15 @@ describe('requests that arrive while their path is in flight', () => {
     expect(again?.items.map((i) => [i.path, i.requestIds])).toEqual([['https://a.com/y', [after.id]]]);
   });
 });
+
+describe('re-sent calls (a reply lost on reconnect)', () => {
+  it('claiming again under the same batch id returns the same batch and strands nothing', async () => {
+    await admit(request(Array.from({ length: 5 }, (_v, i) => `https://r.com/${i}`)));
+    const small = { ...settings, maxFilesPerCall: 2 };
+    const first = await pool.claim('File', 'normal', 'same-id', small);
+    const again = await pool.claim('File', 'normal', 'same-id', small);
+    expect(again.batch?.items.map((i) => i.path)).toEqual(first.batch?.items.map((i) => i.path));
+    const rest = await claimAll('File', small);
+    expect(rest.flatMap((b) => b.items.map((i) => i.path)).length).toBe(3);
+  });
+});

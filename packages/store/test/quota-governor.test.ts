@@ -182,3 +182,18 @@ describe('refunds and reactions', () => {
     expect(await g.take('File', 'normal', 1)).toMatchObject({ granted: 0, short: 'calls-per-second' });
   });
 });
+
+describe('re-sent calls (a reply lost on reconnect)', () => {
+  it('a take under the same ticket returns the first grant, and a settle counts once', async () => {
+    const g = governor();
+    await setNow(Date.parse('2026-11-24T03:00:10Z'));
+    const grant = (await g.take('File', 'normal', 4)) as Grant;
+    const { runScript } = await import('../src/lua-scripts.js');
+    const replay = (await runScript(redis, 'takeQuota', [], [keys.prefix, 'File', 'normal', 4, grant.ticket, 1000, 10, 1000, 0, 480, 'offset'])) as number[];
+    expect(Number(replay[0])).toBe(4);
+    expect((await g.state()).byType.File.minuteUsed).toBe(4);
+    await g.settle('File', grant, 0, 'unused');
+    await g.settle('File', grant, 0, 'unused');
+    expect((await g.state()).byType.File).toMatchObject({ minuteUsed: 0, dayUsed: 0 });
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * The README's "What intake rejects" table, row by row, as the fuzz test's oracle. Keep it in
+ * step with README.md: a code or reason intake answers that is not listed here fails the fuzz run,
+ * so a new rejection must be documented before it ships.
+ */
+export interface RejectionRow {
+  status: number;
+  code: string;
+  /** The README's "Input" column, abridged. */
+  input: string;
+}
+
+export const REJECTION_TABLE: readonly RejectionRow[] = [
+  { status: 401, code: 'unauthorized', input: 'missing or wrong bearer token (INTAKE_TOKENS set), token not in the Authorization header' },
+  { status: 415, code: 'unsupported_media_type', input: 'content type not JSON' },
+  { status: 400, code: 'invalid_json', input: 'body not valid JSON' },
+  { status: 413, code: 'payload_too_large', input: 'body larger than MAX_BODY_BYTES' },
+  { status: 400, code: 'invalid_request', input: 'body not an object, unknown field, wrong types, objectType/priority not allowed, both paths and objectPath' },
+  { status: 400, code: 'empty_paths', input: 'no paths' },
+  { status: 400, code: 'too_many_paths', input: 'more than MAX_PATHS_PER_REQUEST paths' },
+  { status: 400, code: 'invalid_path', input: 'a path that fails a check (details[].reason below)' },
+  { status: 400, code: 'domain_not_allowed', input: 'a host outside ALLOWED_DOMAINS' },
+  { status: 400, code: 'invalid_idempotency_key', input: 'a bad Idempotency-Key' },
+  { status: 422, code: 'idempotency_key_reused', input: 'a reused Idempotency-Key with another body' },
+  { status: 400, code: 'invalid_callback_url', input: 'callbackUrl not an http(s) URL, or with user info' },
+  { status: 400, code: 'callback_host_not_allowed', input: 'callbackUrl host outside CALLBACK_ALLOWED_HOSTS' },
+  { status: 404, code: 'route_not_found', input: 'unknown route' },
+  { status: 404, code: 'not_found', input: 'unknown or expired request id' },
+  { status: 503, code: 'unavailable', input: 'Redis unreachable (never expected in the fuzz run: Redis is up)' },
+];
+
+/** `details[].reason` values of `invalid_path` (README table, third column). */
+export const PATH_REASONS: readonly string[] = [
+  'too_long',
+  'control_character',
+  'whitespace',
+  'unsupported_scheme',
+  'malformed_url',
+  'malformed_percent_encoding',
+  'replacement_character',
+  'invalid_host',
+  'invalid_port',
+  'userinfo_not_allowed',
+  'wildcard_domain',
+  'directory_needs_trailing_slash',
+  'directory_with_query',
+  // `domain_not_allowed` rows list out-of-domain paths in details too (also under invalid_path when both occur).
+  'domain_not_allowed',
+];
+
+export const STATUS_OF_CODE: ReadonlyMap<string, number> = new Map(REJECTION_TABLE.map((row) => [row.code, row.status]));
