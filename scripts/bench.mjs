@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `pnpm bench`: runs every benchmark, prints a table each and writes bench-results/results.json.
 // BENCH_DURATION (seconds per measured HTTP run, default 10), BENCH_CONNECTIONS (default 32),
-// BENCH_ONLY (comma-separated names: intake, coalescing, quota).
+// BENCH_ONLY (comma-separated names: intake, coalescing, quota, naive).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchCoalescing } from './bench/coalescing.mjs';
 import { benchIntake } from './bench/intake.mjs';
+import { benchNaiveVsRefreshq } from './bench/naive-vs-refreshq.mjs';
 import { benchQuota } from './bench/quota.mjs';
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
@@ -59,6 +60,20 @@ if (wanted('quota')) {
     [`utilisation, VOD day budgets, ${q.dayBound.days} simulated days (dirs)`, `${q.dayBound.dirs.used}/${q.dayBound.dirs.available} = ${q.dayBound.dirs.utilisation}`],
     ['utilisation, per-minute bound, 1 simulated day (URLs)', `${q.minuteBound.urls.used}/${q.minuteBound.urls.available} = ${q.minuteBound.urls.utilisation}`],
     ['utilisation, per-minute bound, 1 simulated day (dirs)', `${q.minuteBound.dirs.used}/${q.minuteBound.dirs.available} = ${q.minuteBound.dirs.utilisation}`],
+  ]);
+}
+
+if (wanted('naive')) {
+  const n = await benchNaiveVsRefreshq();
+  results.push(n);
+  table([
+    [`the same CMS burst: ${n.settings.webhooks} webhooks over ${n.settings.distinctUrls} URLs`, 'naive client', 'refreshq'],
+    ['upstream calls', n.naive.calls, n.refreshq.calls],
+    ['quota units spent', n.naive.quotaUnitsSpent, n.refreshq.quotaUnitsSpent],
+    ['errors from the upstream', `${n.naive.errors} ${JSON.stringify(n.naive.errorsByCode)}`, `${n.refreshq.errors} ${JSON.stringify(n.refreshq.errorsByCode)}`],
+    ['distinct paths refreshed', n.naive.distinctPathsRefreshed, n.refreshq.distinctPathsRefreshed],
+    ['seconds', n.naive.seconds, n.refreshq.seconds],
+    ['refreshq intake-to-submit ms (p50 / p99 / max)', '', `${n.intakeToSubmitMs.p50} / ${n.intakeToSubmitMs.p99} / ${n.intakeToSubmitMs.max}`],
   ]);
 }
 
