@@ -16,6 +16,8 @@ export interface SubmitterSettings {
   backoff: { baseMs: number; maxMs: number };
 }
 
+const THROTTLE_HOLD_MAX_MS = 10_000;
+
 type RequeueReason = 'backoff' | 'hold-minute' | 'hold-day' | 'throttled' | 'retry' | 'breaker' | 'uncertain';
 
 /** What the calls of one batch did with its quota grant, for the governor's settle step. */
@@ -110,9 +112,10 @@ export class BatchSubmitter {
         const backoffs = (firstItem.meta.backoffs ?? 0) + 1;
         const delay = backoffDelay(backoffs, this.settings.backoff);
         if (error.delivery === 'refused') {
-          // Throttling: the governor holds every call for the backoff; the paths wait in the pool.
+          // Throttling: the governor halves its call rate and holds every call briefly (at most
+          // THROTTLE_HOLD_MAX_MS: the pressure is per second, the lower rate does the rest).
           tally.quotaCode = error.code;
-          tally.backoffMs = Math.max(delay, this.settings.backoff.baseMs);
+          tally.backoffMs = Math.min(THROTTLE_HOLD_MAX_MS, Math.max(delay, this.settings.backoff.baseMs));
           this.requeue(type, items, 0, 'throttled', outcomes, { backoffs, lastCode: error.code });
         } else {
           this.requeue(type, items, delay, 'backoff', outcomes, { backoffs, lastCode: error.code });
