@@ -69,8 +69,9 @@ export class Dispatcher {
     const breakerMs = await this.breaker.remainingMs();
     if (breakerMs > 0) return breakerMs;
     let wait = this.settings.idlePollMs;
+    const readiness = await this.pool.readiness();
     for (const [lane, type] of CLAIM_ORDER) {
-      const readyIn = await this.pool.readyInMs(type, lane);
+      const readyIn = readiness.get(`${type}:${lane}`) ?? -1;
       if (readyIn !== 0) {
         if (readyIn > 0) wait = Math.min(wait, Math.max(readyIn, 5));
         continue;

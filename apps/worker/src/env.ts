@@ -1,4 +1,5 @@
 import { credentialsEnv, logEnv, nonNegativeInt, port, positiveInt, quotaEnv, redisEnv, url } from '@refreshq/config';
+import { DEFAULT_VOD_ENDPOINT } from '@refreshq/vod-client';
 import { z } from 'zod';
 
 export const workerEnvSchema = z
@@ -7,7 +8,7 @@ export const workerEnvSchema = z
     ...logEnv,
     ...credentialsEnv,
     ...quotaEnv,
-    VOD_ENDPOINT: url('https://vod.cn-shanghai.aliyuncs.com', ['https:', 'http:']),
+    VOD_ENDPOINT: url(DEFAULT_VOD_ENDPOINT, ['https:', 'http:']),
     VOD_CALL_TIMEOUT_MS: positiveInt(10_000, 120_000),
     WORKER_METRICS_PORT: port(9464),
     WORKER_METRICS_HOST: z.preprocess((value) => (value === '' ? undefined : value), z.string().default('0.0.0.0')),

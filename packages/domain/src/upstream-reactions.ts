@@ -48,7 +48,3 @@ export function reactionTo(code: string | undefined): Reaction {
   if (code.startsWith('OperationDenied.')) return { kind: 'open-breaker' };
   return BY_CODE[code] ?? UNKNOWN_CODE;
 }
-
-export function isKnownCode(code: string): boolean {
-  return code === 'Throttling' || code.startsWith('Throttling.') || code in BY_CODE;
-}

@@ -7,6 +7,7 @@
 -- KEYS[1] request hash
 -- ARGV: prefix, request id, meta JSON, object type, lane, window ms, max files per call,
 --       max dirs per call, retention s, promote-at (0 = off), then pairs of (path, domain)
+--@include lib/clock.lua
 --@include lib/pool.lua
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local now = now_ms()

@@ -7,6 +7,7 @@
 -- ARGV: prefix, object type, lane, max per call, lease ms, batch id, window ms, quiet ms, patience ms
 -- Returns {1, batch JSON} or {0, ms until the next domain is ready (-1: nothing pending)}.
 -- Idempotent per batch id.
+--@include lib/clock.lua
 --@include lib/pool.lua
 local now = now_ms()
 local prefix, otype, lane = ARGV[1], ARGV[2], ARGV[3]

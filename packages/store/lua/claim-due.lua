@@ -3,8 +3,8 @@
 -- again after the lease. Used for refresh tasks to follow and callbacks to send.
 -- ARGV: prefix, schedule name ('tracking' | 'callbacks-due'), max, lease ms
 -- Returns the ids claimed.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--@include lib/clock.lua
+local now = now_ms()
 local key = ARGV[1] .. ARGV[2]
 local lease = tonumber(ARGV[4])
 local ids = redis.call('ZRANGEBYSCORE', key, '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))

@@ -9,6 +9,7 @@
 -- ARGV: prefix, batch id, window ms, max files per call, max dirs per call, only-if-expired,
 --       JSON {path: {status = {...}} | {requeue = {delayMs, meta}}}, first poll delay ms
 -- Returns 1, or 0 when the batch is gone (already finished or reclaimed) or its lease still runs.
+--@include lib/clock.lua
 --@include lib/pool.lua
 --@include lib/requests.lua
 local now = now_ms()

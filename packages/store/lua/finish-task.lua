@@ -5,8 +5,8 @@
 -- ARGV: prefix, task id, ended ('1'/'0'), next poll ms, JSON {submitted path: {state, description}}
 -- Returns the ids of requests touched.
 --@include lib/requests.lua
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--@include lib/clock.lua
+local now = now_ms()
 local prefix, task_id, ended, next_poll = ARGV[1], ARGV[2], ARGV[3] == '1', tonumber(ARGV[4])
 local by_path = cjson.decode(ARGV[5])
 local task_key = prefix .. 'task:' .. task_id

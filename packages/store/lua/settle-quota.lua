@@ -7,6 +7,7 @@
 --       'refused' | 'unused' | 'uncertain'), upstream code, minute budget, calls per second,
 --       utc offset minutes, clock mode, backoff ms
 -- Returns the per-minute budget in force afterwards.
+--@include lib/clock.lua
 --@include lib/quota.lua
 local prefix, otype, ticket = ARGV[1], ARGV[2], ARGV[3]
 local granted, day, spent = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])

@@ -2,6 +2,7 @@
 -- account is respected: today's budget is at most the upstream's quota, and today's use at
 -- least what the upstream counts as used.
 -- ARGV: prefix, object type, upstream quota, upstream remaining, utc offset minutes, clock mode
+--@include lib/clock.lua
 --@include lib/quota.lua
 local prefix, otype = ARGV[1], ARGV[2]
 local quota, remain, offset, clock_mode = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]

@@ -1,8 +1,8 @@
 -- One call token from a named per-second budget shared by every worker (sliding 1-second log).
 -- ARGV: prefix, scope, calls per second, token id
 -- Returns 0 when taken, else the ms to wait.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--@include lib/clock.lua
+local now = now_ms()
 local key = ARGV[1] .. 'calls:' .. ARGV[2]
 local cps = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - 1000)

@@ -6,6 +6,7 @@
 -- ARGV: prefix, object type, lane, want, ticket, day budget, minute budget, calls per second,
 --       high reserve percent, utc offset minutes, clock mode
 -- Returns {granted, day index, now} or {0, wait ms, short budget}. Idempotent per ticket.
+--@include lib/clock.lua
 --@include lib/quota.lua
 local prefix, otype, lane, want, ticket = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local day_cfg, minute_cfg, cps_cfg = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])

@@ -20,8 +20,4 @@ export class CircuitBreaker {
     const ttl = await this.redis.pttl(this.keys.breaker);
     return ttl > 0 ? ttl : 0;
   }
-
-  async openCode(): Promise<string | undefined> {
-    return (await this.redis.get(this.keys.breaker)) ?? undefined;
-  }
 }

@@ -1,4 +1,4 @@
-import type { ObjectType, PathStatus, Priority } from '@refreshq/domain';
+import { OBJECT_TYPES, PRIORITIES, type ObjectType, type PathStatus, type Priority } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
 import { runScript } from './lua-scripts.js';
@@ -74,12 +74,26 @@ export class PendingPool {
     private readonly keys: Keyspace,
   ) {}
 
-  /** ms until a batch of this type and lane may be cut (0: now), or -1 when none is pending. */
-  async readyInMs(objectType: ObjectType, lane: Priority): Promise<number> {
-    const [head, time] = await Promise.all([this.redis.zrange(this.keys.ready(objectType, lane), 0, 0, 'WITHSCORES'), this.redis.time()]);
-    if (head.length < 2) return -1;
-    const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
-    return Math.max(0, Number(head[1]) - nowMs);
+  /**
+   * For every object type and lane, in one round trip: ms until a batch may be cut (0: now), or
+   * -1 when none is pending. Keyed `<type>:<lane>`.
+   */
+  async readiness(): Promise<Map<string, number>> {
+    const pairs = OBJECT_TYPES.flatMap((type) => PRIORITIES.map((lane) => [type, lane] as const));
+    const pipeline = this.redis.pipeline();
+    for (const [type, lane] of pairs) pipeline.zrange(this.keys.ready(type, lane), 0, 0, 'WITHSCORES');
+    pipeline.time();
+    const replies = (await pipeline.exec()) ?? [];
+    const [seconds, micros] = (replies[pairs.length]?.[1] ?? ['0', '0']) as [string, string];
+    const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const readiness = new Map<string, number>();
+    pairs.forEach(([type, lane], index) => {
+      const [error, head] = replies[index] ?? [];
+      if (error) throw error;
+      const score = (head as string[] | undefined)?.[1];
+      readiness.set(`${type}:${lane}`, score === undefined ? -1 : Math.max(0, Number(score) - nowMs));
+    });
+    return readiness;
   }
 
   /** Claims a batch of at most `limit` paths (the quota granted), never more than the per-call maximum. */

@@ -1,10 +1,5 @@
 -- Shared helpers of the pending-pool scripts, included textually by the loader
--- (`--@include lib/pool.lua`). Key layout: docs/architecture.md.
-
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+-- (`--@include lib/pool.lua`, after lib/clock.lua). Key layout: docs/architecture.md.
 
 local LANE_RANK = { high = 3, normal = 2, low = 1 }
 

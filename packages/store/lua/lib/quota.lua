@@ -1,12 +1,11 @@
--- Shared helpers of the quota scripts (take, settle, sync), included by the loader.
+-- Shared helpers of the quota scripts (take, settle, sync), included by the loader after lib/clock.lua.
 -- All times are on the governor's clock: Redis TIME, plus the offset stored under
 -- `{ns}:clock-offset` when the clock mode is 'offset' (tests only; production passes 'redis').
 
 local MINUTE, DAY = 60000, 86400000
 
 local function quota_now(prefix, clock_mode)
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local now = now_ms()
   if clock_mode == 'offset' then now = now + (tonumber(redis.call('GET', prefix .. 'clock-offset')) or 0) end
   return now
 end
