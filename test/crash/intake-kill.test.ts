@@ -2,7 +2,8 @@ import { redisServerOnPath } from '@refreshq/test-redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrashStack } from './support/crash-stack.js';
 import { LoadGenerator, summarizeFailures } from './support/load.js';
-import { audit, countSubmitted, emulatorCounts, emulatorSubmissions, slowest, waitForOutcomes } from './support/outcomes.js';
+import { drainAndAudit } from './support/drain.js';
+import { countSubmitted, slowest } from './support/outcomes.js';
 import { assertBuilt, seededRandom, sleep } from './support/processes.js';
 import { report } from './support/report.js';
 import { KNOWN_FAILURES, knob, SEED } from './support/settings.js';
@@ -67,17 +68,7 @@ describe.skipIf(!redisServerOnPath())('crash: kill -9 intake under load', () => 
     const loadEnded = Date.now();
     const allAccepted = [...load.accepted, ...keyed.accepted];
 
-    const waited = await waitForOutcomes(() => s.intakeUrl, allAccepted, DRAIN_TIMEOUT_MS, async () => (await s.idle()).idle);
-    // Let requests that were queued without an answer drain too, then look at the upstream.
-    let idle = await s.idle();
-    const idleDeadline = Date.now() + 30_000;
-    while (!idle.idle && Date.now() < idleDeadline) {
-      await sleep(300);
-      idle = await s.idle();
-    }
-    const submissions = await emulatorSubmissions(s.emulatorUrl);
-    const upstream = await emulatorCounts(s.emulatorUrl);
-    const result = audit(allAccepted, waited.views, waited.statuses, submissions);
+    const { waited, idle, submissions, upstream, result } = await drainAndAudit(s, allAccepted, DRAIN_TIMEOUT_MS);
     const multiId = [...keyed.idsByKey.entries()].filter(([, ids]) => ids.size > 1);
 
     const byKind = (kind: string) => load.failed.filter((attempt) => attempt.kind === kind);
