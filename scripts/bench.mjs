@@ -16,20 +16,44 @@ const wanted = (name) => !only || only.includes(name);
 
 function table(rows) {
   const widths = rows[0].map((_cell, column) => Math.max(...rows.map((row) => String(row[column]).length)));
-  for (const row of rows) console.log(row.map((cell, column) => String(cell).padEnd(widths[column])).join('  '));
+  for (const row of rows)
+    console.log(row.map((cell, column) => String(cell).padEnd(widths[column])).join('  '));
   console.log('');
 }
 
-const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+const machine = {
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+};
 const results = [];
 
 if (wanted('intake')) {
   const intake = await benchIntake({ duration, connections });
   results.push(intake);
   table([
-    [`intake (${intake.settings.tool}, ${connections} connections, ${duration} s)`, 'req/s', 'p50 ms', 'p99 ms', 'errors+non2xx'],
-    ['bare express (baseline)', intake.bareExpress.requestsPerSecond, intake.bareExpress.p50Ms, intake.bareExpress.p99Ms, intake.bareExpress.errors + intake.bareExpress.non2xx],
-    ['intake POST /v1/refreshes', intake.intake.requestsPerSecond, intake.intake.p50Ms, intake.intake.p99Ms, intake.intake.errors + intake.intake.non2xx],
+    [
+      `intake (${intake.settings.tool}, ${connections} connections, ${duration} s)`,
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'errors+non2xx',
+    ],
+    [
+      'bare express (baseline)',
+      intake.bareExpress.requestsPerSecond,
+      intake.bareExpress.p50Ms,
+      intake.bareExpress.p99Ms,
+      intake.bareExpress.errors + intake.bareExpress.non2xx,
+    ],
+    [
+      'intake POST /v1/refreshes',
+      intake.intake.requestsPerSecond,
+      intake.intake.p50Ms,
+      intake.intake.p99Ms,
+      intake.intake.errors + intake.intake.non2xx,
+    ],
     ['intake / bare (ratio)', intake.ratio.throughput, '', intake.ratio.p99, ''],
   ]);
 }
@@ -56,10 +80,22 @@ if (wanted('quota')) {
     ['quota governor', 'value'],
     ['take-quota.lua decisions/s, granting (32 in flight)', q.grantDecisionsPerSecond],
     ['take-quota.lua decisions/s, refusing (32 in flight)', q.refusalDecisionsPerSecond],
-    [`utilisation, VOD day budgets, ${q.dayBound.days} simulated days (URLs)`, `${q.dayBound.urls.used}/${q.dayBound.urls.available} = ${q.dayBound.urls.utilisation}`],
-    [`utilisation, VOD day budgets, ${q.dayBound.days} simulated days (dirs)`, `${q.dayBound.dirs.used}/${q.dayBound.dirs.available} = ${q.dayBound.dirs.utilisation}`],
-    ['utilisation, per-minute bound, 1 simulated day (URLs)', `${q.minuteBound.urls.used}/${q.minuteBound.urls.available} = ${q.minuteBound.urls.utilisation}`],
-    ['utilisation, per-minute bound, 1 simulated day (dirs)', `${q.minuteBound.dirs.used}/${q.minuteBound.dirs.available} = ${q.minuteBound.dirs.utilisation}`],
+    [
+      `utilisation, VOD day budgets, ${q.dayBound.days} simulated days (URLs)`,
+      `${q.dayBound.urls.used}/${q.dayBound.urls.available} = ${q.dayBound.urls.utilisation}`,
+    ],
+    [
+      `utilisation, VOD day budgets, ${q.dayBound.days} simulated days (dirs)`,
+      `${q.dayBound.dirs.used}/${q.dayBound.dirs.available} = ${q.dayBound.dirs.utilisation}`,
+    ],
+    [
+      'utilisation, per-minute bound, 1 simulated day (URLs)',
+      `${q.minuteBound.urls.used}/${q.minuteBound.urls.available} = ${q.minuteBound.urls.utilisation}`,
+    ],
+    [
+      'utilisation, per-minute bound, 1 simulated day (dirs)',
+      `${q.minuteBound.dirs.used}/${q.minuteBound.dirs.available} = ${q.minuteBound.dirs.utilisation}`,
+    ],
   ]);
 }
 
@@ -67,17 +103,31 @@ if (wanted('naive')) {
   const n = await benchNaiveVsRefreshq();
   results.push(n);
   table([
-    [`the same CMS burst: ${n.settings.webhooks} webhooks over ${n.settings.distinctUrls} URLs`, 'naive client', 'refreshq'],
+    [
+      `the same CMS burst: ${n.settings.webhooks} webhooks over ${n.settings.distinctUrls} URLs`,
+      'naive client',
+      'refreshq',
+    ],
     ['upstream calls', n.naive.calls, n.refreshq.calls],
     ['quota units spent', n.naive.quotaUnitsSpent, n.refreshq.quotaUnitsSpent],
-    ['errors from the upstream', `${n.naive.errors} ${JSON.stringify(n.naive.errorsByCode)}`, `${n.refreshq.errors} ${JSON.stringify(n.refreshq.errorsByCode)}`],
+    [
+      'errors from the upstream',
+      `${n.naive.errors} ${JSON.stringify(n.naive.errorsByCode)}`,
+      `${n.refreshq.errors} ${JSON.stringify(n.refreshq.errorsByCode)}`,
+    ],
     ['distinct paths refreshed', n.naive.distinctPathsRefreshed, n.refreshq.distinctPathsRefreshed],
     ['seconds', n.naive.seconds, n.refreshq.seconds],
-    ['refreshq intake-to-submit ms (p50 / p99 / max)', '', `${n.intakeToSubmitMs.p50} / ${n.intakeToSubmitMs.p99} / ${n.intakeToSubmitMs.max}`],
+    [
+      'refreshq intake-to-submit ms (p50 / p99 / max)',
+      '',
+      `${n.intakeToSubmitMs.p50} / ${n.intakeToSubmitMs.p99} / ${n.intakeToSubmitMs.max}`,
+    ],
   ]);
 }
 
 mkdirSync('bench-results', { recursive: true });
 const file = 'bench-results/results.json';
 writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), machine, results }, null, 2)}\n`);
-console.log(`written: ${file} (machine: ${machine.cpus} cpus, ${machine.memoryGiB} GiB, node ${machine.node})`);
+console.log(
+  `written: ${file} (machine: ${machine.cpus} cpus, ${machine.memoryGiB} GiB, node ${machine.node})`,
+);

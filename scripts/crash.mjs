@@ -24,7 +24,17 @@ const option = (name) => {
   return at === -1 ? undefined : args[at + 1];
 };
 
-const known = new Set(['--short', '--long', '--seed', '--only', '--known-failures', '--appendfsync-always', '--fuzz', '--no-build', '--help']);
+const known = new Set([
+  '--short',
+  '--long',
+  '--seed',
+  '--only',
+  '--known-failures',
+  '--appendfsync-always',
+  '--fuzz',
+  '--no-build',
+  '--help',
+]);
 for (const [index, arg] of args.entries()) {
   if (arg.startsWith('--') && !known.has(arg)) {
     process.stderr.write(`unknown option ${arg}\n`);
@@ -36,8 +46,13 @@ for (const [index, arg] of args.entries()) {
   }
 }
 if (flag('--help')) {
-  const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
-  const header = lines.slice(0, lines.findIndex((line) => !line.startsWith('//')));
+  const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8')
+    .split('\n')
+    .slice(1);
+  const header = lines.slice(
+    0,
+    lines.findIndex((line) => !line.startsWith('//')),
+  );
   process.stdout.write(`${header.map((line) => line.replace(/^\/\/ ?/, '')).join('\n')}\n`);
   process.exit(0);
 }
@@ -71,7 +86,8 @@ const env = {
   ...(flag('--fuzz') && long && !process.env.FUZZ_SCALE ? { FUZZ_SCALE: '5' } : {}),
 };
 // Whatever the caller set explicitly wins over the flags' defaults.
-for (const [key, value] of Object.entries(process.env)) if (key.startsWith('CRASH_') || key.startsWith('FUZZ_')) env[key] = value;
+for (const [key, value] of Object.entries(process.env))
+  if (key.startsWith('CRASH_') || key.startsWith('FUZZ_')) env[key] = value;
 env.CRASH_REPORT_FILE = reportFile;
 env.FUZZ_REPORT_FILE = fuzzFile;
 
@@ -79,7 +95,11 @@ const say = (message) => process.stdout.write(`[crash] ${message}\n`);
 
 if (!flag('--no-build')) {
   say('building (tsc -b tsconfig.build.json): the crash tests run the built processes');
-  const built = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  const built = spawnSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-b', 'tsconfig.build.json'],
+    { cwd: root, stdio: 'inherit' },
+  );
   if (built.status !== 0) {
     say('the build failed; fix it, or run the tests against the existing build with --no-build');
     process.exit(built.status ?? 1);
@@ -87,24 +107,43 @@ if (!flag('--no-build')) {
 }
 
 const vitest = join(dirname(require.resolve('vitest/package.json')), 'vitest.mjs');
-say(`${long ? 'long' : 'short'} form: vitest run ${targets.join(' ')}${env.CRASH_SEED ? ` (seed ${env.CRASH_SEED})` : ''}`);
+say(
+  `${long ? 'long' : 'short'} form: vitest run ${targets.join(' ')}${env.CRASH_SEED ? ` (seed ${env.CRASH_SEED})` : ''}`,
+);
 const started = Date.now();
 const run = spawnSync(process.execPath, [vitest, 'run', ...targets], { cwd: root, env, stdio: 'inherit' });
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 
-const lines = existsSync(reportFile) ? readFileSync(reportFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)) : [];
+const lines = existsSync(reportFile)
+  ? readFileSync(reportFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+  : [];
 process.stdout.write(`\n==== crash reports (${long ? 'long' : 'short'} form, ${seconds} s) ====\n`);
-const pick = (report, keys) => keys.filter((key) => key in report).map((key) => `${key}: ${typeof report[key] === 'string' ? report[key] : JSON.stringify(report[key])}`);
+const pick = (report, keys) =>
+  keys
+    .filter((key) => key in report)
+    .map((key) => `${key}: ${typeof report[key] === 'string' ? report[key] : JSON.stringify(report[key])}`);
 for (const report of lines) {
   process.stdout.write(`\n${report.test}\n`);
-  const keys = Object.keys(report).filter((key) => !['test', 'at'].includes(key) && !key.startsWith('killed') && !key.startsWith('kills (') && !key.startsWith('restarts ('));
+  const keys = Object.keys(report).filter(
+    (key) =>
+      !['test', 'at'].includes(key) &&
+      !key.startsWith('killed') &&
+      !key.startsWith('kills (') &&
+      !key.startsWith('restarts ('),
+  );
   for (const line of pick(report, keys)) process.stdout.write(`  ${line}\n`);
 }
 if (lines.length === 0) process.stdout.write('(no crash test wrote a report: see the vitest output above)\n');
 if (existsSync(fuzzFile)) {
   const fuzz = JSON.parse(readFileSync(fuzzFile, 'utf8'));
   process.stdout.write(`\nintake fuzz: ${fuzz.total} inputs (seed ${fuzz.seed}, scale ${fuzz.scale})\n`);
-  for (const row of fuzz.rows) process.stdout.write(`  ${row.class.padEnd(32)} ${String(row.tried).padStart(6)}${row.knownDefects ? `  known defects ${row.knownDefects}` : ''}\n`);
+  for (const row of fuzz.rows)
+    process.stdout.write(
+      `  ${row.class.padEnd(32)} ${String(row.tried).padStart(6)}${row.knownDefects ? `  known defects ${row.knownDefects}` : ''}\n`,
+    );
 }
 rmSync(workdir, { recursive: true, force: true });
 process.stdout.write(`\nvitest exit code ${run.status ?? run.signal}\n`);

@@ -62,13 +62,33 @@ async function startRedis() {
   const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
   const binary = found.stdout.trim();
   if (found.status !== 0 || !binary) {
-    say('no Redis: set REDIS_URL=redis://host:port, or install redis-server (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis), or run `docker compose up`.');
+    say(
+      'no Redis: set REDIS_URL=redis://host:port, or install redis-server (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis), or run `docker compose up`.',
+    );
     process.exit(1);
   }
   const dir = join(root, '.data', 'redis');
   mkdirSync(dir, { recursive: true });
   const port = await freePortFrom(Number(env.LOCAL_REDIS_PORT ?? 6380));
-  run('redis', binary, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '60 1000'], env);
+  run(
+    'redis',
+    binary,
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '60 1000',
+    ],
+    env,
+  );
   await waitForPort(port, 10_000);
   env.REDIS_URL = `redis://127.0.0.1:${port}`;
   say(`started redis-server on port ${port}, persistence (AOF) in .data/redis`);
@@ -81,7 +101,10 @@ async function main() {
   if (!env.ALIBABA_CLOUD_ACCESS_KEY_ID || !env.ALIBABA_CLOUD_ACCESS_KEY_SECRET) {
     const { DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET } = await import('../apps/vod-emulator/dist/index.js');
     const emulatorPort = Number(env.EMULATOR_PORT ?? 9300);
-    run('emulator', process.execPath, ['apps/vod-emulator/dist/main.js'], { ...env, EMULATOR_PORT: String(emulatorPort) });
+    run('emulator', process.execPath, ['apps/vod-emulator/dist/main.js'], {
+      ...env,
+      EMULATOR_PORT: String(emulatorPort),
+    });
     await waitForPort(emulatorPort, 10_000);
     Object.assign(workerEnv, {
       VOD_ENDPOINT: `http://127.0.0.1:${emulatorPort}`,
@@ -103,9 +126,13 @@ async function main() {
   await waitForPort(port, 15_000);
   await waitForPort(metricsPort, 15_000);
   say('ready:');
-  say(`  POST   http://127.0.0.1:${port}/v1/refreshes   e.g. curl -sS -X POST localhost:${port}/v1/refreshes -H 'content-type: application/json' -d '{"paths":["https://example.com/a.png"]}'`);
+  say(
+    `  POST   http://127.0.0.1:${port}/v1/refreshes   e.g. curl -sS -X POST localhost:${port}/v1/refreshes -H 'content-type: application/json' -d '{"paths":["https://example.com/a.png"]}'`,
+  );
   say(`  GET    http://127.0.0.1:${port}/v1/refreshes/<id>`);
-  say(`  metrics http://127.0.0.1:${port}/metrics (intake), http://127.0.0.1:${metricsPort}/metrics (worker)`);
+  say(
+    `  metrics http://127.0.0.1:${port}/metrics (intake), http://127.0.0.1:${metricsPort}/metrics (worker)`,
+  );
   say('Ctrl-C stops the stack.');
 }
 

@@ -1,7 +1,16 @@
 import { startEmulator, type RunningEmulator } from '@refreshq/vod-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapLimit, startApp, workerProcessEnv, type AppProcess } from './support/processes.js';
-import { cleanNamespace, eventually, getJson, postJson, redisUrl, startTestIntake, TEST_KEY, type TestIntake } from './support/stack.js';
+import {
+  cleanNamespace,
+  eventually,
+  getJson,
+  postJson,
+  redisUrl,
+  startTestIntake,
+  TEST_KEY,
+  type TestIntake,
+} from './support/stack.js';
 
 // CI runs a reduced burst; BURST_REQUESTS=100000 BURST_URLS=5000 gives the full figure.
 const REQUESTS = Number(process.env.BURST_REQUESTS ?? 20_000);
@@ -15,20 +24,27 @@ let intake: TestIntake;
 const workers: AppProcess[] = [];
 
 beforeAll(async () => {
-  emulator = await startEmulator({ credentials: [TEST_KEY], quotas: { urlsPerDay: 10_000_000 }, silent: true });
+  emulator = await startEmulator({
+    credentials: [TEST_KEY],
+    quotas: { urlsPerDay: 10_000_000 },
+    silent: true,
+  });
   intake = await startTestIntake();
   for (let i = 0; i < WORKERS; i += 1) {
     workers.push(
-      startApp('worker', workerProcessEnv(redisUrl(), intake.namespace, emulator.url, TEST_KEY, {
-        COALESCE_WINDOW_MS: String(WINDOW_MS),
-        // Headroom for a busy 2-core CI machine: a stall of the posting client longer than the
-        // quiet time between two repeats of one URL would rightly make it a second refresh.
-        COALESCE_QUIET_MS: '1000',
-        QUOTA_URLS_PER_DAY: '10000000',
-        QUOTA_URLS_PER_MINUTE: '10000000',
-        QUOTA_CALLS_PER_SECOND: '1000',
-        ADMIT_CONCURRENCY: '64',
-      })),
+      startApp(
+        'worker',
+        workerProcessEnv(redisUrl(), intake.namespace, emulator.url, TEST_KEY, {
+          COALESCE_WINDOW_MS: String(WINDOW_MS),
+          // Headroom for a busy 2-core CI machine: a stall of the posting client longer than the
+          // quiet time between two repeats of one URL would rightly make it a second refresh.
+          COALESCE_QUIET_MS: '1000',
+          QUOTA_URLS_PER_DAY: '10000000',
+          QUOTA_URLS_PER_MINUTE: '10000000',
+          QUOTA_CALLS_PER_SECOND: '1000',
+          ADMIT_CONCURRENCY: '64',
+        }),
+      ),
     );
   }
 }, 60_000);
@@ -49,7 +65,8 @@ function burst(): string[] {
   const order: string[] = [];
   for (let u = 0; u < URLS; u += 1) {
     const url = `https://d${u % DOMAINS}.example.com/page/${u}.html`;
-    for (let r = 0; r < perUrl; r += 1) order.push(r % 3 === 0 ? url.replace('https://', 'HTTPS://').replace('.html', '.html#top') : url);
+    for (let r = 0; r < perUrl; r += 1)
+      order.push(r % 3 === 0 ? url.replace('https://', 'HTTPS://').replace('.html', '.html#top') : url);
   }
   return order;
 }
@@ -66,10 +83,14 @@ describe(`a burst of ${REQUESTS} requests over ${URLS} URLs, ${WORKERS} worker p
     const posted = Date.now();
 
     process.stdout.write(`burst: ${REQUESTS} requests posted in ${posted - started} ms\n`);
-    const submitted = await eventually(async () => {
-      const count = emulator.emulator.submissions().reduce((sum, s) => sum + s.paths.length, 0);
-      return count >= URLS ? count : undefined;
-    }, 180_000, 'every URL to be submitted');
+    const submitted = await eventually(
+      async () => {
+        const count = emulator.emulator.submissions().reduce((sum, s) => sum + s.paths.length, 0);
+        return count >= URLS ? count : undefined;
+      },
+      180_000,
+      'every URL to be submitted',
+    );
     // Let any straggler (a second submission) show up before counting.
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const submissions = emulator.emulator.submissions();
@@ -77,10 +98,14 @@ describe(`a burst of ${REQUESTS} requests over ${URLS} URLs, ${WORKERS} worker p
     const drained = Date.now();
 
     const states = await mapLimit(ids, 64, async (id) => {
-      const body = await eventually(async () => {
-        const answer = (await getJson(`${intake.url}/v1/refreshes/${id}`)).body;
-        return answer.counts.queued === 0 && answer.paths[0].taskId ? answer : undefined;
-      }, 30_000, `request ${id}`);
+      const body = await eventually(
+        async () => {
+          const answer = (await getJson(`${intake.url}/v1/refreshes/${id}`)).body;
+          return answer.counts.queued === 0 && answer.paths[0].taskId ? answer : undefined;
+        },
+        30_000,
+        `request ${id}`,
+      );
       return body.paths[0].taskId as string;
     });
 

@@ -1,7 +1,15 @@
 import { startEmulator, type RunningEmulator } from '@refreshq/vod-emulator';
 import type { RunningWorker } from '@refreshq/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_KEY, type TestIntake, type TestStack, eventually, getJson, postJson, startTestStack } from './support/stack.js';
+import {
+  TEST_KEY,
+  type TestIntake,
+  type TestStack,
+  eventually,
+  getJson,
+  postJson,
+  startTestStack,
+} from './support/stack.js';
 
 let upstream: RunningEmulator;
 let intake: TestIntake;
@@ -9,7 +17,11 @@ let worker: RunningWorker;
 let stack: TestStack;
 
 beforeAll(async () => {
-  upstream = await startEmulator({ credentials: [TEST_KEY], domains: { 'cdn.example.com': 'online', 'gone.example.com': 'offline' }, silent: true });
+  upstream = await startEmulator({
+    credentials: [TEST_KEY],
+    domains: { 'cdn.example.com': 'online', 'gone.example.com': 'offline' },
+    silent: true,
+  });
   ({ intake, worker } = stack = await startTestStack(upstream.url, {}));
 });
 
@@ -19,10 +31,14 @@ afterAll(async () => {
 });
 
 async function settled(id: string) {
-  return eventually(async () => {
-    const body = (await getJson(`${intake.url}/v1/refreshes/${id}`)).body;
-    return body.counts.queued === 0 ? body : undefined;
-  }, 10_000, `request ${id} to leave the queue`);
+  return eventually(
+    async () => {
+      const body = (await getJson(`${intake.url}/v1/refreshes/${id}`)).body;
+      return body.counts.queued === 0 ? body : undefined;
+    },
+    10_000,
+    `request ${id} to leave the queue`,
+  );
 }
 
 describe('intake -> worker -> VOD emulator', () => {
@@ -39,7 +55,10 @@ describe('intake -> worker -> VOD emulator', () => {
 
   it('rejects paths of an offline domain with the upstream code, and others still go through', async () => {
     const bad = await postJson(`${intake.url}/v1/refreshes`, { paths: ['https://gone.example.com/x.png'] });
-    const good = await postJson(`${intake.url}/v1/refreshes`, { paths: ['https://cdn.example.com/dir/'], objectType: 'Directory' });
+    const good = await postJson(`${intake.url}/v1/refreshes`, {
+      paths: ['https://cdn.example.com/dir/'],
+      objectType: 'Directory',
+    });
     const badBody = await settled(bad.body.id);
     const goodBody = await settled(good.body.id);
     expect(badBody.paths[0]).toMatchObject({ state: 'rejected', error: { code: 'InvalidDomain.Offline' } });

@@ -15,7 +15,8 @@ afterAll(async () => {
 });
 
 const body = { paths: ['https://example.com/a.png'] };
-const post = (headers: Record<string, string>, payload: unknown = body) => postJson(`${intake.url}/v1/refreshes`, payload, headers);
+const post = (headers: Record<string, string>, payload: unknown = body) =>
+  postJson(`${intake.url}/v1/refreshes`, payload, headers);
 
 describe('bearer auth', () => {
   it.each<[string, Record<string, string>]>([
@@ -38,7 +39,9 @@ describe('bearer auth', () => {
   });
 
   it('guards the status API too, but not health and metrics', async () => {
-    expect((await getJson(`${intake.url}/v1/refreshes/00000000-0000-4000-8000-000000000000`)).status).toBe(401);
+    expect((await getJson(`${intake.url}/v1/refreshes/00000000-0000-4000-8000-000000000000`)).status).toBe(
+      401,
+    );
     expect((await fetch(`${intake.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${intake.url}/readyz`)).status).toBe(200);
     expect((await fetch(`${intake.url}/metrics`)).status).toBe(200);

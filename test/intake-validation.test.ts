@@ -4,7 +4,11 @@ import { cleanNamespace, getJson, postJson, startTestIntake, type TestIntake } f
 let intake: TestIntake;
 
 beforeAll(async () => {
-  intake = await startTestIntake({ ALLOWED_DOMAINS: 'example.com,*.cdn.example.net', MAX_PATHS_PER_REQUEST: '5', MAX_BODY_BYTES: '2048' });
+  intake = await startTestIntake({
+    ALLOWED_DOMAINS: 'example.com,*.cdn.example.net',
+    MAX_PATHS_PER_REQUEST: '5',
+    MAX_BODY_BYTES: '2048',
+  });
 });
 
 afterAll(async () => {
@@ -12,7 +16,8 @@ afterAll(async () => {
   await cleanNamespace(intake.namespace);
 });
 
-const post = (body: unknown, headers: Record<string, string> = {}) => postJson(`${intake.url}/v1/refreshes`, body, headers);
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  postJson(`${intake.url}/v1/refreshes`, body, headers);
 
 describe('intake rejects bad input with a 4xx JSON error and queues nothing', () => {
   it.each<[string, unknown, number, string]>([
@@ -22,22 +27,52 @@ describe('intake rejects bad input with a 4xx JSON error and queues nothing', ()
     ['blank objectPath', { objectPath: '\n\n' }, 400, 'empty_paths'],
     ['paths not an array', { paths: 'https://example.com/a' }, 400, 'invalid_request'],
     ['a path not a string', { paths: [42] }, 400, 'invalid_request'],
-    ['both paths and objectPath', { paths: ['https://example.com/a'], objectPath: 'https://example.com/b' }, 400, 'invalid_request'],
+    [
+      'both paths and objectPath',
+      { paths: ['https://example.com/a'], objectPath: 'https://example.com/b' },
+      400,
+      'invalid_request',
+    ],
     ['unknown field', { paths: ['https://example.com/a'], force: true }, 400, 'invalid_request'],
     ['bad objectType', { paths: ['https://example.com/a'], objectType: 'Regex' }, 400, 'invalid_request'],
     ['bad priority', { paths: ['https://example.com/a'], priority: 'urgent' }, 400, 'invalid_request'],
-    ['too many paths', { paths: Array.from({ length: 6 }, (_v, i) => `https://example.com/${i}`) }, 400, 'too_many_paths'],
+    [
+      'too many paths',
+      { paths: Array.from({ length: 6 }, (_v, i) => `https://example.com/${i}`) },
+      400,
+      'too_many_paths',
+    ],
     ['no scheme', { paths: ['example.com/a'] }, 400, 'invalid_path'],
     ['ftp scheme', { paths: ['ftp://example.com/a'] }, 400, 'invalid_path'],
     ['wildcard host', { paths: ['https://*.example.com/a'] }, 400, 'invalid_path'],
     ['user info', { paths: ['https://u:p@example.com/a'] }, 400, 'invalid_path'],
     ['control character', { paths: ['https://example.com/a\u0007'] }, 400, 'invalid_path'],
     ['raw space', { paths: ['https://example.com/a b'] }, 400, 'invalid_path'],
-    ['newline inside a path', { paths: ['https://example.com/a\nhttps://example.com/b'] }, 400, 'invalid_path'],
-    ['directory without slash', { paths: ['https://example.com/dir'], objectType: 'Directory' }, 400, 'invalid_path'],
-    ['directory with query', { paths: ['https://example.com/dir/?x=1'], objectType: 'Directory' }, 400, 'invalid_path'],
+    [
+      'newline inside a path',
+      { paths: ['https://example.com/a\nhttps://example.com/b'] },
+      400,
+      'invalid_path',
+    ],
+    [
+      'directory without slash',
+      { paths: ['https://example.com/dir'], objectType: 'Directory' },
+      400,
+      'invalid_path',
+    ],
+    [
+      'directory with query',
+      { paths: ['https://example.com/dir/?x=1'], objectType: 'Directory' },
+      400,
+      'invalid_path',
+    ],
     ['domain not allowed', { paths: ['https://evil.com/a'] }, 400, 'domain_not_allowed'],
-    ['sub-domain not allowed by an exact rule', { paths: ['https://www.example.com/a'] }, 400, 'domain_not_allowed'],
+    [
+      'sub-domain not allowed by an exact rule',
+      { paths: ['https://www.example.com/a'] },
+      400,
+      'domain_not_allowed',
+    ],
   ])('%s -> %i %s', async (_name, body, status, code) => {
     const before = await intake.queueCounts();
     const answer = await post(body);
@@ -68,7 +103,11 @@ describe('intake rejects bad input with a 4xx JSON error and queues nothing', ()
   });
 
   it('rejects a non-JSON content type with 415', async () => {
-    const response = await fetch(`${intake.url}/v1/refreshes`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'https://example.com/a' });
+    const response = await fetch(`${intake.url}/v1/refreshes`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'https://example.com/a',
+    });
     expect(response.status).toBe(415);
     expect(((await response.json()) as any).error.code).toBe('unsupported_media_type');
   });
@@ -90,12 +129,25 @@ describe('intake rejects bad input with a 4xx JSON error and queues nothing', ()
   });
 
   it('accepts good input: normalised, de-duplicated, objectPath form, case-insensitive enums', async () => {
-    const answer = await post({ objectPath: 'HTTPS://EXAMPLE.com/a\r\nhttps://example.com/./a\nhttps://x.cdn.example.net/b', objectType: 'file', priority: 'HIGH' });
+    const answer = await post({
+      objectPath: 'HTTPS://EXAMPLE.com/a\r\nhttps://example.com/./a\nhttps://x.cdn.example.net/b',
+      objectType: 'file',
+      priority: 'HIGH',
+    });
     expect(answer.status).toBe(202);
-    expect(answer.body).toMatchObject({ accepted: 2, duplicates: 1, objectType: 'File', priority: 'high', state: 'queued' });
+    expect(answer.body).toMatchObject({
+      accepted: 2,
+      duplicates: 1,
+      objectType: 'File',
+      priority: 'high',
+      state: 'queued',
+    });
     expect(answer.headers.get('location')).toBe(`/v1/refreshes/${answer.body.id}`);
     const status = (await getJson(`${intake.url}/v1/refreshes/${answer.body.id}`)).body;
-    expect(status.paths.map((p: { path: string }) => p.path).sort()).toEqual(['https://example.com/a', 'https://x.cdn.example.net/b']);
+    expect(status.paths.map((p: { path: string }) => p.path).sort()).toEqual([
+      'https://example.com/a',
+      'https://x.cdn.example.net/b',
+    ]);
     expect(status.state).toBe('queued');
   });
 });

@@ -15,7 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { freePort, testNamespace } from '@refreshq/test-redis';
 import { startEmulator, type RunningEmulator } from '@refreshq/vod-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allPanels, dashboardQueries, metricNamesIn, selectorsIn, type DashboardQuery } from './monitoring/dashboard.js';
+import {
+  allPanels,
+  dashboardQueries,
+  metricNamesIn,
+  selectorsIn,
+  type DashboardQuery,
+} from './monitoring/dashboard.js';
 import {
   instantQuery,
   loadedRules,
@@ -80,7 +86,8 @@ const CATALOG: Record<string, { app: 'intake' | 'worker' | 'prometheus' | 'node'
 };
 
 const family = (name: string): string => name.replace(/_(bucket|sum|count)$/, '');
-const inCatalog = (name: string): boolean => CATALOG[name] !== undefined || CATALOG[family(name)] !== undefined;
+const inCatalog = (name: string): boolean =>
+  CATALOG[name] !== undefined || CATALOG[family(name)] !== undefined;
 const isPending = (name: string): boolean => Boolean((CATALOG[name] ?? CATALOG[family(name)])?.pending);
 
 /** Lint findings tolerated on /metrics: none (createMetricsRegistry drops prom-client's misnamed gauges). */
@@ -112,7 +119,8 @@ const EXPECTED_ALERT_TRUTH: Record<string, boolean> = {
  * label or value cannot hide in an alert that would then never fire.
  */
 const SELECTORS_EMPTY_WHEN_HEALTHY: Record<string, string> = {
-  'refreshq_http_request_duration_seconds_count{route!~"/metrics|/healthz",status_code=~"5.."}': 'intake answers no 5xx while Redis is up',
+  'refreshq_http_request_duration_seconds_count{route!~"/metrics|/healthz",status_code=~"5.."}':
+    'intake answers no 5xx while Redis is up',
 };
 
 /** Account-wide gauges every worker reports identically: only max() may aggregate them. */
@@ -175,7 +183,8 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
     promtool = requireBinary('promtool');
     const prometheusBinary = requireBinary('prometheus');
     for (const app of ['intake', 'worker']) {
-      if (!existsSync(join(ROOT, `apps/${app}/dist/main.js`))) throw new Error(`apps/${app}/dist/main.js is missing: run npx tsc -b tsconfig.build.json first`);
+      if (!existsSync(join(ROOT, `apps/${app}/dist/main.js`)))
+        throw new Error(`apps/${app}/dist/main.js is missing: run npx tsc -b tsconfig.build.json first`);
     }
     tmp = mkdtempSync(join(tmpdir(), 'refreshq-monitoring-'));
     namespace = testNamespace('monitoring');
@@ -202,7 +211,12 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
     const [intakePort, workerPort, prometheusPort] = [await freePort(), await freePort(), await freePort()];
     intakeUrl = `http://127.0.0.1:${intakePort}`;
     workerUrl = `http://127.0.0.1:${workerPort}`;
-    intake = startApp('intake', { REDIS_URL: redisUrl(), REFRESHQ_NAMESPACE: namespace, PORT: String(intakePort), HOST: '127.0.0.1' });
+    intake = startApp('intake', {
+      REDIS_URL: redisUrl(),
+      REFRESHQ_NAMESPACE: namespace,
+      PORT: String(intakePort),
+      HOST: '127.0.0.1',
+    });
     worker = startApp(
       'worker',
       workerProcessEnv(redisUrl(), namespace, emulator.url, TEST_KEY, {
@@ -218,8 +232,15 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
         CALLBACK_MAX_ATTEMPTS: '1',
       }),
     );
-    for (const [name, url, app] of [['intake', intakeUrl, intake], ['worker', workerUrl, worker]] as const) {
-      await eventually(async () => ((await fetch(`${url}/metrics`)).ok ? true : undefined), 20_000, `${name} /metrics`).catch((error: unknown) => {
+    for (const [name, url, app] of [
+      ['intake', intakeUrl, intake],
+      ['worker', workerUrl, worker],
+    ] as const) {
+      await eventually(
+        async () => ((await fetch(`${url}/metrics`)).ok ? true : undefined),
+        20_000,
+        `${name} /metrics`,
+      ).catch((error: unknown) => {
         throw new Error(`${String(error)}\n${name} output:\n${app.output()}`);
       });
     }
@@ -239,7 +260,11 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
       ['intake', () => intake?.stop()],
       ['worker', () => worker?.stop()],
       ['emulator', () => emulator?.close()],
-      ['callback server', () => (callbackServer ? new Promise<void>((resolve) => callbackServer!.close(() => resolve())) : undefined)],
+      [
+        'callback server',
+        () =>
+          callbackServer ? new Promise<void>((resolve) => callbackServer!.close(() => resolve())) : undefined,
+      ],
       ['namespace', () => (namespace ? cleanNamespace(namespace) : undefined)],
       ['temporary files', async () => (tmp ? rmSync(tmp, { recursive: true, force: true }) : undefined)],
     ];
@@ -271,34 +296,66 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
     // made never-true, a case fails (it has a firing case); made always-true, a case that expects
     // no alert fails (it has a silent case, evaluated against this rule).
     const groups = await loadedRules(prometheus!.url);
-    const rules = groups.flatMap((group) => group.rules).filter((rule): rule is ApiRule => rule.type === 'alerting');
+    const rules = groups
+      .flatMap((group) => group.rules)
+      .filter((rule): rule is ApiRule => rule.type === 'alerting');
     expect(rules.length).toBeGreaterThan(0);
     const testsText = readFileSync(ALERT_TESTS, 'utf8');
     const names = [...new Set(rules.map((rule) => rule.name))];
 
-    type Run = { label: string; name: string; rules: Record<string, unknown>[]; expect: 'pass' | 'fail' | 'fail-silent-case' };
+    type Run = {
+      label: string;
+      name: string;
+      rules: Record<string, unknown>[];
+      expect: 'pass' | 'fail' | 'fail-silent-case';
+    };
     const runs: Run[] = [];
     for (const name of names) {
       const own = rules.filter((rule) => rule.name === name);
-      runs.push({ label: `${name}: as written`, name, rules: own.map((rule) => ruleFileEntry(rule)), expect: 'pass' });
+      runs.push({
+        label: `${name}: as written`,
+        name,
+        rules: own.map((rule) => ruleFileEntry(rule)),
+        expect: 'pass',
+      });
       own.forEach((mutated, index) => {
         const others = own.filter((_, i) => i !== index).map((rule) => ruleFileEntry(rule));
         const tag = `${name}#${index + 1} (${mutated.labels?.severity ?? 'no severity'})`;
-        runs.push({ label: `${tag} never true`, name, rules: [...others, ruleFileEntry(mutated, { expr: 'vector(0) > 1' })], expect: 'fail' });
-        runs.push({ label: `${tag} always true`, name, rules: [...others, ruleFileEntry(mutated, { expr: 'vector(1)', for: '0s' })], expect: 'fail-silent-case' });
+        runs.push({
+          label: `${tag} never true`,
+          name,
+          rules: [...others, ruleFileEntry(mutated, { expr: 'vector(0) > 1' })],
+          expect: 'fail',
+        });
+        runs.push({
+          label: `${tag} always true`,
+          name,
+          rules: [...others, ruleFileEntry(mutated, { expr: 'vector(1)', for: '0s' })],
+          expect: 'fail-silent-case',
+        });
       });
     }
     const problems = await mapLimit(runs, 2, async (run, index) => {
       const dir = join(tmp, 'mutants', String(index));
       mkdirSync(join(dir, 'tests'), { recursive: true });
-      writeFileSync(join(dir, 'alerts.yml'), JSON.stringify({ groups: [{ name: 'mutant', rules: run.rules }] }));
+      writeFileSync(
+        join(dir, 'alerts.yml'),
+        JSON.stringify({ groups: [{ name: 'mutant', rules: run.rules }] }),
+      );
       writeFileSync(join(dir, 'tests/alerts-test.yml'), testsText);
-      const result = await runTool(promtool, ['test', 'rules', 'tests/alerts-test.yml'], { cwd: dir, timeoutMs: 60_000 });
-      if (/parse error|could not|error loading/i.test(result.output) && !result.output.includes('alertname:')) return `${run.label}: promtool could not run: ${result.output.slice(0, 500)}`;
+      const result = await runTool(promtool, ['test', 'rules', 'tests/alerts-test.yml'], {
+        cwd: dir,
+        timeoutMs: 60_000,
+      });
+      if (/parse error|could not|error loading/i.test(result.output) && !result.output.includes('alertname:'))
+        return `${run.label}: promtool could not run: ${result.output.slice(0, 500)}`;
       const failures = promtoolFailures(result.output).filter((failure) => failure.alertname === run.name);
-      if (run.expect === 'pass' && failures.length > 0) return `${run.label}: its own cases fail:\n${failures.map((f) => f.text).join('\n')}`;
-      if (run.expect === 'fail' && failures.length === 0) return `${run.label}: no unit test notices (no case where it fires)`;
-      if (run.expect === 'fail-silent-case' && !failures.some((failure) => failure.expectedNone)) return `${run.label}: no unit test notices (no case where it must stay silent)`;
+      if (run.expect === 'pass' && failures.length > 0)
+        return `${run.label}: its own cases fail:\n${failures.map((f) => f.text).join('\n')}`;
+      if (run.expect === 'fail' && failures.length === 0)
+        return `${run.label}: no unit test notices (no case where it fires)`;
+      if (run.expect === 'fail-silent-case' && !failures.some((failure) => failure.expectedNone))
+        return `${run.label}: no unit test notices (no case where it must stay silent)`;
       return undefined;
     });
     expect(problems.filter(Boolean)).toEqual([]);
@@ -312,17 +369,37 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
     // Phase 1: a throttled call and an unanswered one (uncertain, looked up), a domain the upstream
     // refuses, a callback, a coalesced repeat, high priority, a directory, an idempotent replay,
     // a rejected request.
-    emulator!.emulator.setFaults({ throttleNext: 1, serverErrorNext: 1, actions: ['RefreshVodObjectCaches'] });
+    emulator!.emulator.setFaults({
+      throttleNext: 1,
+      serverErrorNext: 1,
+      actions: ['RefreshVodObjectCaches'],
+    });
     const posted = {
       gone: await postJson(api, { paths: ['https://gone.example.com/v/1.mp4'] }),
-      files: await postJson(api, { paths: [1, 2, 3, 4, 5, 6, 7, 8].map((n) => `https://${OK}/v/f${n}.mp4`), callbackUrl: `${callbackUrl}/ok` }),
+      files: await postJson(api, {
+        paths: [1, 2, 3, 4, 5, 6, 7, 8].map((n) => `https://${OK}/v/f${n}.mp4`),
+        callbackUrl: `${callbackUrl}/ok`,
+      }),
       repeat: await postJson(api, { paths: [`https://${OK}/v/f1.mp4`] }),
-      high: await postJson(api, { paths: [`https://${OK}/v/urgent.mp4`], priority: 'high', callbackUrl: `${callbackUrl}/fail` }),
+      high: await postJson(api, {
+        paths: [`https://${OK}/v/urgent.mp4`],
+        priority: 'high',
+        callbackUrl: `${callbackUrl}/fail`,
+      }),
       dir: await postJson(api, { paths: [`https://${OK}/v/dir/`], objectType: 'Directory' }),
-      idem: await postJson(api, { paths: [`https://${OK}/v/idem.mp4`] }, { 'idempotency-key': `k-${namespace}` }),
-      replay: await postJson(api, { paths: [`https://${OK}/v/idem.mp4`] }, { 'idempotency-key': `k-${namespace}` }),
+      idem: await postJson(
+        api,
+        { paths: [`https://${OK}/v/idem.mp4`] },
+        { 'idempotency-key': `k-${namespace}` },
+      ),
+      replay: await postJson(
+        api,
+        { paths: [`https://${OK}/v/idem.mp4`] },
+        { 'idempotency-key': `k-${namespace}` },
+      ),
     };
-    for (const [name, answer] of Object.entries(posted)) expect(answer.status, `${name}: ${JSON.stringify(answer.body)}`).toBe(202);
+    for (const [name, answer] of Object.entries(posted))
+      expect(answer.status, `${name}: ${JSON.stringify(answer.body)}`).toBe(202);
     expect(posted.replay.body.replayed).toBe(true);
     const bad = await postJson(api, { paths: ['ftp://example.com/x'] });
     expect(bad.status).toBe(400);
@@ -330,7 +407,9 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
     const settled = ['gone', 'files', 'high', 'dir'] as const;
     await eventually(
       async () => {
-        const states = await Promise.all(settled.map(async (name) => (await getJson(`${api}/${posted[name].body.id}`)).body.state as string));
+        const states = await Promise.all(
+          settled.map(async (name) => (await getJson(`${api}/${posted[name].body.id}`)).body.state as string),
+        );
         return states.every((state) => FINAL_REQUEST_STATES.has(state)) ? states : undefined;
       },
       30_000,
@@ -339,13 +418,21 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
       throw new Error(`${String(error)}\nworker output:\n${worker!.output()}`);
     });
     await eventually(
-      async () => (['/hooks/ok', '/hooks/fail'].every((path) => callbacksReceived.some((line) => line.startsWith(`${path} `))) ? true : undefined),
+      async () =>
+        ['/hooks/ok', '/hooks/fail'].every((path) =>
+          callbacksReceived.some((line) => line.startsWith(`${path} `)),
+        )
+          ? true
+          : undefined,
       15_000,
       'a delivered and a refused completion callback',
     );
 
     // Phase 2: more low-priority files than the day budget has left; the rest wait for tomorrow.
-    const many = await postJson(api, { paths: Array.from({ length: 20 }, (_, n) => `https://${OK}/v/low${n}.mp4`), priority: 'low' });
+    const many = await postJson(api, {
+      paths: Array.from({ length: 20 }, (_, n) => `https://${OK}/v/low${n}.mp4`),
+      priority: 'low',
+    });
     expect(many.status).toBe(202);
 
     // Prometheus has seen it once the worker's 5-second report shows the day budget spent and the
@@ -356,11 +443,19 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
       'max(refreshq_backlog_paths{object_type="File",lane="low"}) > 0',
       'sum(refreshq_quota_refusals_total{object_type="File",budget="day"}) > 0',
     ].join(' and on () ');
-    await eventually(async () => (samples(await instantQuery(prom.url, held)).length > 0 ? true : undefined), 20_000, 'Prometheus to scrape the spent day budget and the held backlog');
+    await eventually(
+      async () => (samples(await instantQuery(prom.url, held)).length > 0 ? true : undefined),
+      20_000,
+      'Prometheus to scrape the spent day budget and the held backlog',
+    );
     await new Promise((resolve) => setTimeout(resolve, 3000));
 
     // ---- every dashboard query
-    const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { uid?: string; panels?: unknown[]; templating?: { list?: unknown[] } };
+    const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as {
+      uid?: string;
+      panels?: unknown[];
+      templating?: { list?: unknown[] };
+    };
     const queries = dashboardQueries(dashboard as never);
     expect(queries.length).toBeGreaterThan(30);
     const inTsdb = await metricNamesInTsdb(prom.url);
@@ -368,7 +463,8 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
     const problems: string[] = [];
     const check = async (what: string, expr: string, mustHaveData: boolean): Promise<void> => {
       const unknown = metricNamesIn(expr).filter((name) => !inCatalog(name));
-      if (unknown.length > 0) problems.push(`${what}: reads metrics not in issue #6's list: ${unknown.join(', ')}`);
+      if (unknown.length > 0)
+        problems.push(`${what}: reads metrics not in issue #6's list: ${unknown.join(', ')}`);
       const answer = await instantQuery(prom.url, expr);
       if (answer.status !== 'success') {
         problems.push(`${what}: ${answer.errorType}: ${answer.error}\n    ${expr}`);
@@ -376,7 +472,9 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
       }
       const found = samples(answer);
       const nan = found.length > 0 && found.every((sample) => Number.isNaN(Number(sample.value[1])));
-      report.push(`${found.length === 0 ? 'NO DATA' : nan ? 'NaN    ' : 'ok     '} ${String(found.length).padStart(3)}  ${what}`);
+      report.push(
+        `${found.length === 0 ? 'NO DATA' : nan ? 'NaN    ' : 'ok     '} ${String(found.length).padStart(3)}  ${what}`,
+      );
       if (mustHaveData && found.length === 0) {
         const missing = metricNamesIn(expr).filter((name) => !inTsdb.has(name));
         const pending = missing.filter(isPending);
@@ -399,8 +497,10 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
     };
 
     for (const query of queries) {
-      if (query.datasourceUid !== 'prometheus') problems.push(`${query.where}: datasource uid ${String(query.datasourceUid)}, want "prometheus"`);
-      if (query.expr.includes('$')) problems.push(`${query.where}: a Grafana variable the test does not know: ${query.raw}`);
+      if (query.datasourceUid !== 'prometheus')
+        problems.push(`${query.where}: datasource uid ${String(query.datasourceUid)}, want "prometheus"`);
+      if (query.expr.includes('$'))
+        problems.push(`${query.where}: a Grafana variable the test does not know: ${query.raw}`);
       // The traffic above exercises every panel, so every dashboard query must return series,
       // and so must each selector in it (an `or vector(0)` must not hide a misspelt one).
       await check(`panel  ${query.where}`, query.expr, true);
@@ -408,58 +508,86 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
     }
 
     // ---- every alert expression, as Prometheus loaded it
-    const rules = (await loadedRules(prom.url)).flatMap((group) => group.rules).filter((rule) => rule.type === 'alerting');
+    const rules = (await loadedRules(prom.url))
+      .flatMap((group) => group.rules)
+      .filter((rule) => rule.type === 'alerting');
     expect(rules.length).toBeGreaterThan(0);
     for (const rule of rules) {
       const what = `alert  ${rule.name} (${rule.labels?.severity ?? '?'})`;
-      for (const name of globalGaugesNotUnderMax(rule.query)) problems.push(`${what}: ${name} is account-wide: aggregate it with max()`);
+      for (const name of globalGaugesNotUnderMax(rule.query))
+        problems.push(`${what}: ${name} is account-wide: aggregate it with max()`);
       if (rule.health !== 'ok') problems.push(`${what}: health ${rule.health}: ${rule.lastError ?? ''}`);
       // The expression: evaluates; series or not as EXPECTED_ALERT_TRUTH says.
       await check(what, rule.query, false);
       const expected = EXPECTED_ALERT_TRUTH[rule.name];
       if (expected !== undefined) {
         const count = samples(await instantQuery(prom.url, rule.query)).length;
-        if ((count > 0) !== expected) {
+        if (count > 0 !== expected) {
           const seen = await Promise.all(
             metricNamesIn(rule.query).map(async (name) => {
-              const values = samples(await instantQuery(prom.url, name)).map(({ metric, value }) => `${JSON.stringify(metric)} ${value[1]}`);
+              const values = samples(await instantQuery(prom.url, name)).map(
+                ({ metric, value }) => `${JSON.stringify(metric)} ${value[1]}`,
+              );
               return `    ${name}:\n      ${values.join('\n      ') || '(none)'}`;
             }),
           );
-          problems.push(`${what}: expression is ${count > 0 ? 'true' : 'false'} after the traffic, expected ${expected}; what it reads:\n${seen.join('\n')}`);
+          problems.push(
+            `${what}: expression is ${count > 0 ? 'true' : 'false'} after the traffic, expected ${expected}; what it reads:\n${seen.join('\n')}`,
+          );
         }
       }
       // Every selector it reads matches scraped series (unless listed as empty when healthy).
       await checkSelectors(what, rule.query);
     }
     for (const name of Object.keys(EXPECTED_ALERT_TRUTH)) {
-      if (!rules.some((rule) => rule.name === name)) problems.push(`EXPECTED_ALERT_TRUTH names ${name}, which alerts.yml does not define`);
+      if (!rules.some((rule) => rule.name === name))
+        problems.push(`EXPECTED_ALERT_TRUTH names ${name}, which alerts.yml does not define`);
     }
 
-    process.stdout.write(`\nmonitoring: ${queries.length} dashboard queries, ${rules.length} alert rules on real scrapes\n${report.join('\n')}\n`);
-    const never = Object.keys(CATALOG).filter((name) => CATALOG[name]!.app !== 'prometheus' && !inTsdb.has(name) && !inTsdb.has(`${name}_count`));
-    if (never.length > 0) process.stdout.write(`monitoring: metrics in issue #6's list never scraped: ${never.join(', ')}\n`);
+    process.stdout.write(
+      `\nmonitoring: ${queries.length} dashboard queries, ${rules.length} alert rules on real scrapes\n${report.join('\n')}\n`,
+    );
+    const never = Object.keys(CATALOG).filter(
+      (name) => CATALOG[name]!.app !== 'prometheus' && !inTsdb.has(name) && !inTsdb.has(`${name}_count`),
+    );
+    if (never.length > 0)
+      process.stdout.write(`monitoring: metrics in issue #6's list never scraped: ${never.join(', ')}\n`);
     expect(problems).toEqual([]);
   }, 90_000);
 
   it('both /metrics bodies pass promtool check metrics, and no label value is a URL', async () => {
     ready();
-    for (const [app, url] of [['intake', intakeUrl], ['worker', workerUrl]] as const) {
+    for (const [app, url] of [
+      ['intake', intakeUrl],
+      ['worker', workerUrl],
+    ] as const) {
       const body = await (await fetch(`${url}/metrics`)).text();
       const lint = await runTool(promtool, ['check', 'metrics'], { input: body });
-      const findings = lint.output.split('\n').map((line) => line.trim()).filter(Boolean);
+      const findings = lint.output
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean);
       const ours = findings.filter((line) => !PROM_CLIENT_DEFAULT_LINT.includes(line));
       expect(ours, `${app}: promtool check metrics`).toEqual([]);
       // The tolerance is for prom-client's defaults only, and only while they still appear.
-      for (const known of PROM_CLIENT_DEFAULT_LINT) expect(findings, `${app}: "${known}" is gone; drop it from PROM_CLIENT_DEFAULT_LINT`).toContain(known);
+      for (const known of PROM_CLIENT_DEFAULT_LINT)
+        expect(findings, `${app}: "${known}" is gone; drop it from PROM_CLIENT_DEFAULT_LINT`).toContain(
+          known,
+        );
       expect(body, `${app}: app label`).toMatch(new RegExp(`^refreshq_[a-z_]+\\{[^}]*app="${app}"`, 'm'));
-      const urlLabels = body.split('\n').filter((line) => !line.startsWith('#') && /="[a-z][a-z0-9+.-]*:\/\//i.test(line));
+      const urlLabels = body
+        .split('\n')
+        .filter((line) => !line.startsWith('#') && /="[a-z][a-z0-9+.-]*:\/\//i.test(line));
       expect(urlLabels, `${app}: label values that are URLs`).toEqual([]);
     }
   });
 
   it('the dashboard is well-formed for provisioning: fixed uid and datasource, unique ids, the rows of issue #6', () => {
-    const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { uid: string; title: string; panels: Array<{ id: number; type: string; title: string }> };
+    const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as {
+      uid: string;
+      title: string;
+      panels: Array<{ id: number; type: string; title: string }>;
+    };
     expect(dashboard.uid).toBe('refreshq');
     const panels = allPanels(dashboard as never) as Array<{ id: number; type: string; title: string }>;
     const ids = panels.map((panel) => panel.id);
@@ -479,11 +607,16 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
     const absent = Object.keys(CATALOG).filter((name) => !read.has(name));
     expect(absent).toEqual([]);
     // Account-wide gauges are aggregated with max() (every worker reports the same value).
-    const notMax = queries.flatMap((query) => globalGaugesNotUnderMax(query.expr).map((name) => `${query.where}: ${name}`));
+    const notMax = queries.flatMap((query) =>
+      globalGaugesNotUnderMax(query.expr).map((name) => `${query.where}: ${name}`),
+    );
     expect(notMax).toEqual([]);
     const provider = readFileSync(join(MONITORING, 'grafana/provisioning/dashboards/refreshq.yml'), 'utf8');
     expect(provider).toMatch(/path: \/etc\/grafana\/dashboards/);
-    const datasource = readFileSync(join(MONITORING, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8');
+    const datasource = readFileSync(
+      join(MONITORING, 'grafana/provisioning/datasources/prometheus.yml'),
+      'utf8',
+    );
     expect(datasource).toMatch(/uid: prometheus/);
   });
 });

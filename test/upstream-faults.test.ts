@@ -1,7 +1,16 @@
 import { startEmulator, type RunningEmulator } from '@refreshq/vod-emulator';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mapLimit, startApp, workerProcessEnv, type AppProcess } from './support/processes.js';
-import { cleanNamespace, eventually, getJson, postJson, redisUrl, startTestIntake, TEST_KEY, type TestIntake } from './support/stack.js';
+import {
+  cleanNamespace,
+  eventually,
+  getJson,
+  postJson,
+  redisUrl,
+  startTestIntake,
+  TEST_KEY,
+  type TestIntake,
+} from './support/stack.js';
 
 // FAULT_PATHS=5000 FAULT_PER_MINUTE=400 FAULT_SCALE=2 for the long form (the budget then binds too).
 const PATHS = Number(process.env.FAULT_PATHS ?? 600);
@@ -21,11 +30,22 @@ afterAll(async () => {
 
 describe('upstream faults during a drain (3 worker processes)', () => {
   it('loses nothing, submits nothing twice that was answered, stays within the budget, and leaks no secret', async () => {
-    emulator = await startEmulator({ credentials: [TEST_KEY], silent: true, quotas: { urlsPerDay: 1_000_000, urlsPerMinute: PER_MINUTE }, tasks: { pendingMs: 100, completeAfterMs: 400 } });
+    emulator = await startEmulator({
+      credentials: [TEST_KEY],
+      silent: true,
+      quotas: { urlsPerDay: 1_000_000, urlsPerMinute: PER_MINUTE },
+      tasks: { pendingMs: 100, completeAfterMs: 400 },
+    });
     // About 20% of calls faulted in CI; FAULT_SCALE=2 doubles every share (a path then meets
     // several faults in a row more often, and its own backoff makes the drain's tail minutes long).
     const scale = Number(process.env.FAULT_SCALE ?? 1);
-    emulator.emulator.updateFaults({ throttleRate: 0.08 * scale, serverErrorRate: 0.04 * scale, resetRate: 0.03 * scale, timeoutRate: 0.02 * scale, lostAnswerRate: 0.03 * scale });
+    emulator.emulator.updateFaults({
+      throttleRate: 0.08 * scale,
+      serverErrorRate: 0.04 * scale,
+      resetRate: 0.03 * scale,
+      timeoutRate: 0.02 * scale,
+      lostAnswerRate: 0.03 * scale,
+    });
     intake = await startTestIntake();
     for (let i = 0; i < 3; i += 1) {
       workers.push(
@@ -47,14 +67,22 @@ describe('upstream faults during a drain (3 worker processes)', () => {
     }
     const paths = Array.from({ length: PATHS }, (_v, i) => `https://f${i % 4}.example.com/asset/${i}.png`);
     const chunks = Array.from({ length: Math.ceil(PATHS / 20) }, (_v, i) => paths.slice(i * 20, i * 20 + 20));
-    const ids = await mapLimit(chunks, 8, async (chunk) => (await postJson(`${intake!.url}/v1/refreshes`, { paths: chunk })).body.id as string);
+    const ids = await mapLimit(
+      chunks,
+      8,
+      async (chunk) => (await postJson(`${intake!.url}/v1/refreshes`, { paths: chunk })).body.id as string,
+    );
 
     const started = Date.now();
     const bodies = await mapLimit(ids, 8, (id) =>
-      eventually(async () => {
-        const body = (await getJson(`${intake!.url}/v1/refreshes/${id}`)).body;
-        return body.counts.queued === 0 ? body : undefined;
-      }, 360_000, `request ${id} to leave the queue`),
+      eventually(
+        async () => {
+          const body = (await getJson(`${intake!.url}/v1/refreshes/${id}`)).body;
+          return body.counts.queued === 0 ? body : undefined;
+        },
+        360_000,
+        `request ${id} to leave the queue`,
+      ),
     );
     const drainMs = Date.now() - started;
 
@@ -66,14 +94,20 @@ describe('upstream faults during a drain (3 worker processes)', () => {
     const twice = [...perPath.values()].filter((n) => n > 1).length;
     const lostAnswers = submissions.filter((s) => s.answer === 'lost').length;
     const byMinute = new Map<number, number>();
-    for (const s of submissions) byMinute.set(Math.floor(s.atMs / MINUTE), (byMinute.get(Math.floor(s.atMs / MINUTE)) ?? 0) + s.paths.length);
+    for (const s of submissions)
+      byMinute.set(
+        Math.floor(s.atMs / MINUTE),
+        (byMinute.get(Math.floor(s.atMs / MINUTE)) ?? 0) + s.paths.length,
+      );
     process.stdout.write(
       `upstream faults: ${PATHS} paths drained in ${drainMs} ms; ${submissions.length} accepted calls (${lostAnswers} with the answer lost); ` +
         `paths accepted twice: ${twice}; answers ${JSON.stringify(counts.calls.RefreshVodObjectCaches)}; per minute ${JSON.stringify([...byMinute.values()])}\n`,
     );
 
     // Nothing lost: every path of every request left the queue with a task id or a code.
-    const states = bodies.flatMap((body) => body.paths as { state: string; taskId?: string; error?: unknown }[]);
+    const states = bodies.flatMap(
+      (body) => body.paths as { state: string; taskId?: string; error?: unknown }[],
+    );
     expect(states).toHaveLength(PATHS);
     for (const path of states) expect(path.taskId !== undefined || path.error !== undefined).toBe(true);
     expect(new Set(accepted).size).toBe(PATHS);
@@ -84,7 +118,12 @@ describe('upstream faults during a drain (3 worker processes)', () => {
 
     // Secrets never leak: not in any process's output, the status API or the metrics.
     const secrets = [TEST_KEY.accessKeySecret, TEST_KEY.accessKeyId, 'Signature='];
-    const outputs = [...workers.map((worker) => worker.output()), JSON.stringify(bodies), await intake.metrics.registry.metrics()];
-    for (const text of outputs) for (const secret of secrets) expect(text.includes(secret), `leaked ${secret}`).toBe(false);
+    const outputs = [
+      ...workers.map((worker) => worker.output()),
+      JSON.stringify(bodies),
+      await intake.metrics.registry.metrics(),
+    ];
+    for (const text of outputs)
+      for (const secret of secrets) expect(text.includes(secret), `leaked ${secret}`).toBe(false);
   }, 420_000);
 });

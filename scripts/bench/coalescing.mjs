@@ -22,21 +22,40 @@ async function inParallel(count, limit, task) {
   );
 }
 
-export async function benchCoalescing({ requests = 100_000, distinct = 5_000, domains = 1, maxPerCall = 1000 } = {}) {
+export async function benchCoalescing({
+  requests = 100_000,
+  distinct = 5_000,
+  domains = 1,
+  maxPerCall = 1000,
+} = {}) {
   const redisServer = await startRedisServer();
-  const emulator = await startEmulator({ credentials: [KEY], quotas: { urlsPerDay: 100_000_000 }, silent: true });
+  const emulator = await startEmulator({
+    credentials: [KEY],
+    quotas: { urlsPerDay: 100_000_000 },
+    silent: true,
+  });
   const namespace = 'bench-coalescing';
   const keys = keyspace(namespace);
   const redis = createRedis(redisServer.url, 'consumer', 'bench');
   const store = new RequestStore(redis, keys);
   const windowMs = 1000;
-  const settings = { windowMs, maxFilesPerCall: maxPerCall, maxDirsPerCall: 100, retentionSeconds: 3600, promoteAt: 0 };
+  const settings = {
+    windowMs,
+    maxFilesPerCall: maxPerCall,
+    maxDirsPerCall: 100,
+    retentionSeconds: 3600,
+    promoteAt: 0,
+  };
   try {
     const urlOf = (i) => `https://d${i % domains}.bench.example/asset/${i % distinct}.png`;
     const started = performance.now();
     await inParallel(requests, 32, async (i) => {
       const path = urlOf(i);
-      await store.admit({ id: randomUUID(), objectType: 'File', priority: 'normal', paths: [path], receivedAt: Date.now() }, [new URL(path).hostname], settings);
+      await store.admit(
+        { id: randomUUID(), objectType: 'File', priority: 'normal', paths: [path], receivedAt: Date.now() },
+        [new URL(path).hostname],
+        settings,
+      );
     });
     const admitSeconds = (performance.now() - started) / 1000;
 

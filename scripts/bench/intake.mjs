@@ -12,7 +12,18 @@ const wrk = spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).stdo
 
 /** wrk (C, one thread) steals less CPU from the servers than autocannon on a small machine. */
 function loadWithWrk(port, { duration, connections }) {
-  const out = execFileSync(wrk, ['-t1', `-c${connections}`, `-d${duration}s`, '-s', join(root, 'scripts/bench/single-path-post.lua'), `http://127.0.0.1:${port}`], { encoding: 'utf8' });
+  const out = execFileSync(
+    wrk,
+    [
+      '-t1',
+      `-c${connections}`,
+      `-d${duration}s`,
+      '-s',
+      join(root, 'scripts/bench/single-path-post.lua'),
+      `http://127.0.0.1:${port}`,
+    ],
+    { encoding: 'utf8' },
+  );
   const line = out.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`wrk printed no RESULT line:\n${out}`);
   const [rps, p50, p99, non2xx, errors, total] = line.split(' ').slice(1).map(Number);
@@ -33,7 +44,10 @@ function load(port, { duration, connections }) {
     headers: { 'content-type': 'application/json' },
     requests: [
       {
-        setupRequest: (request) => ({ ...request, body: JSON.stringify({ paths: [`https://bench.example.com/asset/${(n += 1)}.png`] }) }),
+        setupRequest: (request) => ({
+          ...request,
+          body: JSON.stringify({ paths: [`https://bench.example.com/asset/${(n += 1)}.png`] }),
+        }),
       },
     ],
   });
@@ -62,10 +76,20 @@ export async function benchIntake({ duration = 10, connections = 32 } = {}) {
   const intakePort = await freePort();
   const barePort = await freePort();
   const intake = spawn(process.execPath, [join(root, 'apps/intake/dist/main.js')], {
-    env: { ...process.env, REDIS_URL: redis.url, PORT: String(intakePort), HOST: '127.0.0.1', LOG_LEVEL: 'warn', REFRESHQ_NAMESPACE: 'bench' },
+    env: {
+      ...process.env,
+      REDIS_URL: redis.url,
+      PORT: String(intakePort),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      REFRESHQ_NAMESPACE: 'bench',
+    },
     stdio: 'inherit',
   });
-  const bare = fork(join(root, 'scripts/bench/bare-express.mjs'), { env: { ...process.env, PORT: String(barePort) }, stdio: 'inherit' });
+  const bare = fork(join(root, 'scripts/bench/bare-express.mjs'), {
+    env: { ...process.env, PORT: String(barePort) },
+    stdio: 'inherit',
+  });
   try {
     await Promise.all([waitForPort(intakePort), waitForPort(barePort)]);
     // Warm both up, then measure them one after the other in the same run.
@@ -75,7 +99,12 @@ export async function benchIntake({ duration = 10, connections = 32 } = {}) {
     const intakeResult = await measure(intakePort, { duration, connections });
     return {
       name: 'intake',
-      settings: { duration, connections, tool: wrk ? 'wrk -t1' : 'autocannon', body: 'one path per POST, distinct paths' },
+      settings: {
+        duration,
+        connections,
+        tool: wrk ? 'wrk -t1' : 'autocannon',
+        body: 'one path per POST, distinct paths',
+      },
       bareExpress: bareResult,
       intake: intakeResult,
       ratio: {

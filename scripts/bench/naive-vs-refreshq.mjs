@@ -15,27 +15,32 @@ const KEY = { accessKeyId: 'LTAIbenchNaive0001', accessKeySecret: 'bench-naive-s
 async function inParallel(items, limit, task) {
   let next = 0;
   const results = new Array(items.length);
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await task(items[index], index);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const index = next;
+        next += 1;
+        results[index] = await task(items[index], index);
+      }
+    }),
+  );
   return results;
 }
 
 /** A bulk re-save: every URL sent `repeats` times, close together, URLs one after another. */
 function burst(urls, repeats) {
   const webhooks = [];
-  for (let u = 0; u < urls; u += 1) for (let r = 0; r < repeats; r += 1) webhooks.push(`https://cms.example.com/page/${u}.html`);
+  for (let u = 0; u < urls; u += 1)
+    for (let r = 0; r < repeats; r += 1) webhooks.push(`https://cms.example.com/page/${u}.html`);
   return webhooks;
 }
 
 function outcome(emulator) {
   const counts = emulator.emulator.counts();
   const answers = counts.calls.RefreshVodObjectCaches ?? {};
-  const errors = Object.entries(answers).filter(([code]) => code !== 'OK').reduce((sum, [, n]) => sum + n, 0);
+  const errors = Object.entries(answers)
+    .filter(([code]) => code !== 'OK')
+    .reduce((sum, [, n]) => sum + n, 0);
   return {
     calls: Object.values(answers).reduce((sum, n) => sum + n, 0),
     quotaUnitsSpent: counts.urlsAccepted,
@@ -53,8 +58,13 @@ export async function benchNaiveVsRefreshq({ urls = 500, repeats = 20, concurren
   const naiveUpstream = await startEmulator({ credentials: [KEY], silent: true });
   const naiveStarted = performance.now();
   const client = new VodClient({ endpoint: naiveUpstream.url, credentials: KEY, timeoutMs: 5000 });
-  await inParallel(webhooks, concurrency, (path) => client.refreshObjectCaches([path], 'File').catch(() => undefined));
-  const naive = { ...outcome(naiveUpstream), seconds: Number(((performance.now() - naiveStarted) / 1000).toFixed(1)) };
+  await inParallel(webhooks, concurrency, (path) =>
+    client.refreshObjectCaches([path], 'File').catch(() => undefined),
+  );
+  const naive = {
+    ...outcome(naiveUpstream),
+    seconds: Number(((performance.now() - naiveStarted) / 1000).toFixed(1)),
+  };
   await naiveUpstream.close();
 
   // refreshq: the same webhooks to intake, drained by one worker.
@@ -62,16 +72,29 @@ export async function benchNaiveVsRefreshq({ urls = 500, repeats = 20, concurren
   const upstream = await startEmulator({ credentials: [KEY], silent: true });
   const port = await freePort();
   const env = { ...process.env, REDIS_URL: redis.url, REFRESHQ_NAMESPACE: 'bench-naive', LOG_LEVEL: 'warn' };
-  const intake = spawn(process.execPath, [join(root, 'apps/intake/dist/main.js')], { env: { ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: 'ignore' });
+  const intake = spawn(process.execPath, [join(root, 'apps/intake/dist/main.js')], {
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: 'ignore',
+  });
   const worker = spawn(process.execPath, [join(root, 'apps/worker/dist/main.js')], {
-    env: { ...env, VOD_ENDPOINT: upstream.url, ALIBABA_CLOUD_ACCESS_KEY_ID: KEY.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: KEY.accessKeySecret, WORKER_METRICS_PORT: '0' },
+    env: {
+      ...env,
+      VOD_ENDPOINT: upstream.url,
+      ALIBABA_CLOUD_ACCESS_KEY_ID: KEY.accessKeyId,
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: KEY.accessKeySecret,
+      WORKER_METRICS_PORT: '0',
+    },
     stdio: 'ignore',
   });
   try {
     await waitForPort(port);
     const started = performance.now();
     const ids = await inParallel(webhooks, concurrency, async (path) => {
-      const response = await fetch(`http://127.0.0.1:${port}/v1/refreshes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ paths: [path] }) });
+      const response = await fetch(`http://127.0.0.1:${port}/v1/refreshes`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ paths: [path] }),
+      });
       return (await response.json()).id;
     });
     // Drained: every request has left the queue.
@@ -91,10 +114,21 @@ export async function benchNaiveVsRefreshq({ urls = 500, repeats = 20, concurren
     const refreshq = { ...outcome(upstream), seconds };
     return {
       name: 'naive-vs-refreshq',
-      settings: { webhooks: webhooks.length, distinctUrls: urls, repeatsPerUrl: repeats, concurrency, upstreamQuota: '2,000 URLs a day (VOD default)' },
+      settings: {
+        webhooks: webhooks.length,
+        distinctUrls: urls,
+        repeatsPerUrl: repeats,
+        concurrency,
+        upstreamQuota: '2,000 URLs a day (VOD default)',
+      },
       naive,
       refreshq,
-      intakeToSubmitMs: { sampled: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) },
+      intakeToSubmitMs: {
+        sampled: latencies.length,
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+        max: latencies.at(-1),
+      },
     };
   } finally {
     intake.kill('SIGTERM');

@@ -66,8 +66,16 @@ async function simulate(redis, keys, budgets, days, seed) {
   return {
     days,
     decisions,
-    urls: { used: used.File, available: available('File'), utilisation: Number((used.File / available('File')).toFixed(4)) },
-    dirs: { used: used.Directory, available: available('Directory'), utilisation: Number((used.Directory / available('Directory')).toFixed(4)) },
+    urls: {
+      used: used.File,
+      available: available('File'),
+      utilisation: Number((used.File / available('File')).toFixed(4)),
+    },
+    dirs: {
+      used: used.Directory,
+      available: available('Directory'),
+      utilisation: Number((used.Directory / available('Directory')).toFixed(4)),
+    },
   };
 }
 
@@ -76,15 +84,62 @@ export async function benchQuota({ seconds = 5 } = {}) {
   const redis = createRedis(server.url, 'consumer', 'bench-quota');
   try {
     const base = { callsPerSecond: 1_000_000, highReservePercent: 0, utcOffsetMinutes: 480 };
-    const grants = new QuotaGovernor(redis, keyspace('bench-grants'), { ...base, urlsPerDay: 1e12, dirsPerDay: 1e12, urlsPerMinute: 1e12, dirsPerMinute: 1e12, clockMode: 'redis' });
+    const grants = new QuotaGovernor(redis, keyspace('bench-grants'), {
+      ...base,
+      urlsPerDay: 1e12,
+      dirsPerDay: 1e12,
+      urlsPerMinute: 1e12,
+      dirsPerMinute: 1e12,
+      clockMode: 'redis',
+    });
     const grantRate = await decisionsPerSecond(grants, { seconds, concurrency: 32 });
-    const refusals = new QuotaGovernor(redis, keyspace('bench-refusals'), { ...base, urlsPerDay: 1, dirsPerDay: 1, urlsPerMinute: 1, dirsPerMinute: 1, clockMode: 'redis' });
+    const refusals = new QuotaGovernor(redis, keyspace('bench-refusals'), {
+      ...base,
+      urlsPerDay: 1,
+      dirsPerDay: 1,
+      urlsPerMinute: 1,
+      dirsPerMinute: 1,
+      clockMode: 'redis',
+    });
     const refusalRate = await decisionsPerSecond(refusals, { seconds, concurrency: 32 });
     // The VOD defaults (2,000 URLs and 100 directories a day) with per-minute budgets that bind.
-    const dayBound = await simulate(redis, keyspace('bench-day'), { ...base, urlsPerDay: 2000, dirsPerDay: 100, urlsPerMinute: 100, dirsPerMinute: 10, clockMode: 'offset' }, 2, 11);
+    const dayBound = await simulate(
+      redis,
+      keyspace('bench-day'),
+      {
+        ...base,
+        urlsPerDay: 2000,
+        dirsPerDay: 100,
+        urlsPerMinute: 100,
+        dirsPerMinute: 10,
+        clockMode: 'offset',
+      },
+      2,
+      11,
+    );
     // Generous days, so the per-minute budget binds all day long.
-    const minuteBound = await simulate(redis, keyspace('bench-minute'), { ...base, urlsPerDay: 1e9, dirsPerDay: 1e9, urlsPerMinute: 100, dirsPerMinute: 10, clockMode: 'offset' }, 1, 12);
-    return { name: 'quota', settings: { seconds, concurrency: 32 }, grantDecisionsPerSecond: grantRate, refusalDecisionsPerSecond: refusalRate, dayBound, minuteBound };
+    const minuteBound = await simulate(
+      redis,
+      keyspace('bench-minute'),
+      {
+        ...base,
+        urlsPerDay: 1e9,
+        dirsPerDay: 1e9,
+        urlsPerMinute: 100,
+        dirsPerMinute: 10,
+        clockMode: 'offset',
+      },
+      1,
+      12,
+    );
+    return {
+      name: 'quota',
+      settings: { seconds, concurrency: 32 },
+      grantDecisionsPerSecond: grantRate,
+      refusalDecisionsPerSecond: refusalRate,
+      dayBound,
+      minuteBound,
+    };
   } finally {
     redis.disconnect();
     await server.stop();

@@ -1,7 +1,12 @@
 import { redisServerOnPath } from '@refreshq/test-redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrashStack, NAMESPACE } from './support/crash-stack.js';
-import { batchInReply, isClaimedBatchReply, startLossyProxy, type LossyProxy } from './support/lossy-proxy.js';
+import {
+  batchInReply,
+  isClaimedBatchReply,
+  startLossyProxy,
+  type LossyProxy,
+} from './support/lossy-proxy.js';
 import { postOnce } from './support/load.js';
 import { audit, emulatorSubmissions, waitForOutcomes, type Accepted } from './support/outcomes.js';
 import { assertBuilt, sleep } from './support/processes.js';
@@ -57,14 +62,23 @@ describe.skipIf(!redisServerOnPath())('former defect D4: a lost claim reply must
     const p = proxy as LossyProxy;
     const accepted: Accepted[] = [];
     for (let n = 0; n < 3; n += 1) {
-      const answer = await postOnce(s.intakeUrl, n, Array.from({ length: MAX_URLS_PER_CALL }, (_v, i) => `https://cdn.example.com/d4/${n}/${i}.mp4`));
+      const answer = await postOnce(
+        s.intakeUrl,
+        n,
+        Array.from({ length: MAX_URLS_PER_CALL }, (_v, i) => `https://cdn.example.com/d4/${n}/${i}.mp4`),
+      );
       if (!('id' in answer)) throw new Error(`intake refused: ${JSON.stringify(answer)}`);
       accepted.push(answer);
     }
     // The worker reaches Redis only through the proxy.
     await s.startWorker(true, { REDIS_URL: `redis://127.0.0.1:${p.port}` });
 
-    const waited = await waitForOutcomes(() => s.intakeUrl, accepted, 20_000, async () => (await s.idle()).idle);
+    const waited = await waitForOutcomes(
+      () => s.intakeUrl,
+      accepted,
+      20_000,
+      async () => (await s.idle()).idle,
+    );
     const submissions = await emulatorSubmissions(s.emulatorUrl);
     const result = audit(accepted, waited.views, waited.statuses, submissions);
     const redis = s.adminRedis();
@@ -87,8 +101,12 @@ describe.skipIf(!redisServerOnPath())('former defect D4: a lost claim reply must
       'pool now': idle,
       'batch keys left': batches.length,
       'first lost paths': lost.slice(0, 3),
-      'batch in the swallowed reply': swallowed ? `${swallowed.id}: ${swallowed.paths.length} paths` : '(not parsed)',
-      'lost paths = that batch\'s paths': swallowed ? JSON.stringify([...lost].sort()) === JSON.stringify([...swallowed.paths].sort()) : '?',
+      'batch in the swallowed reply': swallowed
+        ? `${swallowed.id}: ${swallowed.paths.length} paths`
+        : '(not parsed)',
+      "lost paths = that batch's paths": swallowed
+        ? JSON.stringify([...lost].sort()) === JSON.stringify([...swallowed.paths].sort())
+        : '?',
     });
     expect(p.drops, 'the proxy did swallow a claim reply (test precondition)').toBe(1);
     expect(result.missing, 'accepted paths without an outcome after a lost claim reply').toEqual([]);
@@ -108,51 +126,84 @@ describe.skipIf(!redisServerOnPath())('former defect D4: a lost claim reply must
  * How: the emulator's clock is frozen (all calls in one second); three calls of 700 URLs of one
  * domain: the third call's first 600 paths get X and its last 100 get Y.
  */
-describe.skipIf(!redisServerOnPath())('former finding D5: a call across the 2,000-tasks-per-id boundary', () => {
-  let stack: CrashStack | undefined;
+describe.skipIf(!redisServerOnPath())(
+  'former finding D5: a call across the 2,000-tasks-per-id boundary',
+  () => {
+    let stack: CrashStack | undefined;
 
-  beforeAll(async () => {
-    assertBuilt();
-    stack = new CrashStack({
-      workers: 0,
-      // The ids of a call across the boundary resolve per path when the tracker first looks.
-      workerEnv: { MAX_URLS_PER_CALL: '700', COALESCE_WINDOW_MS: '300', DISPATCH_CONCURRENCY: '1', VOD_CALL_TIMEOUT_MS: '5000', TASK_FIRST_POLL_MS: '300' },
-    });
-    await stack.start();
-    const frozen = await fetch(`${stack.emulatorUrl}/_emulator/clock/freeze`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    if (!frozen.ok) throw new Error(`could not freeze the emulator clock: ${frozen.status}`);
-  }, 90_000);
+    beforeAll(async () => {
+      assertBuilt();
+      stack = new CrashStack({
+        workers: 0,
+        // The ids of a call across the boundary resolve per path when the tracker first looks.
+        workerEnv: {
+          MAX_URLS_PER_CALL: '700',
+          COALESCE_WINDOW_MS: '300',
+          DISPATCH_CONCURRENCY: '1',
+          VOD_CALL_TIMEOUT_MS: '5000',
+          TASK_FIRST_POLL_MS: '300',
+        },
+      });
+      await stack.start();
+      const frozen = await fetch(`${stack.emulatorUrl}/_emulator/clock/freeze`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      if (!frozen.ok) throw new Error(`could not freeze the emulator clock: ${frozen.status}`);
+    }, 90_000);
 
-  afterAll(async () => {
-    await stack?.stop();
-  }, 30_000);
+    afterAll(async () => {
+      await stack?.stop();
+    }, 30_000);
 
-  it('every submitted path records the one task id the upstream gave it', async () => {
-    const s = stack as CrashStack;
-    const accepted: Accepted[] = [];
-    for (let n = 0; n < 3; n += 1) {
-      const answer = await postOnce(s.intakeUrl, n, Array.from({ length: 700 }, (_v, i) => `https://cdn.example.com/d5/${n}/${i}.mp4`));
-      if (!('id' in answer)) throw new Error(`intake refused: ${JSON.stringify(answer)}`);
-      accepted.push(answer);
-    }
-    await s.startWorker(true);
-    let waited = await waitForOutcomes(() => s.intakeUrl, accepted, 30_000, async () => (await s.idle()).idle);
-    const submissions = await emulatorSubmissions(s.emulatorUrl);
-    let result = audit(accepted, waited.views, waited.statuses, submissions);
-    for (let tries = 0; tries < 20 && result.ambiguousTaskIds.length > 0; tries += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      waited = await waitForOutcomes(() => s.intakeUrl, accepted, 30_000, async () => (await s.idle()).idle);
-      result = audit(accepted, waited.views, waited.statuses, submissions);
-    }
-    report('former finding D5: task ids of a call across the 2,000-tasks-per-id boundary', {
-      'upstream calls (RefreshTaskId)': submissions.map((submission) => `${submission.paths.length} paths -> ${submission.taskIds.length > 0 ? [...new Set(submission.taskIds)].join(',') : '?'}`),
-      'paths accepted': result.paths,
-      submitted: result.submitted,
-      'paths whose taskId lists several ids': result.ambiguousTaskIds.length,
-      example: result.ambiguousTaskIds[0] ?? '-',
-    });
-    expect(result.missing).toEqual([]);
-    expect(result.unknownTaskIds).toEqual([]);
-    expect(result.ambiguousTaskIds.length, 'paths recorded with several task ids instead of their own').toBe(0);
-  }, 60_000);
-});
+    it('every submitted path records the one task id the upstream gave it', async () => {
+      const s = stack as CrashStack;
+      const accepted: Accepted[] = [];
+      for (let n = 0; n < 3; n += 1) {
+        const answer = await postOnce(
+          s.intakeUrl,
+          n,
+          Array.from({ length: 700 }, (_v, i) => `https://cdn.example.com/d5/${n}/${i}.mp4`),
+        );
+        if (!('id' in answer)) throw new Error(`intake refused: ${JSON.stringify(answer)}`);
+        accepted.push(answer);
+      }
+      await s.startWorker(true);
+      let waited = await waitForOutcomes(
+        () => s.intakeUrl,
+        accepted,
+        30_000,
+        async () => (await s.idle()).idle,
+      );
+      const submissions = await emulatorSubmissions(s.emulatorUrl);
+      let result = audit(accepted, waited.views, waited.statuses, submissions);
+      for (let tries = 0; tries < 20 && result.ambiguousTaskIds.length > 0; tries += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        waited = await waitForOutcomes(
+          () => s.intakeUrl,
+          accepted,
+          30_000,
+          async () => (await s.idle()).idle,
+        );
+        result = audit(accepted, waited.views, waited.statuses, submissions);
+      }
+      report('former finding D5: task ids of a call across the 2,000-tasks-per-id boundary', {
+        'upstream calls (RefreshTaskId)': submissions.map(
+          (submission) =>
+            `${submission.paths.length} paths -> ${submission.taskIds.length > 0 ? [...new Set(submission.taskIds)].join(',') : '?'}`,
+        ),
+        'paths accepted': result.paths,
+        submitted: result.submitted,
+        'paths whose taskId lists several ids': result.ambiguousTaskIds.length,
+        example: result.ambiguousTaskIds[0] ?? '-',
+      });
+      expect(result.missing).toEqual([]);
+      expect(result.unknownTaskIds).toEqual([]);
+      expect(
+        result.ambiguousTaskIds.length,
+        'paths recorded with several task ids instead of their own',
+      ).toBe(0);
+    }, 60_000);
+  },
+);

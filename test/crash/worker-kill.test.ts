@@ -2,7 +2,13 @@ import { redisServerOnPath } from '@refreshq/test-redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrashStack } from './support/crash-stack.js';
 import { postOnce } from './support/load.js';
-import { audit, emulatorCounts, emulatorSubmissions, waitForOutcomes, type Accepted } from './support/outcomes.js';
+import {
+  audit,
+  emulatorCounts,
+  emulatorSubmissions,
+  waitForOutcomes,
+  type Accepted,
+} from './support/outcomes.js';
 import { assertBuilt, seededRandom, sleep, type Proc } from './support/processes.js';
 import { report } from './support/report.js';
 import { KNOWN_FAILURES, knob, SEED } from './support/settings.js';
@@ -55,87 +61,114 @@ describe.skipIf(!redisServerOnPath())('crash: kill -9 workers while a backlog dr
     await stack?.stop();
   }, 30_000);
 
-  it(`${ROUNDS} rounds of ${PATHS_PER_ROUND} paths, ${KILLS_PER_ROUND} kills each: nothing lost, duplicates bounded`, async () => {
-    const s = stack as CrashStack;
-    const random = seededRandom(SEED);
-    const accepted: Accepted[] = [];
-    const kills: { round: number; at: number; victim: string; inflightAtKill: number }[] = [];
-    const rounds: { round: number; paths: number; kills: number; drainMs: number }[] = [];
-    const started = Date.now();
+  it(
+    `${ROUNDS} rounds of ${PATHS_PER_ROUND} paths, ${KILLS_PER_ROUND} kills each: nothing lost, duplicates bounded`,
+    async () => {
+      const s = stack as CrashStack;
+      const random = seededRandom(SEED);
+      const accepted: Accepted[] = [];
+      const kills: { round: number; at: number; victim: string; inflightAtKill: number }[] = [];
+      const rounds: { round: number; paths: number; kills: number; drainMs: number }[] = [];
+      const started = Date.now();
 
-    for (let round = 1; round <= ROUNDS; round += 1) {
-      const roundStart = Date.now();
-      // The backlog: distinct URLs over DOMAINS domains, PATHS_PER_REQUEST per request, 8 requests at a time.
-      const requests: string[][] = [];
-      for (let n = 0; n < PATHS_PER_ROUND; n += PATHS_PER_REQUEST) {
-        requests.push(
-          Array.from({ length: Math.min(PATHS_PER_REQUEST, PATHS_PER_ROUND - n) }, (_v, i) => `https://cdn${(n + i) % DOMAINS}.example.com/r${round}/${n + i}.mp4`),
-        );
-      }
-      const roundAccepted: Accepted[] = [];
-      for (let i = 0; i < requests.length; i += 8) {
-        const answers = await Promise.all(requests.slice(i, i + 8).map((paths, j) => postOnce(s.intakeUrl, i + j, paths)));
-        for (const answer of answers) {
-          if (!('id' in answer)) throw new Error(`intake refused part of the backlog: ${JSON.stringify(answer)}`);
-          roundAccepted.push(answer);
+      for (let round = 1; round <= ROUNDS; round += 1) {
+        const roundStart = Date.now();
+        // The backlog: distinct URLs over DOMAINS domains, PATHS_PER_REQUEST per request, 8 requests at a time.
+        const requests: string[][] = [];
+        for (let n = 0; n < PATHS_PER_ROUND; n += PATHS_PER_REQUEST) {
+          requests.push(
+            Array.from(
+              { length: Math.min(PATHS_PER_REQUEST, PATHS_PER_ROUND - n) },
+              (_v, i) => `https://cdn${(n + i) % DOMAINS}.example.com/r${round}/${n + i}.mp4`,
+            ),
+          );
         }
-      }
-      accepted.push(...roundAccepted);
+        const roundAccepted: Accepted[] = [];
+        for (let i = 0; i < requests.length; i += 8) {
+          const answers = await Promise.all(
+            requests.slice(i, i + 8).map((paths, j) => postOnce(s.intakeUrl, i + j, paths)),
+          );
+          for (const answer of answers) {
+            if (!('id' in answer))
+              throw new Error(`intake refused part of the backlog: ${JSON.stringify(answer)}`);
+            roundAccepted.push(answer);
+          }
+        }
+        accepted.push(...roundAccepted);
 
-      // Kill a random worker at random moments while the backlog drains; start a replacement each time.
-      let roundKills = 0;
-      let replacement: Promise<Proc> | undefined;
-      while (roundKills < KILLS_PER_ROUND) {
-        await sleep(600 + Math.floor(random() * 1200));
+        // Kill a random worker at random moments while the backlog drains; start a replacement each time.
+        let roundKills = 0;
+        let replacement: Promise<Proc> | undefined;
+        while (roundKills < KILLS_PER_ROUND) {
+          await sleep(600 + Math.floor(random() * 1200));
+          await replacement;
+          const idle = await s.idle();
+          if (idle.idle) break;
+          const victim = s.workers[Math.floor(random() * s.workers.length)] as Proc;
+          await s.killWorker(victim);
+          kills.push({ round, at: Date.now() - started, victim: victim.name, inflightAtKill: idle.inflight });
+          roundKills += 1;
+          replacement = s.startWorker(true);
+        }
         await replacement;
-        const idle = await s.idle();
-        if (idle.idle) break;
-        const victim = s.workers[Math.floor(random() * s.workers.length)] as Proc;
-        await s.killWorker(victim);
-        kills.push({ round, at: Date.now() - started, victim: victim.name, inflightAtKill: idle.inflight });
-        roundKills += 1;
-        replacement = s.startWorker(true);
+
+        const waited = await waitForOutcomes(
+          () => s.intakeUrl,
+          roundAccepted,
+          DRAIN_TIMEOUT_MS,
+          async () => (await s.idle()).idle,
+        );
+        rounds.push({
+          round,
+          paths: PATHS_PER_ROUND,
+          kills: roundKills,
+          drainMs: waited.doneAt - roundStart,
+        });
+        if (!waited.done) break;
       }
-      await replacement;
 
-      const waited = await waitForOutcomes(() => s.intakeUrl, roundAccepted, DRAIN_TIMEOUT_MS, async () => (await s.idle()).idle);
-      rounds.push({ round, paths: PATHS_PER_ROUND, kills: roundKills, drainMs: waited.doneAt - roundStart });
-      if (!waited.done) break;
-    }
+      const final = await waitForOutcomes(() => s.intakeUrl, accepted, 5_000);
+      const submissions = await emulatorSubmissions(s.emulatorUrl);
+      const counts = await emulatorCounts(s.emulatorUrl);
+      const result = audit(accepted, final.views, final.statuses, submissions);
+      const idle = await s.idle();
+      report('worker kill -9 while a backlog drains', {
+        rounds: rounds.length,
+        workers: WORKERS,
+        seed: SEED,
+        requests: result.requests,
+        paths: result.paths,
+        kills: kills.length,
+        'killed (round, ms since start, victim, batches in flight then)': kills
+          .map((k) => `${k.round}/${k.at}/${k.victim}/${k.inflightAtKill}`)
+          .join(' '),
+        submitted: result.submitted,
+        rejected: result.rejected,
+        'lost or stuck': result.missing.length,
+        'unknown task ids': result.unknownTaskIds.length,
+        'paths with several task ids listed (D5)': result.ambiguousTaskIds.length,
+        duplicates: result.duplicates,
+        'duplicate bound (kills x MAX_URLS_PER_CALL)': kills.length * MAX_URLS_PER_CALL,
+        'RefreshVodObjectCaches calls': counts.calls.RefreshVodObjectCaches ?? {},
+        'DescribeVodRefreshTasks calls (uncertain look-ups; task tracking too, where built)':
+          counts.calls.DescribeVodRefreshTasks ?? {},
+        'drain ms per round': rounds.map((r) => r.drainMs).join(', '),
+        'pool after drain': idle,
+        'total ms': Date.now() - started,
+      });
 
-    const final = await waitForOutcomes(() => s.intakeUrl, accepted, 5_000);
-    const submissions = await emulatorSubmissions(s.emulatorUrl);
-    const counts = await emulatorCounts(s.emulatorUrl);
-    const result = audit(accepted, final.views, final.statuses, submissions);
-    const idle = await s.idle();
-    report('worker kill -9 while a backlog drains', {
-      rounds: rounds.length,
-      workers: WORKERS,
-      seed: SEED,
-      requests: result.requests,
-      paths: result.paths,
-      kills: kills.length,
-      'killed (round, ms since start, victim, batches in flight then)': kills.map((k) => `${k.round}/${k.at}/${k.victim}/${k.inflightAtKill}`).join(' '),
-      submitted: result.submitted,
-      rejected: result.rejected,
-      'lost or stuck': result.missing.length,
-      'unknown task ids': result.unknownTaskIds.length,
-      'paths with several task ids listed (D5)': result.ambiguousTaskIds.length,
-      duplicates: result.duplicates,
-      'duplicate bound (kills x MAX_URLS_PER_CALL)': kills.length * MAX_URLS_PER_CALL,
-      'RefreshVodObjectCaches calls': counts.calls.RefreshVodObjectCaches ?? {},
-      'DescribeVodRefreshTasks calls (uncertain look-ups; task tracking too, where built)': counts.calls.DescribeVodRefreshTasks ?? {},
-      'drain ms per round': rounds.map((r) => r.drainMs).join(', '),
-      'pool after drain': idle,
-      'total ms': Date.now() - started,
-    });
-
-    expect(result.missing, 'accepted paths without an outcome').toEqual([]);
-    expect(result.unknownTaskIds, 'task ids the upstream never gave for that path').toEqual([]);
-    if (KNOWN_FAILURES) expect(result.ambiguousTaskIds, 'known finding D5: several task ids recorded for one path').toEqual([]);
-    expect(kills.length, 'kills that landed while work was pending').toBeGreaterThan(0);
-    expect(result.duplicates).toBeLessThanOrEqual(kills.length * MAX_URLS_PER_CALL);
-    expect(idle.idle, `pool not empty after the drain: ${JSON.stringify(idle)}`).toBe(true);
-    for (const worker of s.workers) expect(worker.alive, `${worker.name} died on its own:\n${worker.logTail()}`).toBe(true);
-  }, ROUNDS * (DRAIN_TIMEOUT_MS + 60_000));
+      expect(result.missing, 'accepted paths without an outcome').toEqual([]);
+      expect(result.unknownTaskIds, 'task ids the upstream never gave for that path').toEqual([]);
+      if (KNOWN_FAILURES)
+        expect(result.ambiguousTaskIds, 'known finding D5: several task ids recorded for one path').toEqual(
+          [],
+        );
+      expect(kills.length, 'kills that landed while work was pending').toBeGreaterThan(0);
+      expect(result.duplicates).toBeLessThanOrEqual(kills.length * MAX_URLS_PER_CALL);
+      expect(idle.idle, `pool not empty after the drain: ${JSON.stringify(idle)}`).toBe(true);
+      for (const worker of s.workers)
+        expect(worker.alive, `${worker.name} died on its own:\n${worker.logTail()}`).toBe(true);
+    },
+    ROUNDS * (DRAIN_TIMEOUT_MS + 60_000),
+  );
 });

@@ -105,19 +105,35 @@ function printReport(): void {
     class: cls,
     tried: s.tried,
     seconds: Number((s.ms / 1000).toFixed(1)),
-    outcomes: [...s.outcomes.entries()].sort((a, b) => b[1] - a[1]).map(([o, n]) => `${o}:${n}`).join(' '),
+    outcomes: [...s.outcomes.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([o, n]) => `${o}:${n}`)
+      .join(' '),
     knownDefects: [...s.known.entries()].map(([d, n]) => `${d}:${n}`).join(' '),
   }));
   const total = rows.reduce((sum, row) => sum + row.tried, 0);
   const lines = [
     `intake fuzz: seed ${SEED}, scale ${SCALE}, ${total} inputs${STRICT ? ' (FUZZ_KNOWN_FAILURES=1)' : ''}`,
-    ...rows.map((row) => `  ${row.class.padEnd(32)} ${String(row.tried).padStart(5)} in ${String(row.seconds).padStart(5)} s  ${row.outcomes}${row.knownDefects ? `  KNOWN DEFECTS ${row.knownDefects}` : ''}`),
+    ...rows.map(
+      (row) =>
+        `  ${row.class.padEnd(32)} ${String(row.tried).padStart(5)} in ${String(row.seconds).padStart(5)} s  ${row.outcomes}${row.knownDefects ? `  KNOWN DEFECTS ${row.knownDefects}` : ''}`,
+    ),
     `  accepted paths the upstream would refuse (InvalidObjectPath.Malformed by the emulator's rules): ${[...upstreamRefusals.values()].reduce((sum, entry) => sum + entry.count, 0)}`,
-    ...[...upstreamRefusals.entries()].map(([reason, entry]) => `    ${reason}: ${entry.count}, e.g. ${entry.examples.map((e) => JSON.stringify(e.length > 90 ? `${e.slice(0, 90)}…` : e)).join(', ')}`),
+    ...[...upstreamRefusals.entries()].map(
+      ([reason, entry]) =>
+        `    ${reason}: ${entry.count}, e.g. ${entry.examples.map((e) => JSON.stringify(e.length > 90 ? `${e.slice(0, 90)}…` : e)).join(', ')}`,
+    ),
   ];
   process.stdout.write(`\n${lines.join('\n')}\n`);
   if (process.env.FUZZ_REPORT_FILE) {
-    writeFileSync(process.env.FUZZ_REPORT_FILE, JSON.stringify({ seed: SEED, scale: SCALE, total, rows, upstreamRefusals: Object.fromEntries(upstreamRefusals) }, null, 2));
+    writeFileSync(
+      process.env.FUZZ_REPORT_FILE,
+      JSON.stringify(
+        { seed: SEED, scale: SCALE, total, rows, upstreamRefusals: Object.fromEntries(upstreamRefusals) },
+        null,
+        2,
+      ),
+    );
   }
 }
 
@@ -128,7 +144,11 @@ const idempotencyBindings = new Map<string, string>();
 
 function isAllowedHost(host: string): boolean {
   // Written independently of the product's matcher: exact hosts, and sub-domains of *.media.example.org.
-  return host === 'cdn.example.com' || host === 'xn--bcher-kva.example' || (host.endsWith('.media.example.org') && host.length > '.media.example.org'.length);
+  return (
+    host === 'cdn.example.com' ||
+    host === 'xn--bcher-kva.example' ||
+    (host.endsWith('.media.example.org') && host.length > '.media.example.org'.length)
+  );
 }
 
 const UNSAFE = /[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff#]/;
@@ -138,14 +158,22 @@ const UNSAFE = /[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f
  * with an empty, over-long or single label, port 0), checked here independently of the product:
  * a rejection for one of them is right when the rule holds for the path named.
  */
-function refinedRejectionHolds(input: { request: { body?: string | Buffer } }, details: unknown, badIndex: number | undefined): boolean {
+function refinedRejectionHolds(
+  input: { request: { body?: string | Buffer } },
+  details: unknown,
+  badIndex: number | undefined,
+): boolean {
   if (!Array.isArray(details) || badIndex === undefined) return false;
   const mine = (details as { index: number; reason: string }[]).find((detail) => detail.index === badIndex);
   if (!mine) return false;
   let paths: string[] = [];
   try {
     const parsed = JSON.parse(String(input.request.body ?? '')) as { paths?: unknown; objectPath?: unknown };
-    paths = Array.isArray(parsed.paths) ? (parsed.paths as string[]) : String(parsed.objectPath ?? '').split(/\r?\n/).filter((line) => line.trim() !== '');
+    paths = Array.isArray(parsed.paths)
+      ? (parsed.paths as string[])
+      : String(parsed.objectPath ?? '')
+          .split(/\r?\n/)
+          .filter((line) => line.trim() !== '');
   } catch {
     return false;
   }
@@ -162,7 +190,11 @@ function refinedRejectionHolds(input: { request: { body?: string | Buffer } }, d
       try {
         const host = new URL(path).hostname;
         const labels = host.split('.');
-        return labels.length < 2 || labels.some((label) => label.length === 0 || label.length > 63) || host.length > 253;
+        return (
+          labels.length < 2 ||
+          labels.some((label) => label.length === 0 || label.length > 63) ||
+          host.length > 253
+        );
       } catch {
         return false;
       }
@@ -185,9 +217,14 @@ function unsafePath(path: string, objectType: string, intake: 'main' | 'open'): 
   }
   if (url.username || url.password) return 'user info';
   if (url.hostname.includes('*')) return 'wildcard host';
-  if (intake === 'main' && !isAllowedHost(url.hostname)) return `host ${url.hostname} outside ALLOWED_DOMAINS`;
-  if (objectType === 'Directory' && (!url.pathname.endsWith('/') || path.includes('?'))) return 'directory without trailing slash or with a query';
-  const again = canonicalise(path, { objectType: objectType as 'File' | 'Directory', maxLength: LIMITS.maxPathLength });
+  if (intake === 'main' && !isAllowedHost(url.hostname))
+    return `host ${url.hostname} outside ALLOWED_DOMAINS`;
+  if (objectType === 'Directory' && (!url.pathname.endsWith('/') || path.includes('?')))
+    return 'directory without trailing slash or with a query';
+  const again = canonicalise(path, {
+    objectType: objectType as 'File' | 'Directory',
+    maxLength: LIMITS.maxPathLength,
+  });
   if (!again.ok) return `normalising the canonical form again rejects it (${again.reason})`;
   if (again.path !== path) return `not a fixed point of normalisation: ${JSON.stringify(again.path)}`;
   const upstream = upstreamCheck(path, objectType as 'File' | 'Directory');
@@ -212,7 +249,8 @@ function rawPathCount(body: unknown): number | undefined {
   if (parsed === null || typeof parsed !== 'object') return undefined;
   const record = parsed as { paths?: unknown; objectPath?: unknown };
   if (Array.isArray(record.paths)) return record.paths.length;
-  if (typeof record.objectPath === 'string') return record.objectPath.split(/\r?\n/).filter((line) => line.trim() !== '').length;
+  if (typeof record.objectPath === 'string')
+    return record.objectPath.split(/\r?\n/).filter((line) => line.trim() !== '').length;
   return undefined;
 }
 
@@ -243,7 +281,12 @@ async function judge(input: FuzzInput): Promise<string | undefined> {
   const body = jsonOf(answer);
 
   if (answer.status >= 500) {
-    if (answer.status === 500 && body?.error?.code === 'internal_error' && known('D1-http-error-as-500') && after === before) {
+    if (
+      answer.status === 500 &&
+      body?.error?.code === 'internal_error' &&
+      known('D1-http-error-as-500') &&
+      after === before
+    ) {
       tally(input.cls, '500 (known D1)', 'D1-http-error-as-500');
       return undefined;
     }
@@ -254,7 +297,8 @@ async function judge(input: FuzzInput): Promise<string | undefined> {
   if (body === undefined) {
     // Only Node's own HTTP parser answers without JSON (bare 400/431); never for a request intake saw.
     tally(input.cls, `${answer.status} (HTTP parser, no JSON)`);
-    if (!want.httpLevel) return `answer is not JSON: ${answer.status} ${answer.headers['content-type'] ?? ''} ${answer.body.toString('utf8').slice(0, 100)}`;
+    if (!want.httpLevel)
+      return `answer is not JSON: ${answer.status} ${answer.headers['content-type'] ?? ''} ${answer.body.toString('utf8').slice(0, 100)}`;
     if (answer.status < 400 || answer.status >= 500) return `HTTP-level answer ${answer.status}`;
     if (after !== before) return `HTTP-level rejection queued something (${before} -> ${after})`;
     return undefined;
@@ -263,47 +307,79 @@ async function judge(input: FuzzInput): Promise<string | undefined> {
   if (answer.status === 202) {
     const accepted = want.allow.includes('accepted');
     const viaDefect = !accepted && known('D2-invalid-utf8-accepted');
-    tally(input.cls, viaDefect ? '202 (known D2)' : body.replayed ? '202 replayed' : '202', viaDefect ? 'D2-invalid-utf8-accepted' : undefined);
-    if (!accepted && !viaDefect) return `accepted (202) an input that allows only ${want.allow.join('|') || 'an HTTP-level rejection'}`;
+    tally(
+      input.cls,
+      viaDefect ? '202 (known D2)' : body.replayed ? '202 replayed' : '202',
+      viaDefect ? 'D2-invalid-utf8-accepted' : undefined,
+    );
+    if (!accepted && !viaDefect)
+      return `accepted (202) an input that allows only ${want.allow.join('|') || 'an HTTP-level rejection'}`;
     return checkAccepted(input, answer, body, after - before, viaDefect);
   }
 
   const error = body?.error;
-  if (!error || typeof error.code !== 'string' || typeof error.message !== 'string') return `error body not {"error":{"code","message"}}: ${JSON.stringify(body).slice(0, 200)}`;
+  if (!error || typeof error.code !== 'string' || typeof error.message !== 'string')
+    return `error body not {"error":{"code","message"}}: ${JSON.stringify(body).slice(0, 200)}`;
   tally(input.cls, error.code);
   if (!STATUS_OF_CODE.has(error.code)) return `code ${error.code} is not in the README's table`;
-  if (STATUS_OF_CODE.get(error.code) !== answer.status) return `code ${error.code} came with ${answer.status}, the table says ${STATUS_OF_CODE.get(error.code)}`;
-  if (!want.allow.includes(error.code) && !(error.code === 'invalid_path' && refinedRejectionHolds(input, error.details, want.badIndex)))
+  if (STATUS_OF_CODE.get(error.code) !== answer.status)
+    return `code ${error.code} came with ${answer.status}, the table says ${STATUS_OF_CODE.get(error.code)}`;
+  if (
+    !want.allow.includes(error.code) &&
+    !(error.code === 'invalid_path' && refinedRejectionHolds(input, error.details, want.badIndex))
+  )
     return `answered ${answer.status} ${error.code} (${error.message}); allowed: ${want.allow.join('|')}`;
   if (after !== before) return `a rejection queued something (${before} -> ${after})`;
-  if (error.code === 'unauthorized' && !(answer.headers['www-authenticate'] ?? '').includes('Bearer')) return '401 without WWW-Authenticate: Bearer';
+  if (error.code === 'unauthorized' && !(answer.headers['www-authenticate'] ?? '').includes('Bearer'))
+    return '401 without WWW-Authenticate: Bearer';
   if (error.details !== undefined) {
     if (!Array.isArray(error.details)) return 'details is not an array';
     for (const detail of error.details) {
-      if (!PATH_REASONS.includes(detail.reason)) return `details reason ${detail.reason} is not in the README's table`;
+      if (!PATH_REASONS.includes(detail.reason))
+        return `details reason ${detail.reason} is not in the README's table`;
     }
   }
   if ((error.code === 'invalid_path' || error.code === 'domain_not_allowed') && want.badIndex !== undefined) {
     const details = (error.details ?? []) as { index: number; reason: string }[];
     const mine = details.find((detail) => detail.index === want.badIndex);
-    if (!mine) return `details do not name the bad path at index ${want.badIndex}: ${JSON.stringify(details).slice(0, 300)}`;
-    if (want.reasons && !want.reasons.includes(mine.reason) && !refinedRejectionHolds(input, error.details, want.badIndex))
+    if (!mine)
+      return `details do not name the bad path at index ${want.badIndex}: ${JSON.stringify(details).slice(0, 300)}`;
+    if (
+      want.reasons &&
+      !want.reasons.includes(mine.reason) &&
+      !refinedRejectionHolds(input, error.details, want.badIndex)
+    )
       return `bad path rejected for ${mine.reason}; expected ${want.reasons.join('|')}`;
     const others = details.filter((detail) => detail.index !== want.badIndex);
-    if (others.length > 0) return `valid companion paths named as bad: ${JSON.stringify(others).slice(0, 300)}`;
+    if (others.length > 0)
+      return `valid companion paths named as bad: ${JSON.stringify(others).slice(0, 300)}`;
   }
   if (error.code === 'idempotency_key_reused' && input.idem) {
     const bound = idempotencyBindings.get(`${input.idem.scope}\u0000${input.idem.key}`);
-    if (bound === undefined || bound === input.idem.fingerprint) return '422 for a key that was never bound to another body';
+    if (bound === undefined || bound === input.idem.fingerprint)
+      return '422 for a key that was never bound to another body';
   } else if (input.idem && error.code !== 'idempotency_key_reused') {
     return `valid Idempotency-Key refused: ${error.code}`;
   }
   return undefined;
 }
 
-async function checkAccepted(input: FuzzInput, answer: RawAnswer, body: any, queued: number, viaDefect: boolean): Promise<string | undefined> {
-  if (typeof body.id !== 'string' || typeof body.accepted !== 'number' || body.accepted < 1 || body.state !== 'queued') return `202 body malformed: ${JSON.stringify(body)}`;
-  if (body.statusUrl !== `/v1/refreshes/${body.id}` || answer.headers.location !== body.statusUrl) return 'statusUrl / Location do not point at the request';
+async function checkAccepted(
+  input: FuzzInput,
+  answer: RawAnswer,
+  body: any,
+  queued: number,
+  viaDefect: boolean,
+): Promise<string | undefined> {
+  if (
+    typeof body.id !== 'string' ||
+    typeof body.accepted !== 'number' ||
+    body.accepted < 1 ||
+    body.state !== 'queued'
+  )
+    return `202 body malformed: ${JSON.stringify(body)}`;
+  if (body.statusUrl !== `/v1/refreshes/${body.id}` || answer.headers.location !== body.statusUrl)
+    return 'statusUrl / Location do not point at the request';
   if (input.idem) {
     const slot = `${input.idem.scope}\u0000${input.idem.key}`;
     const bound = idempotencyBindings.get(slot);
@@ -317,16 +393,27 @@ async function checkAccepted(input: FuzzInput, answer: RawAnswer, body: any, que
     }
   }
   const expectedJobs = body.replayed ? 0 : 1;
-  if (queued !== expectedJobs) return `202 ${body.replayed ? '(replay) ' : ''}changed the queue by ${queued}, expected ${expectedJobs}`;
+  if (queued !== expectedJobs)
+    return `202 ${body.replayed ? '(replay) ' : ''}changed the queue by ${queued}, expected ${expectedJobs}`;
   const sent = rawPathCount(input.request.body);
-  if (sent !== undefined && !viaDefect && body.accepted + body.duplicates !== sent) return `accepted ${body.accepted} + duplicates ${body.duplicates} != ${sent} paths sent`;
+  if (sent !== undefined && !viaDefect && body.accepted + body.duplicates !== sent)
+    return `accepted ${body.accepted} + duplicates ${body.duplicates} != ${sent} paths sent`;
 
   const intake = input.intake === 'main' ? main : open;
-  const status = await fetch(`${intake.url}${body.statusUrl}`, { headers: { authorization: `Bearer ${TOKENS[0]}` } });
+  const status = await fetch(`${intake.url}${body.statusUrl}`, {
+    headers: { authorization: `Bearer ${TOKENS[0]}` },
+  });
   if (status.status !== 200) return `GET ${body.statusUrl} answered ${status.status}`;
-  const view = (await status.json()) as { id: string; state: string; objectType: string; paths: { path: string; state: string }[] };
-  if (view.id !== body.id || view.state !== 'queued') return `status view ${JSON.stringify(view).slice(0, 200)}`;
-  if (view.paths.length !== body.accepted) return `status view has ${view.paths.length} paths, 202 said ${body.accepted}`;
+  const view = (await status.json()) as {
+    id: string;
+    state: string;
+    objectType: string;
+    paths: { path: string; state: string }[];
+  };
+  if (view.id !== body.id || view.state !== 'queued')
+    return `status view ${JSON.stringify(view).slice(0, 200)}`;
+  if (view.paths.length !== body.accepted)
+    return `status view has ${view.paths.length} paths, 202 said ${body.accepted}`;
   if (new Set(view.paths.map((p) => p.path)).size !== view.paths.length) return 'status view repeats a path';
   for (const path of view.paths) {
     if (path.state !== 'queued') return `path ${path.path} is ${path.state}, not queued`;
@@ -361,21 +448,25 @@ const CLASSES: [string, fc.Arbitrary<FuzzInput>, number][] = [
 
 describe('intake fuzz: malformed input never costs a 5xx, a job, or an undocumented answer', () => {
   CLASSES.forEach(([name, arbitrary, runs], index) => {
-    it(name, async () => {
-      const started = Date.now();
-      try {
-        await fc.assert(
-          fc.asyncProperty(arbitrary, async (fuzz) => {
-            const problem = await judge(fuzz);
-            if (problem) throw new Error(`${fuzz.cls} / ${fuzz.label}: ${problem}`);
-          }),
-          { seed: SEED + index, numRuns: Math.max(1, Math.round(runs * SCALE)), verbose: 1 },
-        );
-      } finally {
-        const entry = stats.get(name);
-        if (entry) entry.ms += Date.now() - started;
-      }
-    }, 120_000 * Math.max(1, SCALE));
+    it(
+      name,
+      async () => {
+        const started = Date.now();
+        try {
+          await fc.assert(
+            fc.asyncProperty(arbitrary, async (fuzz) => {
+              const problem = await judge(fuzz);
+              if (problem) throw new Error(`${fuzz.cls} / ${fuzz.label}: ${problem}`);
+            }),
+            { seed: SEED + index, numRuns: Math.max(1, Math.round(runs * SCALE)), verbose: 1 },
+          );
+        } finally {
+          const entry = stats.get(name);
+          if (entry) entry.ms += Date.now() - started;
+        }
+      },
+      120_000 * Math.max(1, SCALE),
+    );
   });
 });
 
@@ -383,11 +474,17 @@ describe('intake fuzz: malformed input never costs a 5xx, a job, or an undocumen
 // The defects the fuzz found, as plain examples: they failed before the fixes.
 
 describe('former defects found by the fuzz (D1-D3), now fixed', () => {
-  const send = (request: Parameters<typeof rawRequest>[1]) => rawRequest(ports.get('main') as number, request);
+  const send = (request: Parameters<typeof rawRequest>[1]) =>
+    rawRequest(ports.get('main') as number, request);
   const auth: [string, string] = ['Authorization', `Bearer ${TOKENS[0]}`];
 
   it('D1: a gzip body that does not decompress is a 4xx, not 500 internal_error', async () => {
-    const answer = await send({ method: 'POST', target: '/v1/refreshes', headers: [auth, ['Content-Type', 'application/json'], ['Content-Encoding', 'gzip']], body: 'not gzip' });
+    const answer = await send({
+      method: 'POST',
+      target: '/v1/refreshes',
+      headers: [auth, ['Content-Type', 'application/json'], ['Content-Encoding', 'gzip']],
+      body: 'not gzip',
+    });
     expect(answer.status).toBeLessThan(500);
   });
 
@@ -400,14 +497,21 @@ describe('former defects found by the fuzz (D1-D3), now fixed', () => {
     ['a broken percent-escape', 'https://cdn.example.com/a%zz.mp4'],
     ['an empty host label', 'https://a..media.example.org/x.mp4'],
     ['port 0', 'https://cdn.example.com:0/x.mp4'],
-  ])('D3: %s is rejected at intake, not accepted and then refused upstream as InvalidObjectPath.Malformed', async (_what, path) => {
-    expect(upstreamCheck(path, 'File').ok).toBe(false);
-    const answer = await send(postRequest(JSON.stringify({ paths: [path] })));
-    expect(answer.status).toBe(400);
-  });
+  ])(
+    'D3: %s is rejected at intake, not accepted and then refused upstream as InvalidObjectPath.Malformed',
+    async (_what, path) => {
+      expect(upstreamCheck(path, 'File').ok).toBe(false);
+      const answer = await send(postRequest(JSON.stringify({ paths: [path] })));
+      expect(answer.status).toBe(400);
+    },
+  );
 
   it('D2: invalid UTF-8 inside a path is invalid_json, not a 202 for a U+FFFD-mangled URL', async () => {
-    const body = Buffer.concat([Buffer.from('{"paths":["https://cdn.example.com/a'), Buffer.from([0xff]), Buffer.from('"]}')]);
+    const body = Buffer.concat([
+      Buffer.from('{"paths":["https://cdn.example.com/a'),
+      Buffer.from([0xff]),
+      Buffer.from('"]}'),
+    ]);
     const answer = await send(postRequest(body));
     expect(answer.status).toBe(400);
     expect(JSON.parse(answer.body.toString()).error.code).toBe('invalid_json');

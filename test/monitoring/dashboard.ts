@@ -70,7 +70,8 @@ export function dashboardQueries(dashboard: { panels?: Panel[] }): DashboardQuer
 
 /** Metric names a PromQL expression reads (the prefixes this project's metrics and Node's defaults use). */
 export function metricNamesIn(expr: string): string[] {
-  const names = expr.match(/\b(?:refreshq_[a-z0-9_]+|process_[a-z0-9_]+|nodejs_[a-z0-9_]+|up)\b(?=\s*[{[)\s,]|$)/g) ?? [];
+  const names =
+    expr.match(/\b(?:refreshq_[a-z0-9_]+|process_[a-z0-9_]+|nodejs_[a-z0-9_]+|up)\b(?=\s*[{[)\s,]|$)/g) ?? [];
   return [...new Set(names)];
 }
 
@@ -79,7 +80,9 @@ export function metricNamesIn(expr: string): string[] {
  * offset, matchers normalised: each can be evaluated on its own to see whether it matches anything.
  */
 export function selectorsIn(expr: string): string[] {
-  const found = expr.matchAll(/\b(refreshq_[a-z0-9_]+|process_[a-z0-9_]+|nodejs_[a-z0-9_]+|up)\b(\s*\{[^}]*\})?(?=\s*[[)\s,]|\s*$|\s*[<>=!+*/-])/g);
+  const found = expr.matchAll(
+    /\b(refreshq_[a-z0-9_]+|process_[a-z0-9_]+|nodejs_[a-z0-9_]+|up)\b(\s*\{[^}]*\})?(?=\s*[[)\s,]|\s*$|\s*[<>=!+*/-])/g,
+  );
   // Normalised as Prometheus prints them (its /api/v1/rules shows `{a="1",b="2"}`).
   const normalise = (matchers: string): string => matchers.trim().replace(/\s*([{},]|[=!]~|!=|=)\s*/g, '$1');
   return [...new Set([...found].map((match) => `${match[1]}${normalise(match[2] ?? '')}`))];

@@ -23,7 +23,11 @@ export interface ToolResult {
 }
 
 /** Runs a command to its end (async, so several can run at once), with a time limit. */
-export function runTool(command: string, args: readonly string[], options: { cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<ToolResult> {
+export function runTool(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; input?: string; timeoutMs?: number } = {},
+): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -64,7 +68,10 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
   const config = {
     global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
     rule_files: options.ruleFiles,
-    scrape_configs: Object.entries(options.targets).map(([job, target]) => ({ job_name: job, static_configs: [{ targets: [target] }] })),
+    scrape_configs: Object.entries(options.targets).map(([job, target]) => ({
+      job_name: job,
+      static_configs: [{ targets: [target] }],
+    })),
   };
   const configPath = join(options.dir, 'prometheus.yml');
   mkdirSync(join(options.dir, 'data'), { recursive: true });
@@ -182,7 +189,10 @@ export async function metricNamesInTsdb(prometheusUrl: string): Promise<Set<stri
 }
 
 /** A rule as a rule file holds it (for writing mutated copies; JSON is YAML). */
-export function ruleFileEntry(rule: ApiRule, overrides: { expr?: string; for?: string } = {}): Record<string, unknown> {
+export function ruleFileEntry(
+  rule: ApiRule,
+  overrides: { expr?: string; for?: string } = {},
+): Record<string, unknown> {
   return {
     alert: rule.name,
     expr: overrides.expr ?? rule.query,

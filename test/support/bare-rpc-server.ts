@@ -27,7 +27,10 @@ export interface BareRpcServer {
 }
 
 function percentEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 export function expectedSignature(method: string, params: Record<string, string>, secret: string): string {
@@ -46,7 +49,10 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function startBareRpcServer(credentials: { accessKeyId: string; accessKeySecret: string }): Promise<BareRpcServer> {
+export async function startBareRpcServer(credentials: {
+  accessKeyId: string;
+  accessKeySecret: string;
+}): Promise<BareRpcServer> {
   let nextTask = 1000;
   const sockets = new Set<Socket>();
   const state: BareRpcServer = {
@@ -55,7 +61,10 @@ export async function startBareRpcServer(credentials: { accessKeyId: string; acc
     answer: (call) =>
       call.params.Action === 'RefreshVodObjectCaches'
         ? { status: 200, body: { RequestId: `req-${nextTask}`, RefreshTaskId: String(nextTask++) } }
-        : { status: 200, body: { RequestId: 'req', TotalCount: 0, PageNumber: 1, PageSize: 50, Tasks: { Task: [] } } },
+        : {
+            status: 200,
+            body: { RequestId: 'req', TotalCount: 0, PageNumber: 1, PageSize: 50, Tasks: { Task: [] } },
+          },
     close: async () => {},
   };
 
@@ -67,10 +76,13 @@ export async function startBareRpcServer(credentials: { accessKeyId: string; acc
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    const error = (status: number, code: string) => send(status, { RequestId: 'bare', HostId: 'bare', Code: code, Message: code, Recommend: '' });
+    const error = (status: number, code: string) =>
+      send(status, { RequestId: 'bare', HostId: 'bare', Code: code, Message: code, Recommend: '' });
     if (params.AccessKeyId !== credentials.accessKeyId) return error(404, 'InvalidAccessKeyId.NotFound');
-    if (params.Signature !== expectedSignature(req.method ?? 'GET', params, credentials.accessKeySecret)) return error(400, 'SignatureDoesNotMatch');
-    if (params.Version !== '2017-03-21' || params.Format !== 'JSON' || params.SignatureMethod !== 'HMAC-SHA1') return error(400, 'InvalidParameter');
+    if (params.Signature !== expectedSignature(req.method ?? 'GET', params, credentials.accessKeySecret))
+      return error(400, 'SignatureDoesNotMatch');
+    if (params.Version !== '2017-03-21' || params.Format !== 'JSON' || params.SignatureMethod !== 'HMAC-SHA1')
+      return error(400, 'InvalidParameter');
     const call: RpcCall = { method: req.method ?? 'GET', params };
     state.calls.push(call);
     const answer = await state.answer(call);

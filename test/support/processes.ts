@@ -10,7 +10,10 @@ export interface AppProcess {
 }
 
 /** Runs a built app (`apps/<name>/dist/main.js`) as its own process, configured by env only. */
-export function startApp(name: 'intake' | 'worker' | 'vod-emulator', env: Record<string, string>): AppProcess {
+export function startApp(
+  name: 'intake' | 'worker' | 'vod-emulator',
+  env: Record<string, string>,
+): AppProcess {
   const child = spawn(process.execPath, [`apps/${name}/dist/main.js`], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
@@ -37,7 +40,11 @@ export function startApp(name: 'intake' | 'worker' | 'vod-emulator', env: Record
 }
 
 /** Runs `task` over `items` with at most `limit` in flight. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -52,7 +59,13 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (
 }
 
 /** The environment of a worker process on the test Redis, pointed at `endpoint` with the test key. */
-export function workerProcessEnv(redisUrl: string, namespace: string, endpoint: string, credentials: { accessKeyId: string; accessKeySecret: string }, extra: Record<string, string> = {}): Record<string, string> {
+export function workerProcessEnv(
+  redisUrl: string,
+  namespace: string,
+  endpoint: string,
+  credentials: { accessKeyId: string; accessKeySecret: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     REDIS_URL: redisUrl,
     REFRESHQ_NAMESPACE: namespace,

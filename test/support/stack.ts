@@ -1,7 +1,15 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createIntakeMetrics, createServer, intakeEnvSchema } from '@refreshq/intake';
-import { createIntakeQueue, createRedis, IdempotencyStore, keyspace, RedisClock, RequestStore, waitUntilReady } from '@refreshq/store';
+import {
+  createIntakeQueue,
+  createRedis,
+  IdempotencyStore,
+  keyspace,
+  RedisClock,
+  RequestStore,
+  waitUntilReady,
+} from '@refreshq/store';
 import { createLogger } from '@refreshq/telemetry';
 import { dropNamespace, testNamespace } from '@refreshq/test-redis';
 import { startWorker, workerEnvSchema, type RunningWorker } from '@refreshq/worker';
@@ -24,7 +32,10 @@ export interface TestIntake {
 }
 
 /** An intake server on a free port, on the test Redis, in its own namespace. */
-export async function startTestIntake(env: Record<string, string> = {}, namespace = testNamespace('intake')): Promise<TestIntake> {
+export async function startTestIntake(
+  env: Record<string, string> = {},
+  namespace = testNamespace('intake'),
+): Promise<TestIntake> {
   const parsed = intakeEnvSchema.parse({ REDIS_URL: redisUrl(), REFRESHQ_NAMESPACE: namespace, ...env });
   const keys = keyspace(namespace);
   const redis = createRedis(parsed.REDIS_URL, 'client', 'test-intake');
@@ -40,7 +51,12 @@ export async function startTestIntake(env: Record<string, string> = {}, namespac
     idempotency: new IdempotencyStore(redis, keys),
     metrics,
     logger: silentLogger,
-    rules: { maxPaths: parsed.MAX_PATHS_PER_REQUEST, maxPathLength: parsed.MAX_PATH_LENGTH, allowedDomains: parsed.ALLOWED_DOMAINS, callbackHosts: parsed.CALLBACK_ALLOWED_HOSTS },
+    rules: {
+      maxPaths: parsed.MAX_PATHS_PER_REQUEST,
+      maxPathLength: parsed.MAX_PATH_LENGTH,
+      allowedDomains: parsed.ALLOWED_DOMAINS,
+      callbackHosts: parsed.CALLBACK_ALLOWED_HOSTS,
+    },
     tokens: parsed.INTAKE_TOKENS,
     maxBodyBytes: parsed.MAX_BODY_BYTES,
     clock,
@@ -54,7 +70,14 @@ export async function startTestIntake(env: Record<string, string> = {}, namespac
     namespace,
     metrics,
     queueCounts: async () => {
-      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
+      const counts = await queue.getJobCounts(
+        'waiting',
+        'active',
+        'delayed',
+        'completed',
+        'failed',
+        'prioritized',
+      );
       return Object.values(counts).reduce((sum, count) => sum + count, 0);
     },
     close: async () => {
@@ -68,7 +91,11 @@ export async function startTestIntake(env: Record<string, string> = {}, namespac
 }
 
 /** A worker in this process, pointed at `endpoint`, sharing the intake's namespace. */
-export async function startTestWorker(namespace: string, endpoint: string, env: Record<string, string> = {}): Promise<RunningWorker> {
+export async function startTestWorker(
+  namespace: string,
+  endpoint: string,
+  env: Record<string, string> = {},
+): Promise<RunningWorker> {
   const parsed = workerEnvSchema.parse({
     REDIS_URL: redisUrl(),
     REFRESHQ_NAMESPACE: namespace,
@@ -86,7 +113,11 @@ export async function cleanNamespace(namespace: string): Promise<void> {
   await dropNamespace(redisUrl(), namespace);
 }
 
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -96,13 +127,20 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
 }
 
-export async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+export async function getJson(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any }> {
   const response = await fetch(url, { headers });
   return { status: response.status, body: await response.json() };
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -112,7 +150,8 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -124,7 +163,11 @@ export interface TestStack {
 }
 
 /** Intake and an in-process worker on a fresh namespace, the worker pointed at `endpoint`. */
-export async function startTestStack(endpoint: string, workerEnv: Record<string, string> = {}, intakeEnv: Record<string, string> = {}): Promise<TestStack> {
+export async function startTestStack(
+  endpoint: string,
+  workerEnv: Record<string, string> = {},
+  intakeEnv: Record<string, string> = {},
+): Promise<TestStack> {
   const intake = await startTestIntake(intakeEnv);
   const worker = await startTestWorker(intake.namespace, endpoint, workerEnv);
   return {

@@ -5,7 +5,10 @@ import type { Reporter, SerializedError, TestModule } from 'vitest/node';
  * file that failed outside its tests (a hook, an import) and unhandled errors count as failures.
  */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError> = []): void {
+  onTestRunEnd(
+    testModules: ReadonlyArray<TestModule>,
+    unhandledErrors: ReadonlyArray<SerializedError> = [],
+  ): void {
     const counts = { passed: 0, failed: 0, skipped: 0 };
     for (const module of testModules) {
       let failedHere = 0;
@@ -19,6 +22,8 @@ export default class SummaryReporter implements Reporter {
       counts.failed += failedHere;
     }
     counts.failed += unhandledErrors.length;
-    process.stdout.write(`\nvitest: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
+    process.stdout.write(
+      `\nvitest: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`,
+    );
   }
 }

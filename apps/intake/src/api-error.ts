@@ -49,7 +49,8 @@ function fromBodyParser(error: BodyParserError): ApiError | undefined {
       // Anything else that says it is the client's fault (a body that does not decompress, a
       // broken %-escape in the URL) stays a 4xx.
       const status = error.status ?? error.statusCode;
-      if (typeof status === 'number' && status >= 400 && status < 500) return new ApiError(status, 'invalid_request', 'the request could not be read');
+      if (typeof status === 'number' && status >= 400 && status < 500)
+        return new ApiError(status, 'invalid_request', 'the request could not be read');
       return undefined;
     }
   }
@@ -60,11 +61,18 @@ export function errorHandler(onUnexpected: (error: unknown) => void): ErrorReque
   return (error: unknown, _req, res, _next) => {
     const known = error instanceof ApiError ? error : fromBodyParser(error as BodyParserError);
     if (!known) onUnexpected(error);
-    const answer = known ?? new ApiError(500, 'internal_error', 'unexpected error; nothing was queued by this request');
+    const answer =
+      known ?? new ApiError(500, 'internal_error', 'unexpected error; nothing was queued by this request');
     res.locals.errorCode = answer.code;
     res
       .status(answer.status)
       .set(answer.headers)
-      .json({ error: { code: answer.code, message: answer.message, ...(answer.details ? { details: answer.details } : {}) } });
+      .json({
+        error: {
+          code: answer.code,
+          message: answer.message,
+          ...(answer.details ? { details: answer.details } : {}),
+        },
+      });
   };
 }

@@ -25,9 +25,17 @@ export function bearerAuth(tokens: readonly string[]): RequestHandler {
       if (timingSafeEqual(candidate, presented) && match) caller = candidate.toString('hex').slice(0, 16);
     }
     if (!caller) {
-      next(new ApiError(401, 'unauthorized', 'a valid bearer token is required in the Authorization header', undefined, {
-        'WWW-Authenticate': 'Bearer realm="refreshq"',
-      }));
+      next(
+        new ApiError(
+          401,
+          'unauthorized',
+          'a valid bearer token is required in the Authorization header',
+          undefined,
+          {
+            'WWW-Authenticate': 'Bearer realm="refreshq"',
+          },
+        ),
+      );
       return;
     }
     res.locals.caller = caller;

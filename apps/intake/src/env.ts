@@ -8,10 +8,20 @@ export const intakeEnvSchema = z.object({
   HOST: z.preprocess((value) => (value === '' ? undefined : value), z.string().default('0.0.0.0')),
   INTAKE_TOKENS: csvList(z.string().min(16, 'each token must be at least 16 characters')),
   ALLOWED_DOMAINS: csvList(
-    z.string().regex(/^(\*\.|\.)?[A-Za-z0-9.-]+$/, 'each entry must be a host name, optionally starting with *. or .'),
+    z
+      .string()
+      .regex(
+        /^(\*\.|\.)?[A-Za-z0-9.-]+$/,
+        'each entry must be a host name, optionally starting with *. or .',
+      ),
   ),
   CALLBACK_ALLOWED_HOSTS: csvList(
-    z.string().regex(/^(\*\.|\.)?[A-Za-z0-9.-]+$/, 'each entry must be a host name, optionally starting with *. or .'),
+    z
+      .string()
+      .regex(
+        /^(\*\.|\.)?[A-Za-z0-9.-]+$/,
+        'each entry must be a host name, optionally starting with *. or .',
+      ),
   ),
   MAX_PATHS_PER_REQUEST: positiveInt(1000, 100_000),
   MAX_PATH_LENGTH: positiveInt(1024, 8192),

@@ -1,4 +1,10 @@
-import { Counter, createMetricsRegistry, Histogram, LATENCY_BUCKETS, type Registry } from '@refreshq/telemetry';
+import {
+  Counter,
+  createMetricsRegistry,
+  Histogram,
+  LATENCY_BUCKETS,
+  type Registry,
+} from '@refreshq/telemetry';
 
 export interface IntakeMetrics {
   registry: Registry;

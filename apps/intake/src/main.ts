@@ -1,5 +1,13 @@
 import { loadEnvOrExit } from '@refreshq/config';
-import { createIntakeQueue, createRedis, IdempotencyStore, keyspace, RedisClock, RequestStore, waitUntilReady } from '@refreshq/store';
+import {
+  createIntakeQueue,
+  createRedis,
+  IdempotencyStore,
+  keyspace,
+  RedisClock,
+  RequestStore,
+  waitUntilReady,
+} from '@refreshq/store';
 import { createLogger } from '@refreshq/telemetry';
 import { intakeEnvSchema } from './env.js';
 import { createIntakeMetrics } from './intake-metrics.js';
@@ -28,7 +36,12 @@ const app = createServer({
   idempotency: new IdempotencyStore(redis, keys),
   metrics: createIntakeMetrics(),
   logger,
-  rules: { maxPaths: env.MAX_PATHS_PER_REQUEST, maxPathLength: env.MAX_PATH_LENGTH, allowedDomains: env.ALLOWED_DOMAINS, callbackHosts: env.CALLBACK_ALLOWED_HOSTS },
+  rules: {
+    maxPaths: env.MAX_PATHS_PER_REQUEST,
+    maxPathLength: env.MAX_PATH_LENGTH,
+    allowedDomains: env.ALLOWED_DOMAINS,
+    callbackHosts: env.CALLBACK_ALLOWED_HOSTS,
+  },
   tokens: env.INTAKE_TOKENS,
   maxBodyBytes: env.MAX_BODY_BYTES,
   trustProxyHops: env.TRUST_PROXY_HOPS,
@@ -38,7 +51,12 @@ const app = createServer({
 
 const server = app.listen(env.PORT, env.HOST, () => {
   logger.info(
-    { port: env.PORT, host: env.HOST, auth: env.INTAKE_TOKENS.length > 0, allowedDomains: env.ALLOWED_DOMAINS.length },
+    {
+      port: env.PORT,
+      host: env.HOST,
+      auth: env.INTAKE_TOKENS.length > 0,
+      allowedDomains: env.ALLOWED_DOMAINS.length,
+    },
     `intake listening: POST http://127.0.0.1:${env.PORT}/v1/refreshes`,
   );
 });

@@ -37,9 +37,15 @@ export function createServer(deps: IntakeDeps): Express {
     res.on('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      deps.metrics.httpDuration.observe({ method: req.method, route, status_code: String(res.statusCode) }, seconds);
+      deps.metrics.httpDuration.observe(
+        { method: req.method, route, status_code: String(res.statusCode) },
+        seconds,
+      );
       if (res.statusCode >= 400 && req.path.startsWith('/v1/refreshes')) {
-        deps.metrics.requests.inc({ outcome: 'rejected', code: String(res.locals.errorCode ?? res.statusCode) });
+        deps.metrics.requests.inc({
+          outcome: 'rejected',
+          code: String(res.locals.errorCode ?? res.statusCode),
+        });
       }
     });
     next();
@@ -59,17 +65,19 @@ export function createServer(deps: IntakeDeps): Express {
       },
     }),
   );
-  app.use(refreshRoutes({
-    queue: deps.queue,
-    requests: deps.requests,
-    idempotency: deps.idempotency,
-    rules: deps.rules,
-    metrics: deps.metrics,
-    logger: deps.logger,
-    clock: deps.clock,
-    redis: deps.redis,
-    keys: deps.keys,
-  }));
+  app.use(
+    refreshRoutes({
+      queue: deps.queue,
+      requests: deps.requests,
+      idempotency: deps.idempotency,
+      rules: deps.rules,
+      metrics: deps.metrics,
+      logger: deps.logger,
+      clock: deps.clock,
+      redis: deps.redis,
+      keys: deps.keys,
+    }),
+  );
   app.use(notFoundRoute);
   app.use(errorHandler((error) => deps.logger.error({ err: error }, 'unexpected error in intake')));
   return app;

@@ -3,7 +3,9 @@
 export const ACCOUNT_STATES = ['active', 'not-activated', 'in-arrears'] as const;
 export type AccountState = (typeof ACCOUNT_STATES)[number];
 
-export function accountError(state: AccountState): 'OperationDenied' | 'OperationDenied.Suspended' | undefined {
+export function accountError(
+  state: AccountState,
+): 'OperationDenied' | 'OperationDenied.Suspended' | undefined {
   switch (state) {
     case 'active':
       return undefined;

@@ -31,7 +31,12 @@ const quotaPatchSchema = z
       .partial()
       .strict(),
     used: z
-      .object({ urlsToday: nonNegInt, dirsToday: nonNegInt, urlsThisMinute: nonNegInt, dirsThisMinute: nonNegInt })
+      .object({
+        urlsToday: nonNegInt,
+        dirsToday: nonNegInt,
+        urlsThisMinute: nonNegInt,
+        dirsThisMinute: nonNegInt,
+      })
       .partial()
       .strict(),
   })
@@ -189,7 +194,9 @@ export function createControlApi(emulator: EmulatorControls): Router {
   });
 
   r.use((req, res) => {
-    res.status(404).json({ error: { code: 'NotFound', message: `No control route ${req.method} ${req.originalUrl}` } });
+    res
+      .status(404)
+      .json({ error: { code: 'NotFound', message: `No control route ${req.method} ${req.originalUrl}` } });
   });
   r.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (error instanceof BadRequest || isBodyParserError(error)) {
@@ -202,5 +209,11 @@ export function createControlApi(emulator: EmulatorControls): Router {
 }
 
 function isBodyParserError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'type' in error && 'status' in error && (error as { status: number }).status < 500;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'type' in error &&
+    'status' in error &&
+    (error as { status: number }).status < 500
+  );
 }

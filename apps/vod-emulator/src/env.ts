@@ -77,7 +77,10 @@ const domainList = z.preprocess(
     .string()
     .transform((text, ctx) => {
       const out: Record<string, DomainState> = {};
-      for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+      for (const item of text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         const [name = '', state = 'online', ...extra] = item.split('=').map((s) => s.trim());
         if (name === '' || extra.length > 0 || !(DOMAIN_STATES as readonly string[]).includes(state)) {
           ctx.addIssue({
@@ -112,7 +115,12 @@ const actionList = z.preprocess(
   trimmed,
   z
     .string()
-    .transform((text) => text.split(',').map((s) => s.trim()).filter(Boolean))
+    .transform((text) =>
+      text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .optional(),
 );
 
@@ -147,7 +155,14 @@ export const envSchema = z
     EMULATOR_FAULT_THROTTLE_NEXT: int(0, 1_000_000_000, 0),
     EMULATOR_FAULT_THROTTLE_CODE: oneOf(THROTTLING_CODES, 'Throttling'),
     EMULATOR_FAULT_THROTTLE_STATUS: z
-      .preprocess(trimmed, z.string().regex(/^(4|5)\d\d$/, 'must be an HTTP status from 400 to 599').transform(Number).optional())
+      .preprocess(
+        trimmed,
+        z
+          .string()
+          .regex(/^(4|5)\d\d$/, 'must be an HTTP status from 400 to 599')
+          .transform(Number)
+          .optional(),
+      )
       .transform((v) => v ?? null),
     EMULATOR_FAULT_SERVER_ERROR_RATE: share(),
     EMULATOR_FAULT_SERVER_ERROR_NEXT: int(0, 1_000_000_000, 0),
@@ -169,7 +184,8 @@ export const envSchema = z
       ctx.addIssue({
         code: 'custom',
         path: [hasId ? 'ALIBABA_CLOUD_ACCESS_KEY_SECRET' : 'ALIBABA_CLOUD_ACCESS_KEY_ID'],
-        message: 'set both ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or neither (then the dev pair is used)',
+        message:
+          'set both ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or neither (then the dev pair is used)',
       });
     }
   });
@@ -232,7 +248,12 @@ export function parseEnv(source: Readonly<Record<string, string | undefined>>): 
     usesDevCredentials,
     options: {
       ...(!usesDevCredentials && {
-        credentials: [{ accessKeyId: e.ALIBABA_CLOUD_ACCESS_KEY_ID ?? '', accessKeySecret: e.ALIBABA_CLOUD_ACCESS_KEY_SECRET ?? '' }],
+        credentials: [
+          {
+            accessKeyId: e.ALIBABA_CLOUD_ACCESS_KEY_ID ?? '',
+            accessKeySecret: e.ALIBABA_CLOUD_ACCESS_KEY_SECRET ?? '',
+          },
+        ],
       }),
       domains: e.EMULATOR_DOMAINS,
       account: e.EMULATOR_ACCOUNT_STATE,

@@ -40,12 +40,21 @@ const REFRESH_ERRORS = {
 /** Protocol (gateway) errors: signature, timestamp, nonce, version, action. */
 const PROTOCOL_ERRORS = {
   SignatureDoesNotMatch: { status: 400, message: 'Specified signature does not match our calculation.' },
-  IncompleteSignature: { status: 400, message: 'The request signature does not conform to Aliyun standards.' },
+  IncompleteSignature: {
+    status: 400,
+    message: 'The request signature does not conform to Aliyun standards.',
+  },
   'InvalidAccessKeyId.NotFound': { status: 404, message: 'Specified access key is not found.' },
   'InvalidTimeStamp.Expired': { status: 400, message: 'Specified time stamp or date value is expired.' },
-  'InvalidTimeStamp.Format': { status: 400, message: 'Specified time stamp or date value is not well formatted.' },
+  'InvalidTimeStamp.Format': {
+    status: 400,
+    message: 'Specified time stamp or date value is not well formatted.',
+  },
   SignatureNonceUsed: { status: 400, message: 'Specified signature nonce was used already.' },
-  'InvalidAction.NotFound': { status: 404, message: 'Specified api is not found, please check your url and method.' },
+  'InvalidAction.NotFound': {
+    status: 404,
+    message: 'Specified api is not found, please check your url and method.',
+  },
   InvalidVersion: { status: 400, message: 'Specified parameter Version is not valid.' },
   InvalidParameter: { status: 400, message: 'The specified parameter is not valid.' },
 } as const satisfies Record<string, ErrorSpec>;
@@ -59,7 +68,10 @@ const CHOSEN_ERRORS = {
   'InvalidTaskId.Malformed': { status: 400, message: 'Specified TaskId is malformed.' },
   'InvalidStatus.ValueNotSupported': { status: 400, message: 'Specified Status is not supported.' },
   'InvalidPageNumber.ValueNotSupported': { status: 400, message: 'Specified PageNumber is not valid.' },
-  'InvalidPageSize.ValueNotSupported': { status: 400, message: 'Specified PageSize is not valid; it must be 1 to 50.' },
+  'InvalidPageSize.ValueNotSupported': {
+    status: 400,
+    message: 'Specified PageSize is not valid; it must be 1 to 50.',
+  },
   'InvalidStartTime.Malformed': { status: 400, message: 'Specified StartTime is malformed.' },
   'InvalidEndTime.Malformed': { status: 400, message: 'Specified EndTime is malformed.' },
   'InvalidStartTime.ValueNotSupported': {
@@ -115,7 +127,10 @@ export function missingParameter(name: string): ApiError {
 }
 
 export function invalidParameter(name: string, detail?: string): ApiError {
-  return new ApiError('InvalidParameter', `The specified parameter "${name}" is not valid.${detail ? ` ${detail}` : ''}`);
+  return new ApiError(
+    'InvalidParameter',
+    `The specified parameter "${name}" is not valid.${detail ? ` ${detail}` : ''}`,
+  );
 }
 
 export interface ErrorBody {

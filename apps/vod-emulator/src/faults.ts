@@ -136,7 +136,8 @@ export class FaultState {
       this.config = { ...this.config, lostAnswerNext: this.config.lostAnswerNext - 1 };
       return this.config.lostAnswerMode;
     }
-    if (this.config.lostAnswerRate > 0 && this.rng() < this.config.lostAnswerRate) return this.config.lostAnswerMode;
+    if (this.config.lostAnswerRate > 0 && this.rng() < this.config.lostAnswerRate)
+      return this.config.lostAnswerMode;
     return undefined;
   }
 

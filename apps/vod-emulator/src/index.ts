@@ -1,6 +1,13 @@
 /** The Alibaba Cloud VOD refresh API emulator: public surface. */
 export { createEmulator } from './emulator.js';
-export type { Emulator, EmulatorControls, EmulatorSnapshot, QuotaPatch, QuotaSnapshot, StoredTask } from './emulator.js';
+export type {
+  Emulator,
+  EmulatorControls,
+  EmulatorSnapshot,
+  QuotaPatch,
+  QuotaSnapshot,
+  StoredTask,
+} from './emulator.js';
 export { startEmulator } from './start.js';
 export type { RunningEmulator, StartOptions } from './start.js';
 export { DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET, resolveOptions } from './options.js';

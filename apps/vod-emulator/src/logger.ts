@@ -13,7 +13,10 @@ export function createLogger(settings: LoggerSettings): Logger {
     name: 'vod-emulator',
     level: settings.silent ? 'silent' : (settings.logLevel ?? 'info'),
     // The emulator never logs request parameters; these paths are a second line of defence.
-    redact: { paths: ['Signature', '*.Signature', 'accessKeySecret', '*.accessKeySecret', 'secret'], censor: '[redacted]' },
+    redact: {
+      paths: ['Signature', '*.Signature', 'accessKeySecret', '*.accessKeySecret', 'secret'],
+      censor: '[redacted]',
+    },
   });
 }
 

@@ -31,7 +31,10 @@ if (env.usesDevCredentials) {
     '',
   ].join('\n');
   process.stderr.write(banner);
-  logger.warn({ accessKeyId: DEV_ACCESS_KEY_ID, accessKeySecret: DEV_ACCESS_KEY_SECRET }, 'trusting the development key pair');
+  logger.warn(
+    { accessKeyId: DEV_ACCESS_KEY_ID, accessKeySecret: DEV_ACCESS_KEY_SECRET },
+    'trusting the development key pair',
+  );
 }
 
 const running = await startEmulator({ ...env.options, port: env.port, host: env.host, logger });
@@ -39,7 +42,9 @@ const { quotas, domains } = env.options;
 logger.info(
   {
     url: running.url,
-    accessKeyId: env.usesDevCredentials ? DEV_ACCESS_KEY_ID : maskAccessKeyId(env.options.credentials?.[0]?.accessKeyId),
+    accessKeyId: env.usesDevCredentials
+      ? DEV_ACCESS_KEY_ID
+      : maskAccessKeyId(env.options.credentials?.[0]?.accessKeyId),
     domains: domains === undefined ? 'every non-wildcard domain' : domains,
     quotas,
     control: `${running.url}/_emulator/state`,

@@ -43,7 +43,11 @@ export function splitObjectPath(raw: string): string[] {
 
 export type PathCheck =
   | { ok: true; domain: string }
-  | { ok: false; code: 'InvalidObjectPath.Malformed' | 'InvalidExtensiveDomain.ValueNotSupported'; reason: string };
+  | {
+      ok: false;
+      code: 'InvalidObjectPath.Malformed' | 'InvalidExtensiveDomain.ValueNotSupported';
+      reason: string;
+    };
 
 const URL_SHAPE = /^(https?):\/\/([^/?#]*)(.*)$/i;
 const LABEL = /^(?!-)[\p{L}\p{N}-]{1,63}(?<!-)$/u;

@@ -33,7 +33,10 @@ export function verifyCall(
   const action = required(params, 'Action');
   const version = required(params, 'Version');
   if (version !== API_VERSION) {
-    throw new ApiError('InvalidVersion', `Specified parameter Version is not valid. The only supported Version is ${API_VERSION}.`);
+    throw new ApiError(
+      'InvalidVersion',
+      `Specified parameter Version is not valid. The only supported Version is ${API_VERSION}.`,
+    );
   }
   if (!actions.has(action)) throw new ApiError('InvalidAction.NotFound');
 
@@ -41,11 +44,17 @@ export function verifyCall(
   const signature = required(params, 'Signature');
   const signatureMethod = required(params, 'SignatureMethod');
   if (signatureMethod !== 'HMAC-SHA1') {
-    throw new ApiError('IncompleteSignature', `The request signature does not conform to Aliyun standards. SignatureMethod ${signatureMethod} is not supported; use HMAC-SHA1.`);
+    throw new ApiError(
+      'IncompleteSignature',
+      `The request signature does not conform to Aliyun standards. SignatureMethod ${signatureMethod} is not supported; use HMAC-SHA1.`,
+    );
   }
   const signatureVersion = required(params, 'SignatureVersion');
   if (signatureVersion !== '1.0') {
-    throw new ApiError('IncompleteSignature', `The request signature does not conform to Aliyun standards. SignatureVersion ${signatureVersion} is not supported; use 1.0.`);
+    throw new ApiError(
+      'IncompleteSignature',
+      `The request signature does not conform to Aliyun standards. SignatureVersion ${signatureVersion} is not supported; use 1.0.`,
+    );
   }
   const timestamp = required(params, 'Timestamp');
   const sentAt = parseAliTime(timestamp);

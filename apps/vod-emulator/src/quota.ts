@@ -49,7 +49,14 @@ export interface QuotaUsage {
 }
 
 export function freshUsage(nowMs: number, offsetMinutes: number): QuotaUsage {
-  return { day: dayKey(nowMs, offsetMinutes), urlsToday: 0, dirsToday: 0, minute: minuteStart(nowMs), urlsThisMinute: 0, dirsThisMinute: 0 };
+  return {
+    day: dayKey(nowMs, offsetMinutes),
+    urlsToday: 0,
+    dirsToday: 0,
+    minute: minuteStart(nowMs),
+    urlsThisMinute: 0,
+    dirsThisMinute: 0,
+  };
 }
 
 /** The usage as seen at `nowMs`: counters of a past day or minute start again from zero. */
@@ -72,7 +79,12 @@ export function rollUsage(usage: QuotaUsage, nowMs: number, offsetMinutes: numbe
 export type QuotaRefusal = 'QuotaExceeded.Refresh' | 'QuotaPerMinuteExceeded.Refresh';
 
 /** Whether `count` more items of `kind` fit: the daily quota first, then the per-minute limit. */
-export function checkQuota(limits: QuotaLimits, usage: QuotaUsage, kind: QuotaKind, count: number): QuotaRefusal | undefined {
+export function checkQuota(
+  limits: QuotaLimits,
+  usage: QuotaUsage,
+  kind: QuotaKind,
+  count: number,
+): QuotaRefusal | undefined {
   const perDay = kind === 'url' ? limits.urlsPerDay : limits.dirsPerDay;
   const today = kind === 'url' ? usage.urlsToday : usage.dirsToday;
   if (today + count > perDay) return 'QuotaExceeded.Refresh';
@@ -104,7 +116,9 @@ export function remaining(limits: QuotaLimits, usage: QuotaUsage): QuotaRemainin
   return {
     urlsToday: Math.max(0, limits.urlsPerDay - usage.urlsToday),
     dirsToday: Math.max(0, limits.dirsPerDay - usage.dirsToday),
-    urlsThisMinute: limits.urlsPerMinute === null ? null : Math.max(0, limits.urlsPerMinute - usage.urlsThisMinute),
-    dirsThisMinute: limits.dirsPerMinute === null ? null : Math.max(0, limits.dirsPerMinute - usage.dirsThisMinute),
+    urlsThisMinute:
+      limits.urlsPerMinute === null ? null : Math.max(0, limits.urlsPerMinute - usage.urlsThisMinute),
+    dirsThisMinute:
+      limits.dirsPerMinute === null ? null : Math.max(0, limits.dirsPerMinute - usage.dirsThisMinute),
   };
 }

@@ -4,7 +4,11 @@ import type { Response } from 'express';
 
 export function sendJson(res: Response, status: number, body: unknown, requestId: string): void {
   if (res.destroyed || res.writableEnded) return;
-  res.status(status).set('x-acs-request-id', requestId).type('application/json; charset=utf-8').send(JSON.stringify(body));
+  res
+    .status(status)
+    .set('x-acs-request-id', requestId)
+    .type('application/json; charset=utf-8')
+    .send(JSON.stringify(body));
 }
 
 export function sendHtmlError(res: Response, status: number): void {
@@ -13,7 +17,9 @@ export function sendHtmlError(res: Response, status: number): void {
   res
     .status(status)
     .type('text/html; charset=utf-8')
-    .send(`<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n`);
+    .send(
+      `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n`,
+    );
 }
 
 const STATUS_TEXT: Record<number, string> = {

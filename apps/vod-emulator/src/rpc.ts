@@ -128,6 +128,9 @@ export function notFoundHandler(logger: Logger): RequestHandler {
     const requestId = randomUUID().toUpperCase();
     const error = new ApiError('InvalidAction.NotFound');
     sendJson(res, error.status, errorBody(error, requestId), requestId);
-    logger.info({ requestId, method: req.method, path: req.path, code: error.code, status: error.status }, 'rpc request');
+    logger.info(
+      { requestId, method: req.method, path: req.path, code: error.code, status: error.status },
+      'rpc request',
+    );
   };
 }

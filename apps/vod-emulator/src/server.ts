@@ -24,7 +24,8 @@ export function createApp(emulator: EmulatorControls, held: HeldResponses): Expr
 
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const requestId = randomUUID().toUpperCase();
-    const status = typeof error === 'object' && error !== null && 'status' in error ? Number(error.status) : 500;
+    const status =
+      typeof error === 'object' && error !== null && 'status' in error ? Number(error.status) : 500;
     const apiError =
       status < 500
         ? new ApiError('InvalidParameter', 'The request body could not be read.', status)

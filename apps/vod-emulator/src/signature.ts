@@ -33,7 +33,9 @@ export function stringToSign(method: string, params: RpcParams): string {
 
 /** Base64 HMAC-SHA1 of the string to sign, keyed with `secret + "&"`. */
 export function computeSignature(method: string, params: RpcParams, accessKeySecret: string): string {
-  return createHmac('sha1', `${accessKeySecret}&`).update(stringToSign(method, params), 'utf8').digest('base64');
+  return createHmac('sha1', `${accessKeySecret}&`)
+    .update(stringToSign(method, params), 'utf8')
+    .digest('base64');
 }
 
 /** Constant-time comparison of the given signature with the expected one. */
@@ -44,6 +46,10 @@ export function signatureMatches(given: string, expected: string): boolean {
 }
 
 /** Signs `params` (adds `Signature`), for tests and tools that speak the protocol by hand. */
-export function signParams(method: string, params: RpcParams, accessKeySecret: string): Record<string, string> {
+export function signParams(
+  method: string,
+  params: RpcParams,
+  accessKeySecret: string,
+): Record<string, string> {
   return { ...params, Signature: computeSignature(method, params, accessKeySecret) };
 }

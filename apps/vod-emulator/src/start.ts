@@ -36,7 +36,8 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   });
   const address = server.address() as AddressInfo;
   // A wildcard bind is reached through loopback.
-  const reachable = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
+  const reachable =
+    address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
   const urlHost = address.family === 'IPv6' ? `[${reachable}]` : reachable;
   let closing: Promise<void> | undefined;
   return {

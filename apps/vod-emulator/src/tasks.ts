@@ -11,7 +11,11 @@ import { unitHash } from './random.js';
 export const TASK_STATUSES = ['Complete', 'Refreshing', 'Failed', 'Pending'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-export const FAILURE_DESCRIPTIONS = ['Internal Error', 'Origin Timeout', 'Origin Return StatusCode 5XX'] as const;
+export const FAILURE_DESCRIPTIONS = [
+  'Internal Error',
+  'Origin Timeout',
+  'Origin Return StatusCode 5XX',
+] as const;
 export type FailureDescription = (typeof FAILURE_DESCRIPTIONS)[number];
 
 /** Only the last 3 days can be queried. */
@@ -28,7 +32,12 @@ export interface TaskTiming {
   seed: number;
 }
 
-export const DEFAULT_TASK_TIMING: TaskTiming = { pendingMs: 1000, completeAfterMs: 5000, failureRate: 0, seed: 1 };
+export const DEFAULT_TASK_TIMING: TaskTiming = {
+  pendingMs: 1000,
+  completeAfterMs: 5000,
+  failureRate: 0,
+  seed: 1,
+};
 
 export interface TaskRecord {
   taskId: string;
@@ -53,7 +62,12 @@ export interface TaskView {
 }
 
 /** Whether (and how) a task fails: a pure function of seed, task id, path and the rate. */
-export function taskFailure(seed: number, taskId: string, objectPath: string, failureRate: number): FailureDescription | undefined {
+export function taskFailure(
+  seed: number,
+  taskId: string,
+  objectPath: string,
+  failureRate: number,
+): FailureDescription | undefined {
   if (failureRate <= 0) return undefined;
   if (unitHash(seed, 'fail', taskId, objectPath) >= failureRate) return undefined;
   const index = Math.floor(unitHash(seed, 'why', taskId, objectPath) * FAILURE_DESCRIPTIONS.length);

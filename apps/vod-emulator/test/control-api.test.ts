@@ -9,7 +9,18 @@ describe('control API (/_emulator/, unsigned)', () => {
     expect(await control(url, 'GET', '/health')).toEqual({ status: 200, json: { ok: true } });
     const { json } = await control(url, 'GET', '/state');
     expect(Object.keys(json).sort()).toEqual(
-      ['account', 'clock', 'counts', 'domains', 'faults', 'heldResponses', 'quota', 'submissionsLogged', 'taskTiming', 'tasksStored'].sort(),
+      [
+        'account',
+        'clock',
+        'counts',
+        'domains',
+        'faults',
+        'heldResponses',
+        'quota',
+        'submissionsLogged',
+        'taskTiming',
+        'tasksStored',
+      ].sort(),
     );
     expect(json.domains).toEqual({ ownsAll: true, domains: {}, removed: [] });
   });
@@ -17,7 +28,11 @@ describe('control API (/_emulator/, unsigned)', () => {
   it('lists accepted submissions with time, type, paths, task ids and key; counts calls', async () => {
     const { url } = await start({ frozenAt: '2024-03-01T10:00:00.000Z' });
     const client = popClient(url);
-    const answer = await client.request<{ RefreshTaskId: string }>(REFRESH, { ObjectPath: urls(2).join('\n'), Force: true }, {});
+    const answer = await client.request<{ RefreshTaskId: string }>(
+      REFRESH,
+      { ObjectPath: urls(2).join('\n'), Force: true },
+      {},
+    );
     await popError(client.request(REFRESH, { ObjectPath: 'bad' }, {}));
     const { json } = await control(url, 'GET', '/submissions');
     expect(json.submissions).toEqual([
@@ -51,17 +66,31 @@ describe('control API (/_emulator/, unsigned)', () => {
     const { url } = await start({ frozenAt: '2024-03-01T10:00:00.000Z' });
     const before = (await control(url, 'GET', '/quota')).json;
     expect(before).toMatchObject({
-      limits: { urlsPerDay: 2000, dirsPerDay: 100, urlsPerMinute: null, dirsPerMinute: null, maxUrlsPerCall: 1000, maxDirsPerCall: 100 },
+      limits: {
+        urlsPerDay: 2000,
+        dirsPerDay: 100,
+        urlsPerMinute: null,
+        dirsPerMinute: null,
+        maxUrlsPerCall: 1000,
+        maxDirsPerCall: 100,
+      },
       used: { urlsToday: 0, dirsToday: 0, day: '2024-03-01' },
       utcOffsetMinutes: 480,
       nextDayAt: '2024-03-01T16:00:00.000Z',
       nextMinuteAt: '2024-03-01T10:01:00.000Z',
     });
-    const after = await control(url, 'PUT', '/quota', { limits: { urlsPerMinute: 2 }, used: { urlsToday: 1998 } });
+    const after = await control(url, 'PUT', '/quota', {
+      limits: { urlsPerMinute: 2 },
+      used: { urlsToday: 1998 },
+    });
     expect(after.json.remaining).toMatchObject({ urlsToday: 2, urlsThisMinute: 2 });
     const client = popClient(url);
     await client.request(REFRESH, { ObjectPath: urls(2).join('\n') }, {});
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})), 'QuotaExceeded.Refresh', 400);
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})),
+      'QuotaExceeded.Refresh',
+      400,
+    );
     await control(url, 'PATCH', '/quota', { limits: { urlsPerMinute: null, urlsPerDay: 5000 } });
     await client.request(REFRESH, { ObjectPath: urls(1)[0] }, {});
     expect((await control(url, 'PUT', '/quota', { limits: { urlsPerDay: -1 } })).status).toBe(400);
@@ -76,10 +105,14 @@ describe('control API (/_emulator/, unsigned)', () => {
       offsetMs: null,
       frozen: true,
     });
-    expect((await control(url, 'POST', '/clock/advance', { ms: 1500 })).json.now).toBe('2024-03-01T10:00:32.000Z');
+    expect((await control(url, 'POST', '/clock/advance', { ms: 1500 })).json.now).toBe(
+      '2024-03-01T10:00:32.000Z',
+    );
     expect((await control(url, 'POST', '/clock/next-minute')).json.now).toBe('2024-03-01T10:01:00.000Z');
     expect((await control(url, 'POST', '/clock/next-day')).json.now).toBe('2024-03-01T16:00:00.000Z');
-    expect((await control(url, 'POST', '/clock/set', { now: '2024-06-01T00:00:00Z' })).json.now).toBe('2024-06-01T00:00:00.000Z');
+    expect((await control(url, 'POST', '/clock/set', { now: '2024-06-01T00:00:00Z' })).json.now).toBe(
+      '2024-06-01T00:00:00.000Z',
+    );
     const running = (await control(url, 'POST', '/clock/unfreeze')).json;
     expect(running.frozen).toBe(false);
     expect(running.nowMs).toBeGreaterThanOrEqual(Date.parse('2024-06-01T00:00:00Z'));
@@ -101,20 +134,51 @@ describe('control API (/_emulator/, unsigned)', () => {
   it('sets domain states, removes and replaces domains', async () => {
     const { url } = await start({ domains: ['a.example.com'] });
     const client = popClient(url);
-    expect((await control(url, 'GET', '/domains')).json).toEqual({ ownsAll: false, domains: { 'a.example.com': 'online' }, removed: [] });
+    expect((await control(url, 'GET', '/domains')).json).toEqual({
+      ownsAll: false,
+      domains: { 'a.example.com': 'online' },
+      removed: [],
+    });
     await control(url, 'PUT', '/domains/a.example.com', { state: 'offline' });
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: 'https://a.example.com/x' }, {})), 'InvalidDomain.Offline', 404);
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: 'https://a.example.com/x' }, {})),
+      'InvalidDomain.Offline',
+      404,
+    );
     await control(url, 'PUT', '/domains/a.example.com', { state: 'configuring' });
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: 'https://a.example.com/x' }, {})), 'ServiceBusy', 403);
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: 'https://a.example.com/x' }, {})),
+      'ServiceBusy',
+      403,
+    );
     await control(url, 'DELETE', '/domains/a.example.com');
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: 'https://a.example.com/x' }, {})), 'InvalidDomain.NotFound', 404);
-    const replaced = await control(url, 'PUT', '/domains', { ownsAll: true, domains: { 'b.example.com': 'illegal' } });
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: 'https://a.example.com/x' }, {})),
+      'InvalidDomain.NotFound',
+      404,
+    );
+    const replaced = await control(url, 'PUT', '/domains', {
+      ownsAll: true,
+      domains: { 'b.example.com': 'illegal' },
+    });
     expect(replaced.json).toEqual({ ownsAll: true, domains: { 'b.example.com': 'illegal' }, removed: [] });
     await client.request(REFRESH, { ObjectPath: 'https://a.example.com/x' }, {});
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: 'https://b.example.com/x' }, {})), 'IllegalOperation', 403);
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: 'https://b.example.com/x' }, {})),
+      'IllegalOperation',
+      403,
+    );
     expect((await control(url, 'PUT', '/domains/a.example.com', { state: 'gone' })).status).toBe(400);
-    expect((await control(url, 'PUT', '/domains', { ownsAll: false })).json).toEqual({ ownsAll: false, domains: {}, removed: [] });
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: 'https://a.example.com/x' }, {})), 'InvalidDomain.NotFound', 404);
+    expect((await control(url, 'PUT', '/domains', { ownsAll: false })).json).toEqual({
+      ownsAll: false,
+      domains: {},
+      removed: [],
+    });
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: 'https://a.example.com/x' }, {})),
+      'InvalidDomain.NotFound',
+      404,
+    );
     expect((await control(url, 'PUT', '/domains', { domains: ['c.example.com'] })).json).toEqual({
       ownsAll: false,
       domains: { 'c.example.com': 'online' },
@@ -126,12 +190,19 @@ describe('control API (/_emulator/, unsigned)', () => {
     const { url } = await start();
     expect((await control(url, 'GET', '/account')).json).toEqual({ state: 'active' });
     await control(url, 'PUT', '/account', { state: 'not-activated' });
-    expectApiError(await popError(popClient(url).request(REFRESH, { ObjectPath: urls(1)[0] }, {})), 'OperationDenied', 403);
+    expectApiError(
+      await popError(popClient(url).request(REFRESH, { ObjectPath: urls(1)[0] }, {})),
+      'OperationDenied',
+      403,
+    );
     expect((await control(url, 'PUT', '/account', { state: 'closed' })).status).toBe(400);
   });
 
   it('resets everything to the start options', async () => {
-    const { url, emulator } = await start({ frozenAt: '2024-03-01T10:00:00.000Z', quotas: { urlsPerDay: 10 } });
+    const { url, emulator } = await start({
+      frozenAt: '2024-03-01T10:00:00.000Z',
+      quotas: { urlsPerDay: 10 },
+    });
     const client = popClient(url);
     await client.request(REFRESH, { ObjectPath: urls(3).join('\n') }, {});
     await control(url, 'POST', '/clock/advance', { ms: 5000 });
@@ -157,7 +228,11 @@ describe('control API (/_emulator/, unsigned)', () => {
   it('answers unknown control routes 404 and bad JSON 400', async () => {
     const { url } = await start();
     expect((await control(url, 'GET', '/nope')).status).toBe(404);
-    const bad = await fetch(`${url}/_emulator/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{' });
+    const bad = await fetch(`${url}/_emulator/faults`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{',
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('BadRequest');
   });

@@ -31,7 +31,12 @@ describe('env', () => {
     });
     expect(env.options.quotaUtcOffsetMinutes).toBe(480);
     expect(env.options.tasks).toEqual({ pendingMs: 1000, completeAfterMs: 5000, failureRate: 0, seed: 1 });
-    expect(env.options.faults).toMatchObject({ latencyMs: 0, throttleRate: 0, lostAnswerMode: 'reset', actions: [] });
+    expect(env.options.faults).toMatchObject({
+      latencyMs: 0,
+      throttleRate: 0,
+      lostAnswerMode: 'reset',
+      actions: [],
+    });
   });
 
   it('reads every setting', () => {
@@ -54,16 +59,27 @@ describe('env', () => {
     });
     expect(env).toMatchObject({ port: 0, host: '0.0.0.0', usesDevCredentials: false, logLevel: 'silent' });
     expect(env.options.credentials).toEqual([{ accessKeyId: 'LTAIreal', accessKeySecret: 'real-secret' }]);
-    expect(env.options.domains).toEqual({ 'a.example.com': 'online', 'b.example.com': 'offline', 'c.example.com': 'configure-failed' });
+    expect(env.options.domains).toEqual({
+      'a.example.com': 'online',
+      'b.example.com': 'offline',
+      'c.example.com': 'configure-failed',
+    });
     expect(env.options.account).toBe('in-arrears');
     expect(env.options.quotas).toMatchObject({ urlsPerMinute: 100, dirsPerMinute: null, callsPerSecond: 30 });
     expect(env.options.quotaUtcOffsetMinutes).toBe(0);
     expect(env.options.tasks?.failureRate).toBe(0.25);
-    expect(env.options.faults).toMatchObject({ throttleRate: 0.1, actions: ['RefreshVodObjectCaches'], throttleStatus: 429 });
+    expect(env.options.faults).toMatchObject({
+      throttleRate: 0.1,
+      actions: ['RefreshVodObjectCaches'],
+      throttleStatus: 429,
+    });
   });
 
   it('treats empty values as unset', () => {
-    expect(parseEnv({ EMULATOR_PORT: '', EMULATOR_DOMAINS: ' ' })).toMatchObject({ port: 9300, options: { domains: undefined } });
+    expect(parseEnv({ EMULATOR_PORT: '', EMULATOR_DOMAINS: ' ' })).toMatchObject({
+      port: 9300,
+      options: { domains: undefined },
+    });
   });
 
   it('names each bad variable and what is allowed', () => {

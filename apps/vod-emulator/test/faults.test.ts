@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { commonParams, control, expectApiError, popClient, popError, raw, signed, start, urls } from './helpers.js';
+import {
+  commonParams,
+  control,
+  expectApiError,
+  popClient,
+  popError,
+  raw,
+  signed,
+  start,
+  urls,
+} from './helpers.js';
 
 const REFRESH = 'RefreshVodObjectCaches';
 const QUOTA = 'DescribeVodRefreshQuota';
@@ -23,8 +33,16 @@ describe('fault injection', () => {
   it('answers the next N calls with Throttling 503, then normally; nothing is spent', async () => {
     const { url, emulator } = await start({ faults: { throttleNext: 2 } });
     const client = popClient(url);
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})), 'Throttling', 503);
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})), 'Throttling', 503);
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})),
+      'Throttling',
+      503,
+    );
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})),
+      'Throttling',
+      503,
+    );
     await client.request(REFRESH, { ObjectPath: urls(1)[0] }, {});
     expect(emulator.submissions()).toHaveLength(1);
     expect(emulator.counts().calls[REFRESH]).toEqual({ Throttling: 2, OK: 1 });
@@ -36,7 +54,12 @@ describe('fault injection', () => {
       const client = popClient(url);
       const out: string[] = [];
       for (let i = 0; i < 24; i++) {
-        out.push(await client.request(QUOTA, {}, {}).then(() => 'ok', (e: { code: string }) => e.code));
+        out.push(
+          await client.request(QUOTA, {}, {}).then(
+            () => 'ok',
+            (e: { code: string }) => e.code,
+          ),
+        );
       }
       return out;
     };
@@ -47,17 +70,23 @@ describe('fault injection', () => {
   });
 
   it('can throttle with a Throttling.* variant and another status', async () => {
-    const { url } = await start({ faults: { throttleRate: 1, throttleCode: 'Throttling.User', throttleStatus: 429 } });
+    const { url } = await start({
+      faults: { throttleRate: 1, throttleCode: 'Throttling.User', throttleStatus: 429 },
+    });
     expectApiError(await popError(popClient(url).request(QUOTA, {}, {})), 'Throttling.User', 429);
   });
 
   it('answers 5xx with a non-JSON body: pop-core fails to parse it', async () => {
     const { url, emulator } = await start({ faults: { serverErrorNext: 1 } });
     const client = popClient(url);
-    const error = (await popError(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {}))) as unknown as { name: string };
+    const error = (await popError(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {}))) as unknown as {
+      name: string;
+    };
     expect(error.name).toBe('SyntaxError'); // json-bigint throws a plain object, not an Error
     expect(emulator.submissions()).toHaveLength(0);
-    await expect(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})).resolves.toHaveProperty('RefreshTaskId');
+    await expect(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})).resolves.toHaveProperty(
+      'RefreshTaskId',
+    );
   });
 
   it('serves the 5xx page as text/html with the configured status', async () => {
@@ -79,7 +108,9 @@ describe('fault injection', () => {
 
   it('never answers (timeout): pop-core gives up with RequestTimeoutError', async () => {
     const { url, emulator } = await start({ faults: { timeoutNext: 1 } });
-    const error = await popError(popClient(url).request(REFRESH, { ObjectPath: urls(1)[0] }, { timeout: 200 }));
+    const error = await popError(
+      popClient(url).request(REFRESH, { ObjectPath: urls(1)[0] }, { timeout: 200 }),
+    );
     expect(error.name).toBe('RequestTimeoutError');
     expect(emulator.submissions()).toHaveLength(0);
     await until(() => emulator.snapshot().heldResponses === 0);
@@ -95,13 +126,19 @@ describe('fault injection', () => {
     expect(emulator.quota().used.urlsToday).toBe(3);
     expect(emulator.counts().lostAnswers).toBe(1);
     // The tasks exist: a client can find the path with DescribeVodRefreshTasks.
-    const found = await client.request<{ TotalCount: number }>('DescribeVodRefreshTasks', { ObjectPath: urls(1)[0] }, {});
+    const found = await client.request<{ TotalCount: number }>(
+      'DescribeVodRefreshTasks',
+      { ObjectPath: urls(1)[0] },
+      {},
+    );
     expect(found.TotalCount).toBe(1);
   });
 
   it('accepts but loses the answer (timeout): the submission is recorded, the client times out', async () => {
     const { url, emulator } = await start({ faults: { lostAnswerNext: 1, lostAnswerMode: 'timeout' } });
-    const error = await popError(popClient(url).request(REFRESH, { ObjectPath: urls(1)[0] }, { timeout: 200 }));
+    const error = await popError(
+      popClient(url).request(REFRESH, { ObjectPath: urls(1)[0] }, { timeout: 200 }),
+    );
     expect(error.name).toBe('RequestTimeoutError');
     expect(emulator.submissions()[0]?.answer).toBe('lost');
   });
@@ -109,7 +146,11 @@ describe('fault injection', () => {
   it('does not lose the answer of a refused call', async () => {
     const { url, emulator } = await start({ faults: { lostAnswerNext: 1 } });
     const client = popClient(url);
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: 'bad' }, {})), 'InvalidObjectPath.Malformed', 400);
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: 'bad' }, {})),
+      'InvalidObjectPath.Malformed',
+      400,
+    );
     await expect(popError(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {}))).resolves.toBeDefined();
     expect(emulator.submissions()[0]?.answer).toBe('lost');
   });
@@ -118,7 +159,11 @@ describe('fault injection', () => {
     const { url } = await start({ faults: { throttleRate: 1, actions: [REFRESH] } });
     const client = popClient(url);
     await expect(client.request(QUOTA, {}, {})).resolves.toHaveProperty('UrlQuota');
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})), 'Throttling', 503);
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})),
+      'Throttling',
+      503,
+    );
   });
 
   it('sets, patches and clears faults at run time through the control API', async () => {
@@ -135,7 +180,9 @@ describe('fault injection', () => {
 
   it('close() ends fast even with a withheld answer and idle keep-alive sockets', async () => {
     const running = await start({ faults: { timeoutNext: 1 } });
-    const held = popClient(running.url).request(QUOTA, {}, { timeout: 20_000 }).catch((e: Error) => e);
+    const held = popClient(running.url)
+      .request(QUOTA, {}, { timeout: 20_000 })
+      .catch((e: Error) => e);
     await until(() => running.emulator.snapshot().heldResponses === 1);
     await popClient(running.url).request(QUOTA, {}, {}); // leaves an idle keep-alive socket
     const t0 = performance.now();

@@ -1,7 +1,13 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import RPCClient from '@alicloud/pop-core';
 import { afterEach, expect } from 'vitest';
-import { DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET, startEmulator, type RunningEmulator, type StartOptions } from '../src/index.js';
+import {
+  DEV_ACCESS_KEY_ID,
+  DEV_ACCESS_KEY_SECRET,
+  startEmulator,
+  type RunningEmulator,
+  type StartOptions,
+} from '../src/index.js';
 
 export const VERSION = '2017-03-21';
 export const DEV = { accessKeyId: DEV_ACCESS_KEY_ID, accessKeySecret: DEV_ACCESS_KEY_SECRET };
@@ -28,11 +34,19 @@ export interface PopRequestOptions {
 
 /** The surface of pop-core's RPCClient the tests use; typed here so tests do not depend on whose typing is in scope. */
 export interface PopClient {
-  request<T = Record<string, any>>(action: string, params?: Record<string, unknown>, opts?: PopRequestOptions): Promise<T>;
+  request<T = Record<string, any>>(
+    action: string,
+    params?: Record<string, unknown>,
+    opts?: PopRequestOptions,
+  ): Promise<T>;
 }
 
 /** The real pop-core client pointed at the emulator. */
-export function popClient(url: string, keys: { accessKeyId: string; accessKeySecret: string } = DEV, apiVersion = VERSION): PopClient {
+export function popClient(
+  url: string,
+  keys: { accessKeyId: string; accessKeySecret: string } = DEV,
+  apiVersion = VERSION,
+): PopClient {
   return new RPCClient({ ...keys, endpoint: url, apiVersion }) as unknown as PopClient;
 }
 
@@ -73,7 +87,12 @@ export function expectErrorBody(body: unknown, code: string): void {
 // ---- The RPC signature, written here from pop-core's lib/rpc.js, independent of src/ ----
 
 function encode(text: string): string {
-  return encodeURIComponent(text).replace(/!/g, '%21').replace(/'/g, '%27').replace(/\(/g, '%28').replace(/\)/g, '%29').replace(/\*/g, '%2A');
+  return encodeURIComponent(text)
+    .replace(/!/g, '%21')
+    .replace(/'/g, '%27')
+    .replace(/\(/g, '%28')
+    .replace(/\)/g, '%29')
+    .replace(/\*/g, '%2A');
 }
 
 function canonicalize(params: Record<string, string>): string {
@@ -89,7 +108,11 @@ export function aliTimestamp(ms = Date.now()): string {
 }
 
 /** Common parameters as pop-core sets them, plus the action's own. */
-export function commonParams(action: string, own: Record<string, string> = {}, keys = DEV): Record<string, string> {
+export function commonParams(
+  action: string,
+  own: Record<string, string> = {},
+  keys = DEV,
+): Record<string, string> {
   return {
     Action: action,
     Format: 'JSON',
@@ -119,14 +142,23 @@ export interface RawAnswer {
  * Sends a request by hand. `params` are sent as given (add `Signature` yourself, or use
  * `signed`). GET puts everything in the query; POST puts everything in a form body.
  */
-export async function raw(url: string, method: 'GET' | 'POST', params: Record<string, string>, path = '/'): Promise<RawAnswer> {
+export async function raw(
+  url: string,
+  method: 'GET' | 'POST',
+  params: Record<string, string>,
+  path = '/',
+): Promise<RawAnswer> {
   const query = Object.entries(params)
     .map(([k, v]) => `${encode(k)}=${encode(v)}`)
     .join('&');
   const response =
     method === 'GET'
       ? await fetch(`${url}${path}?${query}`)
-      : await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: query });
+      : await fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: query,
+        });
   const text = await response.text();
   let json: Record<string, unknown> | undefined;
   try {
@@ -138,15 +170,27 @@ export async function raw(url: string, method: 'GET' | 'POST', params: Record<st
 }
 
 /** Signs `params` for `method` with `secret` and returns them with `Signature`. */
-export function signed(method: string, params: Record<string, string>, secret = DEV.accessKeySecret): Record<string, string> {
+export function signed(
+  method: string,
+  params: Record<string, string>,
+  secret = DEV.accessKeySecret,
+): Record<string, string> {
   return { ...params, Signature: sign(method, params, secret) };
 }
 
 /** Control API helper. */
-export async function control(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+export async function control(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: any }> {
   const response = await fetch(`${url}/_emulator${path}`, {
     method,
-    ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    ...(body !== undefined && {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
   });
   return { status: response.status, json: await response.json() };
 }

@@ -81,7 +81,9 @@ describe('main (the start:emulator process)', () => {
     const client = popClient(url, keys);
     await client.request('RefreshVodObjectCaches', { ObjectPath: 'https://cdn.example.com/a.png' }, {});
     await client.request('RefreshVodObjectCaches', { ObjectPath: 'bad' }, {}).catch(() => undefined);
-    await popClient(url, { ...keys, accessKeySecret: 'wrong' }).request('DescribeVodRefreshQuota', {}, {}).catch(() => undefined);
+    await popClient(url, { ...keys, accessKeySecret: 'wrong' })
+      .request('DescribeVodRefreshQuota', {}, {})
+      .catch(() => undefined);
     proc.child.kill('SIGINT');
     expect(await proc.exited).toBe(0);
     const all = proc.out() + proc.err();

@@ -1,6 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { aliTimestamp, commonParams, DEV, expectApiError, expectErrorBody, popClient, popError, raw, sign, signed, start } from './helpers.js';
+import {
+  aliTimestamp,
+  commonParams,
+  DEV,
+  expectApiError,
+  expectErrorBody,
+  popClient,
+  popError,
+  raw,
+  sign,
+  signed,
+  start,
+} from './helpers.js';
 
 const REFRESH = 'RefreshVodObjectCaches';
 const PATH = 'https://cdn.example.com/a.png';
@@ -17,14 +29,22 @@ describe('signature and common parameters (real pop-core)', () => {
 
   it('accepts a correctly signed POST with a form body', async () => {
     const { url, emulator } = await start();
-    const answer = await popClient(url).request<Record<string, string>>(REFRESH, { ObjectPath: PATH }, { method: 'POST' });
+    const answer = await popClient(url).request<Record<string, string>>(
+      REFRESH,
+      { ObjectPath: PATH },
+      { method: 'POST' },
+    );
     expect(answer.RefreshTaskId).toMatch(/^\d+$/);
     expect(emulator.submissions()[0]?.paths).toEqual([PATH]);
   });
 
   it("accepts pop-core's lower-case 'post' (POST with the parameters in the query)", async () => {
     const { url } = await start();
-    const answer = await popClient(url).request<Record<string, string>>(REFRESH, { ObjectPath: PATH }, { method: 'post' });
+    const answer = await popClient(url).request<Record<string, string>>(
+      REFRESH,
+      { ObjectPath: PATH },
+      { method: 'post' },
+    );
     expect(answer.RefreshTaskId).toMatch(/^\d+$/);
   });
 
@@ -40,9 +60,16 @@ describe('signature and common parameters (real pop-core)', () => {
   it('refuses a GET with one byte of the query changed after signing', async () => {
     const { url, emulator } = await start();
     const error = await popError(
-      popClient(url).request(REFRESH, { ObjectPath: PATH }, {
-        beforeRequest: (options: { path: string }) => ({ ...options, path: options.path.replace('a.png', 'b.png') }),
-      }),
+      popClient(url).request(
+        REFRESH,
+        { ObjectPath: PATH },
+        {
+          beforeRequest: (options: { path: string }) => ({
+            ...options,
+            path: options.path.replace('a.png', 'b.png'),
+          }),
+        },
+      ),
     );
     expectApiError(error, 'SignatureDoesNotMatch', 400);
     expect(error.data.Message).toContain('server string to sign is:GET&%2F&');
@@ -68,7 +95,11 @@ describe('signature and common parameters (real pop-core)', () => {
   it('refuses a wrong secret', async () => {
     const { url } = await start();
     const error = await popError(
-      popClient(url, { accessKeyId: DEV.accessKeyId, accessKeySecret: 'not-the-secret' }).request(REFRESH, { ObjectPath: PATH }, {}),
+      popClient(url, { accessKeyId: DEV.accessKeyId, accessKeySecret: 'not-the-secret' }).request(
+        REFRESH,
+        { ObjectPath: PATH },
+        {},
+      ),
     );
     expectApiError(error, 'SignatureDoesNotMatch', 400);
   });
@@ -76,7 +107,11 @@ describe('signature and common parameters (real pop-core)', () => {
   it('refuses an unknown AccessKeyId with InvalidAccessKeyId.NotFound 404', async () => {
     const { url } = await start();
     const error = await popError(
-      popClient(url, { accessKeyId: 'LTAIunknown000000', accessKeySecret: DEV.accessKeySecret }).request(REFRESH, { ObjectPath: PATH }, {}),
+      popClient(url, { accessKeyId: 'LTAIunknown000000', accessKeySecret: DEV.accessKeySecret }).request(
+        REFRESH,
+        { ObjectPath: PATH },
+        {},
+      ),
     );
     expectApiError(error, 'InvalidAccessKeyId.NotFound', 404);
   });
@@ -84,8 +119,14 @@ describe('signature and common parameters (real pop-core)', () => {
   it('trusts configured key pairs instead of the dev pair', async () => {
     const keys = { accessKeyId: 'LTAIconfigured0001', accessKeySecret: 'configured-secret' };
     const { url } = await start({ credentials: [keys] });
-    await expect(popClient(url, keys).request(REFRESH, { ObjectPath: PATH }, {})).resolves.toHaveProperty('RefreshTaskId');
-    expectApiError(await popError(popClient(url).request(REFRESH, { ObjectPath: PATH }, {})), 'InvalidAccessKeyId.NotFound', 404);
+    await expect(popClient(url, keys).request(REFRESH, { ObjectPath: PATH }, {})).resolves.toHaveProperty(
+      'RefreshTaskId',
+    );
+    expectApiError(
+      await popError(popClient(url).request(REFRESH, { ObjectPath: PATH }, {})),
+      'InvalidAccessKeyId.NotFound',
+      404,
+    );
   });
 
   it('refuses a Timestamp more than 15 minutes old or ahead (InvalidTimeStamp.Expired 400)', async () => {
@@ -96,20 +137,34 @@ describe('signature and common parameters (real pop-core)', () => {
       expect(answer.status).toBe(400);
       expectErrorBody(answer.json, 'InvalidTimeStamp.Expired');
     }
-    const fine = commonParams(REFRESH, { ObjectPath: PATH, Timestamp: aliTimestamp(Date.now() - 14 * 60_000) });
+    const fine = commonParams(REFRESH, {
+      ObjectPath: PATH,
+      Timestamp: aliTimestamp(Date.now() - 14 * 60_000),
+    });
     expect((await raw(url, 'GET', signed('GET', fine))).status).toBe(200);
   });
 
   it('checks the Timestamp against real time, not the emulated clock', async () => {
     const { url, emulator } = await start();
     emulator.advanceClock(3 * 86_400_000);
-    await expect(popClient(url).request(REFRESH, { ObjectPath: PATH }, {})).resolves.toHaveProperty('RefreshTaskId');
+    await expect(popClient(url).request(REFRESH, { ObjectPath: PATH }, {})).resolves.toHaveProperty(
+      'RefreshTaskId',
+    );
   });
 
   it('refuses a malformed Timestamp (InvalidTimeStamp.Format 400)', async () => {
     const { url } = await start();
-    for (const ts of ['2024-01-01 10:00:00', 'yesterday', '2024-02-30T10:00:00Z', '2024-01-01T10:00:00+08:00']) {
-      const answer = await raw(url, 'GET', signed('GET', commonParams(REFRESH, { ObjectPath: PATH, Timestamp: ts })));
+    for (const ts of [
+      '2024-01-01 10:00:00',
+      'yesterday',
+      '2024-02-30T10:00:00Z',
+      '2024-01-01T10:00:00+08:00',
+    ]) {
+      const answer = await raw(
+        url,
+        'GET',
+        signed('GET', commonParams(REFRESH, { ObjectPath: PATH, Timestamp: ts })),
+      );
       expect(answer.status).toBe(400);
       expectErrorBody(answer.json, 'InvalidTimeStamp.Format');
     }
@@ -124,7 +179,11 @@ describe('signature and common parameters (real pop-core)', () => {
     expectErrorBody(replay.json, 'SignatureNonceUsed');
     // Same nonce, new timestamp, properly re-signed: still used.
     const { Signature: _first, ...unsigned } = params;
-    const resigned = await raw(url, 'GET', signed('GET', { ...unsigned, Timestamp: aliTimestamp(Date.now() + 1000) }));
+    const resigned = await raw(
+      url,
+      'GET',
+      signed('GET', { ...unsigned, Timestamp: aliTimestamp(Date.now() + 1000) }),
+    );
     expectErrorBody(resigned.json, 'SignatureNonceUsed');
     expect(emulator.submissions()).toHaveLength(1);
   });
@@ -139,7 +198,9 @@ describe('signature and common parameters (real pop-core)', () => {
 
   it('refuses another Version (InvalidVersion 400)', async () => {
     const { url } = await start();
-    const error = await popError(popClient(url, DEV, '2014-05-26').request(REFRESH, { ObjectPath: PATH }, {}));
+    const error = await popError(
+      popClient(url, DEV, '2014-05-26').request(REFRESH, { ObjectPath: PATH }, {}),
+    );
     expectApiError(error, 'InvalidVersion', 400);
   });
 
@@ -149,18 +210,23 @@ describe('signature and common parameters (real pop-core)', () => {
     expectApiError(error, 'InvalidAction.NotFound', 404);
   });
 
-  it.each(['Action', 'Version', 'AccessKeyId', 'Timestamp', 'SignatureNonce', 'SignatureMethod', 'SignatureVersion'])(
-    'refuses a request without %s (MissingParameter 400)',
-    async (name) => {
-      const { url } = await start();
-      const params = commonParams(REFRESH, { ObjectPath: PATH });
-      delete params[name];
-      const answer = await raw(url, 'GET', signed('GET', params));
-      expect(answer.status).toBe(400);
-      expectErrorBody(answer.json, 'MissingParameter');
-      expect(answer.json?.Message).toContain(`"${name}"`);
-    },
-  );
+  it.each([
+    'Action',
+    'Version',
+    'AccessKeyId',
+    'Timestamp',
+    'SignatureNonce',
+    'SignatureMethod',
+    'SignatureVersion',
+  ])('refuses a request without %s (MissingParameter 400)', async (name) => {
+    const { url } = await start();
+    const params = commonParams(REFRESH, { ObjectPath: PATH });
+    delete params[name];
+    const answer = await raw(url, 'GET', signed('GET', params));
+    expect(answer.status).toBe(400);
+    expectErrorBody(answer.json, 'MissingParameter');
+    expect(answer.json?.Message).toContain(`"${name}"`);
+  });
 
   it('refuses a request without Signature (MissingParameter 400)', async () => {
     const { url } = await start();
@@ -171,14 +237,23 @@ describe('signature and common parameters (real pop-core)', () => {
 
   it('refuses a SignatureMethod other than HMAC-SHA1 (IncompleteSignature 400)', async () => {
     const { url } = await start();
-    const answer = await raw(url, 'GET', signed('GET', commonParams(REFRESH, { ObjectPath: PATH, SignatureMethod: 'HMAC-SHA256' })));
+    const answer = await raw(
+      url,
+      'GET',
+      signed('GET', commonParams(REFRESH, { ObjectPath: PATH, SignatureMethod: 'HMAC-SHA256' })),
+    );
     expect(answer.status).toBe(400);
     expectErrorBody(answer.json, 'IncompleteSignature');
   });
 
   it('answers other paths and methods with InvalidAction.NotFound 404 in the same JSON shape', async () => {
     const { url } = await start();
-    const other = await raw(url, 'GET', signed('GET', commonParams(REFRESH, { ObjectPath: PATH })), '/elsewhere');
+    const other = await raw(
+      url,
+      'GET',
+      signed('GET', commonParams(REFRESH, { ObjectPath: PATH })),
+      '/elsewhere',
+    );
     expect(other.status).toBe(404);
     expectErrorBody(other.json, 'InvalidAction.NotFound');
     const put = await fetch(`${url}/`, { method: 'PUT' });
@@ -189,11 +264,36 @@ describe('signature and common parameters (real pop-core)', () => {
   it('verifies any parameter value pop-core can sign (property)', async () => {
     const { url } = await start();
     const client = popClient(url);
-    const tricky = fc.constantFrom('!', "'", '(', ')', '*', '~', ' ', '+', '&', '=', '%', '/', '?', '#', '中', '\n', '\r\n', '😀');
-    const value = fc.array(fc.oneof(fc.string({ unit: 'grapheme', maxLength: 8 }), tricky), { maxLength: 8 }).map((parts) => parts.join(''));
+    const tricky = fc.constantFrom(
+      '!',
+      "'",
+      '(',
+      ')',
+      '*',
+      '~',
+      ' ',
+      '+',
+      '&',
+      '=',
+      '%',
+      '/',
+      '?',
+      '#',
+      '中',
+      '\n',
+      '\r\n',
+      '😀',
+    );
+    const value = fc
+      .array(fc.oneof(fc.string({ unit: 'grapheme', maxLength: 8 }), tricky), { maxLength: 8 })
+      .map((parts) => parts.join(''));
     await fc.assert(
       fc.asyncProperty(value, async (objectPath) => {
-        const answer = await client.request<{ TotalCount: number }>('DescribeVodRefreshTasks', { ObjectPath: objectPath }, {});
+        const answer = await client.request<{ TotalCount: number }>(
+          'DescribeVodRefreshTasks',
+          { ObjectPath: objectPath },
+          {},
+        );
         expect(answer.TotalCount).toBe(0);
       }),
       { numRuns: 60 },

@@ -40,7 +40,10 @@ describe('quota arithmetic (pure)', () => {
       fc.property(
         fc.integer({ min: 0, max: 50 }),
         fc.option(fc.integer({ min: 0, max: 20 }), { nil: null }),
-        fc.array(fc.record({ size: fc.integer({ min: 1, max: 15 }), gapMs: fc.integer({ min: 0, max: 90_000 }) }), { maxLength: 60 }),
+        fc.array(
+          fc.record({ size: fc.integer({ min: 1, max: 15 }), gapMs: fc.integer({ min: 0, max: 90_000 }) }),
+          { maxLength: 60 },
+        ),
         (perDay, perMinute, calls) => {
           const limits = { ...DEFAULT_QUOTA_LIMITS, urlsPerDay: perDay, urlsPerMinute: perMinute };
           let now = Date.parse('2024-03-01T15:55:00.000Z');
@@ -62,7 +65,8 @@ describe('quota arithmetic (pure)', () => {
             }
           }
           for (const n of perDayAccepted.values()) expect(n).toBeLessThanOrEqual(perDay);
-          if (perMinute !== null) for (const n of perMinuteAccepted.values()) expect(n).toBeLessThanOrEqual(perMinute);
+          if (perMinute !== null)
+            for (const n of perMinuteAccepted.values()) expect(n).toBeLessThanOrEqual(perMinute);
         },
       ),
     );
@@ -71,12 +75,19 @@ describe('quota arithmetic (pure)', () => {
 
 describe('quota through the API (real pop-core, emulated clock)', () => {
   it('accepts exactly urlsPerMinute URLs in a minute, refuses the next, accepts again next minute', async () => {
-    const { url, emulator } = await start({ quotas: { urlsPerMinute: 5 }, frozenAt: '2024-03-01T10:00:10.000Z' });
+    const { url, emulator } = await start({
+      quotas: { urlsPerMinute: 5 },
+      frozenAt: '2024-03-01T10:00:10.000Z',
+    });
     const client = popClient(url);
     await client.request(REFRESH, { ObjectPath: urls(3).join('\n') }, {});
     await client.request(REFRESH, { ObjectPath: urls(2, 'cdn.example.com', 'g').join('\n') }, {});
     emulator.advanceClock(49_000); // 10:00:59 — same minute
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: urls(1, 'cdn.example.com', 'h')[0] }, {})), 'QuotaPerMinuteExceeded.Refresh', 400);
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: urls(1, 'cdn.example.com', 'h')[0] }, {})),
+      'QuotaPerMinuteExceeded.Refresh',
+      400,
+    );
     expect(emulator.quota().used).toMatchObject({ urlsThisMinute: 5, urlsToday: 5 });
     emulator.toNextMinute();
     await client.request(REFRESH, { ObjectPath: urls(5, 'cdn.example.com', 'i').join('\n') }, {});
@@ -84,38 +95,63 @@ describe('quota through the API (real pop-core, emulated clock)', () => {
   });
 
   it('refuses a call that would cross the per-minute limit as a whole', async () => {
-    const { url, emulator } = await start({ quotas: { urlsPerMinute: 5 }, frozenAt: '2024-03-01T10:00:10.000Z' });
+    const { url, emulator } = await start({
+      quotas: { urlsPerMinute: 5 },
+      frozenAt: '2024-03-01T10:00:10.000Z',
+    });
     const client = popClient(url);
     await client.request(REFRESH, { ObjectPath: urls(4).join('\n') }, {});
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: urls(2).join('\n') }, {})), 'QuotaPerMinuteExceeded.Refresh', 400);
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: urls(2).join('\n') }, {})),
+      'QuotaPerMinuteExceeded.Refresh',
+      400,
+    );
     await client.request(REFRESH, { ObjectPath: urls(1).join('\n') }, {});
     expect(emulator.quota().remaining.urlsThisMinute).toBe(0);
   });
 
   it('counts directories per minute apart from URLs', async () => {
-    const { url } = await start({ quotas: { urlsPerMinute: 1, dirsPerMinute: 2 }, frozenAt: '2024-03-01T10:00:10.000Z' });
+    const { url } = await start({
+      quotas: { urlsPerMinute: 1, dirsPerMinute: 2 },
+      frozenAt: '2024-03-01T10:00:10.000Z',
+    });
     const client = popClient(url);
     await client.request(REFRESH, { ObjectPath: urls(1)[0] }, {});
     const dirs = ['https://cdn.example.com/a/', 'https://cdn.example.com/b/'];
     await client.request(REFRESH, { ObjectPath: dirs.join('\n'), ObjectType: 'Directory' }, {});
     expectApiError(
-      await popError(client.request(REFRESH, { ObjectPath: 'https://cdn.example.com/c/', ObjectType: 'Directory' }, {})),
+      await popError(
+        client.request(REFRESH, { ObjectPath: 'https://cdn.example.com/c/', ObjectType: 'Directory' }, {}),
+      ),
       'QuotaPerMinuteExceeded.Refresh',
       400,
     );
   });
 
   it('accepts exactly the daily URL quota, refuses the next URL, and resets at the next UTC+8 day', async () => {
-    const { url, emulator } = await start({ quotas: { urlsPerDay: 2000 }, frozenAt: '2024-03-01T02:00:00.000Z' });
+    const { url, emulator } = await start({
+      quotas: { urlsPerDay: 2000 },
+      frozenAt: '2024-03-01T02:00:00.000Z',
+    });
     const client = popClient(url);
     await client.request(REFRESH, { ObjectPath: urls(1000).join('\n') }, { method: 'POST' });
     emulator.advanceClock(3600_000);
-    await client.request(REFRESH, { ObjectPath: urls(1000, 'cdn.example.com', 'g').join('\n') }, { method: 'POST' });
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: urls(1, 'cdn.example.com', 'h')[0] }, {})), 'QuotaExceeded.Refresh', 400);
+    await client.request(
+      REFRESH,
+      { ObjectPath: urls(1000, 'cdn.example.com', 'g').join('\n') },
+      { method: 'POST' },
+    );
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: urls(1, 'cdn.example.com', 'h')[0] }, {})),
+      'QuotaExceeded.Refresh',
+      400,
+    );
     expect(emulator.quota().remaining.urlsToday).toBe(0);
     emulator.toNextDay();
     expect(new Date(emulator.now()).toISOString()).toBe('2024-03-01T16:00:00.000Z');
-    await expect(client.request(REFRESH, { ObjectPath: urls(1, 'cdn.example.com', 'h')[0] }, {})).resolves.toHaveProperty('RefreshTaskId');
+    await expect(
+      client.request(REFRESH, { ObjectPath: urls(1, 'cdn.example.com', 'h')[0] }, {}),
+    ).resolves.toHaveProperty('RefreshTaskId');
     expect(emulator.quota().used.urlsToday).toBe(1);
   });
 
@@ -123,39 +159,66 @@ describe('quota through the API (real pop-core, emulated clock)', () => {
     const { url } = await start({ quotas: { urlsPerDay: 1 }, frozenAt: '2024-03-01T02:00:00.000Z' });
     const client = popClient(url);
     const dirs = Array.from({ length: 100 }, (_, i) => `https://cdn.example.com/d${i}/`);
-    await client.request(REFRESH, { ObjectPath: dirs.join('\n'), ObjectType: 'Directory' }, { method: 'POST' });
+    await client.request(
+      REFRESH,
+      { ObjectPath: dirs.join('\n'), ObjectType: 'Directory' },
+      { method: 'POST' },
+    );
     expectApiError(
-      await popError(client.request(REFRESH, { ObjectPath: 'https://cdn.example.com/x/', ObjectType: 'Directory' }, {})),
+      await popError(
+        client.request(REFRESH, { ObjectPath: 'https://cdn.example.com/x/', ObjectType: 'Directory' }, {}),
+      ),
       'QuotaExceeded.Refresh',
       400,
     );
-    await expect(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})).resolves.toHaveProperty('RefreshTaskId');
+    await expect(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})).resolves.toHaveProperty(
+      'RefreshTaskId',
+    );
   });
 
   it('puts a call at 15:59:59 UTC and one at 16:00:00 UTC on different quota days', async () => {
-    const { url, emulator } = await start({ quotas: { urlsPerDay: 1 }, frozenAt: '2024-03-01T15:59:59.000Z' });
+    const { url, emulator } = await start({
+      quotas: { urlsPerDay: 1 },
+      frozenAt: '2024-03-01T15:59:59.000Z',
+    });
     const client = popClient(url);
     await client.request(REFRESH, { ObjectPath: urls(1)[0] }, {});
     emulator.advanceClock(999); // 15:59:59.999 — still the same day
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})), 'QuotaExceeded.Refresh', 400);
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})),
+      'QuotaExceeded.Refresh',
+      400,
+    );
     emulator.advanceClock(1); // 16:00:00.000 UTC = 00:00 UTC+8
-    await expect(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})).resolves.toHaveProperty('RefreshTaskId');
+    await expect(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})).resolves.toHaveProperty(
+      'RefreshTaskId',
+    );
     expect(emulator.quota().used.day).toBe('2024-03-02');
   });
 
   it('honours a different quota zone when configured', async () => {
-    const { url, emulator } = await start({ quotas: { urlsPerDay: 1 }, quotaUtcOffsetMinutes: 0, frozenAt: '2024-03-01T23:59:59.000Z' });
+    const { url, emulator } = await start({
+      quotas: { urlsPerDay: 1 },
+      quotaUtcOffsetMinutes: 0,
+      frozenAt: '2024-03-01T23:59:59.000Z',
+    });
     const client = popClient(url);
     await client.request(REFRESH, { ObjectPath: urls(1)[0] }, {});
     emulator.toNextDay();
     expect(new Date(emulator.now()).toISOString()).toBe('2024-03-02T00:00:00.000Z');
-    await expect(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})).resolves.toHaveProperty('RefreshTaskId');
+    await expect(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})).resolves.toHaveProperty(
+      'RefreshTaskId',
+    );
   });
 
   it('spends nothing on refused calls', async () => {
     const { url, emulator } = await start({ quotas: { urlsPerDay: 3 } });
     const client = popClient(url);
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: urls(4).join('\n') }, {})), 'QuotaExceeded.Refresh', 400);
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: urls(4).join('\n') }, {})),
+      'QuotaExceeded.Refresh',
+      400,
+    );
     await client.request(REFRESH, { ObjectPath: urls(3).join('\n') }, {});
     expect(emulator.quota().used.urlsToday).toBe(3);
   });
@@ -165,6 +228,10 @@ describe('quota through the API (real pop-core, emulated clock)', () => {
     emulator.setQuota({ limits: { urlsPerDay: 10 }, used: { urlsToday: 9 } });
     const client = popClient(url);
     await client.request(REFRESH, { ObjectPath: urls(1)[0] }, {});
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})), 'QuotaExceeded.Refresh', 400);
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})),
+      'QuotaExceeded.Refresh',
+      400,
+    );
   });
 });

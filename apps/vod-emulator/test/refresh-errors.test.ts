@@ -4,7 +4,11 @@ import { control, expectApiError, popClient, popError, start, urls } from './hel
 
 const REFRESH = 'RefreshVodObjectCaches';
 
-async function refreshError(options: StartOptions, params: Record<string, string>, setup?: (url: string) => Promise<void>) {
+async function refreshError(
+  options: StartOptions,
+  params: Record<string, string>,
+  setup?: (url: string) => Promise<void>,
+) {
   const running = await start(options);
   if (setup) await setup(running.url);
   const error = await popError(popClient(running.url).request(REFRESH, params, {}));
@@ -18,14 +22,23 @@ describe('RefreshVodObjectCaches error codes (vod-api.md table)', () => {
   });
 
   it('Throttling 503: more calls in one second than callsPerSecond', async () => {
-    const { url, emulator } = await start({ quotas: { callsPerSecond: 2 }, frozenAt: '2024-05-01T00:00:00.000Z' });
+    const { url, emulator } = await start({
+      quotas: { callsPerSecond: 2 },
+      frozenAt: '2024-05-01T00:00:00.000Z',
+    });
     const client = popClient(url);
     await client.request(REFRESH, { ObjectPath: urls(1)[0] }, {});
     await client.request(REFRESH, { ObjectPath: urls(1)[0] }, {});
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})), 'Throttling', 503);
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})),
+      'Throttling',
+      503,
+    );
     expect(emulator.submissions()).toHaveLength(2);
     emulator.advanceClock(1000);
-    await expect(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})).resolves.toHaveProperty('RefreshTaskId');
+    await expect(client.request(REFRESH, { ObjectPath: urls(1)[0] }, {})).resolves.toHaveProperty(
+      'RefreshTaskId',
+    );
   });
 
   it('QuotaPerMinuteExceeded.Refresh 400: the per-minute limit is used up', async () => {
@@ -39,12 +52,18 @@ describe('RefreshVodObjectCaches error codes (vod-api.md table)', () => {
   });
 
   it('ServiceBusy 403: the domain is being configured', async () => {
-    const { error } = await refreshError({ domains: { 'cdn.example.com': 'configuring' } }, { ObjectPath: urls(1)[0] ?? '' });
+    const { error } = await refreshError(
+      { domains: { 'cdn.example.com': 'configuring' } },
+      { ObjectPath: urls(1)[0] ?? '' },
+    );
     expectApiError(error, 'ServiceBusy', 403);
   });
 
   it('InvalidDomain.Configure_failed 500: the domain configuration failed', async () => {
-    const { error } = await refreshError({ domains: { 'cdn.example.com': 'configure-failed' } }, { ObjectPath: urls(1)[0] ?? '' });
+    const { error } = await refreshError(
+      { domains: { 'cdn.example.com': 'configure-failed' } },
+      { ObjectPath: urls(1)[0] ?? '' },
+    );
     expectApiError(error, 'InvalidDomain.Configure_failed', 500);
   });
 
@@ -56,7 +75,10 @@ describe('RefreshVodObjectCaches error codes (vod-api.md table)', () => {
   });
 
   it('InvalidDomain.NotFound 404: the account does not own the domain', async () => {
-    const { error } = await refreshError({ domains: ['mine.example.com'] }, { ObjectPath: 'https://other.example.com/a.png' });
+    const { error } = await refreshError(
+      { domains: ['mine.example.com'] },
+      { ObjectPath: 'https://other.example.com/a.png' },
+    );
     expectApiError(error, 'InvalidDomain.NotFound', 404);
   });
 
@@ -68,7 +90,10 @@ describe('RefreshVodObjectCaches error codes (vod-api.md table)', () => {
   });
 
   it('InvalidDomain.Offline 404: the domain is offline', async () => {
-    const { error } = await refreshError({ domains: { 'cdn.example.com': 'offline' } }, { ObjectPath: urls(1)[0] ?? '' });
+    const { error } = await refreshError(
+      { domains: { 'cdn.example.com': 'offline' } },
+      { ObjectPath: urls(1)[0] ?? '' },
+    );
     expectApiError(error, 'InvalidDomain.Offline', 404);
   });
 
@@ -100,7 +125,10 @@ describe('RefreshVodObjectCaches error codes (vod-api.md table)', () => {
   });
 
   it('InvalidObjectPath.Malformed 400: a Directory path not ending in /', async () => {
-    const { error } = await refreshError({}, { ObjectPath: 'https://cdn.example.com/dir', ObjectType: 'Directory' });
+    const { error } = await refreshError(
+      {},
+      { ObjectPath: 'https://cdn.example.com/dir', ObjectType: 'Directory' },
+    );
     expectApiError(error, 'InvalidObjectPath.Malformed', 400);
   });
 
@@ -136,7 +164,11 @@ describe('RefreshVodObjectCaches rules', () => {
   it('is all or nothing: one bad path refuses the call and spends no quota', async () => {
     const { url, emulator } = await start();
     const paths = [...urls(3), 'https://cdn.example.com/bad path.png'];
-    expectApiError(await popError(popClient(url).request(REFRESH, { ObjectPath: paths.join('\n') }, {})), 'InvalidObjectPath.Malformed', 400);
+    expectApiError(
+      await popError(popClient(url).request(REFRESH, { ObjectPath: paths.join('\n') }, {})),
+      'InvalidObjectPath.Malformed',
+      400,
+    );
     expect(emulator.submissions()).toHaveLength(0);
     expect(emulator.tasks()).toHaveLength(0);
     expect(emulator.quota().used.urlsToday).toBe(0);
@@ -145,7 +177,11 @@ describe('RefreshVodObjectCaches rules', () => {
   it('is all or nothing across domains: one unowned domain refuses every path', async () => {
     const { url, emulator } = await start({ domains: ['cdn.example.com'] });
     const paths = [...urls(2), 'https://other.example.com/a.png'];
-    expectApiError(await popError(popClient(url).request(REFRESH, { ObjectPath: paths.join('\r\n') }, {})), 'InvalidDomain.NotFound', 404);
+    expectApiError(
+      await popError(popClient(url).request(REFRESH, { ObjectPath: paths.join('\r\n') }, {})),
+      'InvalidDomain.NotFound',
+      404,
+    );
     expect(emulator.quota().used.urlsToday).toBe(0);
   });
 
@@ -161,7 +197,11 @@ describe('RefreshVodObjectCaches rules', () => {
     const { url, emulator } = await start({ quotas: { maxUrlsPerCall: 3, maxDirsPerCall: 2 } });
     const client = popClient(url);
     await client.request(REFRESH, { ObjectPath: urls(3).join('\n') }, {});
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: urls(4).join('\n') }, {})), 'InvalidObjectPath.ExceedLimit', 400);
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: urls(4).join('\n') }, {})),
+      'InvalidObjectPath.ExceedLimit',
+      400,
+    );
     const dirs = ['https://cdn.example.com/a/', 'https://cdn.example.com/b/', 'https://cdn.example.com/c/'];
     expectApiError(
       await popError(client.request(REFRESH, { ObjectPath: dirs.join('\n'), ObjectType: 'Directory' }, {})),
@@ -175,11 +215,21 @@ describe('RefreshVodObjectCaches rules', () => {
     const { url } = await start({ quotas: { urlsPerDay: 5000, dirsPerDay: 500 } });
     const client = popClient(url);
     await client.request(REFRESH, { ObjectPath: urls(1000).join('\n') }, { method: 'POST' });
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: urls(1001).join('\n') }, { method: 'POST' })), 'InvalidObjectPath.ExceedLimit', 400);
-    const dirs = Array.from({ length: 101 }, (_, i) => `https://cdn.example.com/d${i}/`);
-    await client.request(REFRESH, { ObjectPath: dirs.slice(0, 100).join('\n'), ObjectType: 'Directory' }, { method: 'POST' });
     expectApiError(
-      await popError(client.request(REFRESH, { ObjectPath: dirs.join('\n'), ObjectType: 'Directory' }, { method: 'POST' })),
+      await popError(client.request(REFRESH, { ObjectPath: urls(1001).join('\n') }, { method: 'POST' })),
+      'InvalidObjectPath.ExceedLimit',
+      400,
+    );
+    const dirs = Array.from({ length: 101 }, (_, i) => `https://cdn.example.com/d${i}/`);
+    await client.request(
+      REFRESH,
+      { ObjectPath: dirs.slice(0, 100).join('\n'), ObjectType: 'Directory' },
+      { method: 'POST' },
+    );
+    expectApiError(
+      await popError(
+        client.request(REFRESH, { ObjectPath: dirs.join('\n'), ObjectType: 'Directory' }, { method: 'POST' }),
+      ),
       'InvalidObjectPath.ExceedLimit',
       400,
     );
@@ -188,8 +238,16 @@ describe('RefreshVodObjectCaches rules', () => {
   it('accepts Regex and IgnoreParams; Regex spends directory quota, IgnoreParams URL quota', async () => {
     const { url, emulator } = await start();
     const client = popClient(url);
-    await client.request(REFRESH, { ObjectPath: 'https://cdn.example.com/img/.*\\.png', ObjectType: 'Regex' }, {});
-    await client.request(REFRESH, { ObjectPath: 'https://cdn.example.com/a.png', ObjectType: 'IgnoreParams' }, {});
+    await client.request(
+      REFRESH,
+      { ObjectPath: 'https://cdn.example.com/img/.*\\.png', ObjectType: 'Regex' },
+      {},
+    );
+    await client.request(
+      REFRESH,
+      { ObjectPath: 'https://cdn.example.com/a.png', ObjectType: 'IgnoreParams' },
+      {},
+    );
     expect(emulator.quota().used).toMatchObject({ urlsToday: 1, dirsToday: 1 });
     expect(emulator.tasks().map((t) => t.ObjectType)).toEqual(['regex', 'ignoreParams']);
   });
@@ -200,18 +258,34 @@ describe('RefreshVodObjectCaches rules', () => {
     await client.request(REFRESH, { ObjectPath: urls(1)[0], Force: true }, {});
     await client.request(REFRESH, { ObjectPath: urls(1)[0], Force: 'false' }, {});
     expect(emulator.submissions().map((s) => s.force)).toEqual([true, false]);
-    expectApiError(await popError(client.request(REFRESH, { ObjectPath: urls(1)[0], Force: undefined }, {})), 'InvalidParameter', 400);
+    expectApiError(
+      await popError(client.request(REFRESH, { ObjectPath: urls(1)[0], Force: undefined }, {})),
+      'InvalidParameter',
+      400,
+    );
   });
 
   it('refuses by the first failing rule: account before path checks', async () => {
     const { url } = await start({ account: 'not-activated' });
-    expectApiError(await popError(popClient(url).request(REFRESH, { ObjectPath: 'no-scheme' }, {})), 'OperationDenied', 403);
+    expectApiError(
+      await popError(popClient(url).request(REFRESH, { ObjectPath: 'no-scheme' }, {})),
+      'OperationDenied',
+      403,
+    );
   });
 
   it('applies account states to the Describe actions too', async () => {
     const { url } = await start({ account: 'in-arrears' });
-    expectApiError(await popError(popClient(url).request('DescribeVodRefreshQuota', {}, {})), 'OperationDenied.Suspended', 403);
-    expectApiError(await popError(popClient(url).request('DescribeVodRefreshTasks', {}, {})), 'OperationDenied.Suspended', 403);
+    expectApiError(
+      await popError(popClient(url).request('DescribeVodRefreshQuota', {}, {})),
+      'OperationDenied.Suspended',
+      403,
+    );
+    expectApiError(
+      await popError(popClient(url).request('DescribeVodRefreshTasks', {}, {})),
+      'OperationDenied.Suspended',
+      403,
+    );
   });
 
   it('treats host names case-insensitively and ignores the port for ownership', async () => {

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalQuery, computeSignature, percentEncode, signParams, stringToSign } from '../src/signature.js';
+import {
+  canonicalQuery,
+  computeSignature,
+  percentEncode,
+  signParams,
+  stringToSign,
+} from '../src/signature.js';
 import { sign } from './helpers.js';
 
 describe('RPC signature (pure)', () => {
@@ -29,10 +35,14 @@ describe('RPC signature (pure)', () => {
     expect(canonicalQuery({ b: '2', a: '1', Signature: 'x' })).toBe('a=1&b=2');
   });
 
-  it('agrees with the test-side implementation of pop-core\'s algorithm (property)', () => {
+  it("agrees with the test-side implementation of pop-core's algorithm (property)", () => {
     fc.assert(
       fc.property(
-        fc.dictionary(fc.string({ minLength: 1, maxLength: 10, unit: 'grapheme' }), fc.string({ unit: 'grapheme' }), { maxKeys: 8 }),
+        fc.dictionary(
+          fc.string({ minLength: 1, maxLength: 10, unit: 'grapheme' }),
+          fc.string({ unit: 'grapheme' }),
+          { maxKeys: 8 },
+        ),
         fc.constantFrom('GET', 'POST'),
         fc.string({ minLength: 1 }),
         (params, method, secret) => {

@@ -20,7 +20,11 @@ describe('task-id merging (pure)', () => {
     expect(a.distinct).toEqual(['1', '2']);
     const b = assignTaskIds(a.state, [file('a.com')], T + 1000);
     expect(b.ids).toEqual(['3']);
-    const c = assignTaskIds(b.state, [{ domain: 'a.com', objectType: 'ignoreParams', kind: 'url' }], T + 1000);
+    const c = assignTaskIds(
+      b.state,
+      [{ domain: 'a.com', objectType: 'ignoreParams', kind: 'url' }],
+      T + 1000,
+    );
     expect(c.ids).toEqual(['4']);
   });
 
@@ -34,14 +38,26 @@ describe('task-id merging (pure)', () => {
   });
 
   it('continues a partly filled id of the same second up to 2,000', () => {
-    const first = assignTaskIds(initialTaskIdState(1), Array.from({ length: 1500 }, () => file('a.com')), T);
-    const second = assignTaskIds(first.state, Array.from({ length: 1000 }, () => file('a.com')), T);
+    const first = assignTaskIds(
+      initialTaskIdState(1),
+      Array.from({ length: 1500 }, () => file('a.com')),
+      T,
+    );
+    const second = assignTaskIds(
+      first.state,
+      Array.from({ length: 1000 }, () => file('a.com')),
+      T,
+    );
     expect(second.distinct).toEqual(['1', '2']);
     expect(second.ids.filter((id) => id === '1')).toHaveLength(500);
   });
 
   it('gives every directory its own id', () => {
-    const { ids } = assignTaskIds(initialTaskIdState(1), [dir('a.com'), dir('a.com'), file('a.com'), dir('a.com')], T);
+    const { ids } = assignTaskIds(
+      initialTaskIdState(1),
+      [dir('a.com'), dir('a.com'), file('a.com'), dir('a.com')],
+      T,
+    );
     expect(ids).toEqual(['1', '2', '3', '4']);
   });
 });
@@ -50,12 +66,24 @@ describe('task ids through the API', () => {
   it('merges two calls for one domain in the same second; a later second gets a new id', async () => {
     const { url, emulator } = await start({ frozenAt: '2024-03-01T10:00:00.100Z' });
     const client = popClient(url);
-    const one = await client.request<{ RefreshTaskId: string }>('RefreshVodObjectCaches', { ObjectPath: urls(2).join('\n') }, {});
+    const one = await client.request<{ RefreshTaskId: string }>(
+      'RefreshVodObjectCaches',
+      { ObjectPath: urls(2).join('\n') },
+      {},
+    );
     emulator.advanceClock(800);
-    const two = await client.request<{ RefreshTaskId: string }>('RefreshVodObjectCaches', { ObjectPath: urls(1, 'cdn.example.com', 'x')[0] }, {});
+    const two = await client.request<{ RefreshTaskId: string }>(
+      'RefreshVodObjectCaches',
+      { ObjectPath: urls(1, 'cdn.example.com', 'x')[0] },
+      {},
+    );
     expect(two.RefreshTaskId).toBe(one.RefreshTaskId);
     emulator.advanceClock(100); // 10:00:01.000
-    const three = await client.request<{ RefreshTaskId: string }>('RefreshVodObjectCaches', { ObjectPath: urls(1, 'cdn.example.com', 'y')[0] }, {});
+    const three = await client.request<{ RefreshTaskId: string }>(
+      'RefreshVodObjectCaches',
+      { ObjectPath: urls(1, 'cdn.example.com', 'y')[0] },
+      {},
+    );
     expect(three.RefreshTaskId).not.toBe(one.RefreshTaskId);
   });
 
@@ -79,7 +107,10 @@ describe('task ids through the API', () => {
   });
 
   it('splits 2,001 URLs of one domain in one second into two ids', async () => {
-    const { url, emulator } = await start({ quotas: { maxUrlsPerCall: 3000, urlsPerDay: 3000 }, frozenAt: '2024-03-01T10:00:00.000Z' });
+    const { url, emulator } = await start({
+      quotas: { maxUrlsPerCall: 3000, urlsPerDay: 3000 },
+      frozenAt: '2024-03-01T10:00:00.000Z',
+    });
     const answer = await popClient(url).request<{ RefreshTaskId: string }>(
       'RefreshVodObjectCaches',
       { ObjectPath: urls(2001).join('\n') },

@@ -12,7 +12,13 @@ describe('calendar', () => {
     expect(formatAliTime(Date.parse('2014-11-27T08:23:22.999Z'))).toBe('2014-11-27T08:23:22Z');
     expect(parseAliTime('2014-11-27T08:23:22Z')).toBe(Date.parse('2014-11-27T08:23:22Z'));
     expect(parseAliTime('2014-11-27T08:23Z')).toBe(Date.parse('2014-11-27T08:23:00Z'));
-    for (const bad of ['2014-11-27T08:23:22.000Z', '2014-11-27 08:23:22', '2014-13-01T00:00:00Z', '2014-11-27T24:00:00Z', '']) {
+    for (const bad of [
+      '2014-11-27T08:23:22.000Z',
+      '2014-11-27 08:23:22',
+      '2014-13-01T00:00:00Z',
+      '2014-11-27T24:00:00Z',
+      '',
+    ]) {
       expect(parseAliTime(bad)).toBeUndefined();
     }
   });
@@ -26,8 +32,12 @@ describe('calendar', () => {
   });
 
   it('finds the start of the UTC+8 day', () => {
-    expect(new Date(dayStart(Date.parse('2024-03-01T15:59:59Z'), 480)).toISOString()).toBe('2024-02-29T16:00:00.000Z');
-    expect(new Date(dayStart(Date.parse('2024-03-01T16:00:00Z'), 480)).toISOString()).toBe('2024-03-01T16:00:00.000Z');
+    expect(new Date(dayStart(Date.parse('2024-03-01T15:59:59Z'), 480)).toISOString()).toBe(
+      '2024-02-29T16:00:00.000Z',
+    );
+    expect(new Date(dayStart(Date.parse('2024-03-01T16:00:00Z'), 480)).toISOString()).toBe(
+      '2024-03-01T16:00:00.000Z',
+    );
   });
 });
 
@@ -58,17 +68,35 @@ describe('paths', () => {
   });
 
   it('accepts good paths and names the domain', () => {
-    expect(checkPath('https://Cdn.Example.com:8080/a/b.png?x=1', 'File')).toEqual({ ok: true, domain: 'cdn.example.com' });
+    expect(checkPath('https://Cdn.Example.com:8080/a/b.png?x=1', 'File')).toEqual({
+      ok: true,
+      domain: 'cdn.example.com',
+    });
     expect(checkPath('http://cdn.example.com', 'File')).toEqual({ ok: true, domain: 'cdn.example.com' });
-    expect(checkPath('http://cdn.example.com/dir/', 'Directory')).toEqual({ ok: true, domain: 'cdn.example.com' });
+    expect(checkPath('http://cdn.example.com/dir/', 'Directory')).toEqual({
+      ok: true,
+      domain: 'cdn.example.com',
+    });
     expect(checkPath('http://例子.中国/a.png', 'File')).toEqual({ ok: true, domain: '例子.中国' });
-    expect(checkPath('https://cdn.example.com/a/.*\\.jpg$', 'Regex')).toEqual({ ok: true, domain: 'cdn.example.com' });
+    expect(checkPath('https://cdn.example.com/a/.*\\.jpg$', 'Regex')).toEqual({
+      ok: true,
+      domain: 'cdn.example.com',
+    });
   });
 
   it('tells a wildcard from a malformed host', () => {
-    expect(checkPath('https://*.a.com/x', 'File')).toMatchObject({ ok: false, code: 'InvalidExtensiveDomain.ValueNotSupported' });
-    expect(checkPath('https://a*.com/x', 'File')).toMatchObject({ ok: false, code: 'InvalidObjectPath.Malformed' });
-    expect(checkPath('https://cdn.example.com/a/(', 'Regex')).toMatchObject({ ok: false, code: 'InvalidObjectPath.Malformed' });
+    expect(checkPath('https://*.a.com/x', 'File')).toMatchObject({
+      ok: false,
+      code: 'InvalidExtensiveDomain.ValueNotSupported',
+    });
+    expect(checkPath('https://a*.com/x', 'File')).toMatchObject({
+      ok: false,
+      code: 'InvalidObjectPath.Malformed',
+    });
+    expect(checkPath('https://cdn.example.com/a/(', 'Regex')).toMatchObject({
+      ok: false,
+      code: 'InvalidObjectPath.Malformed',
+    });
   });
 });
 
@@ -84,7 +112,11 @@ describe('domains', () => {
   });
 
   it('maps states to error codes', () => {
-    expect([undefined, 'online', 'offline', 'configuring', 'configure-failed', 'illegal'].map((s) => domainError(s as never))).toEqual([
+    expect(
+      [undefined, 'online', 'offline', 'configuring', 'configure-failed', 'illegal'].map((s) =>
+        domainError(s as never),
+      ),
+    ).toEqual([
       'InvalidDomain.NotFound',
       undefined,
       'InvalidDomain.Offline',

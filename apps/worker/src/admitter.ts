@@ -1,5 +1,11 @@
 import { domainOf, type RefreshRequest } from '@refreshq/domain';
-import { createIntakeWorker, type AdmitSettings, type IntakeJob, type Keyspace, type RequestStore } from '@refreshq/store';
+import {
+  createIntakeWorker,
+  type AdmitSettings,
+  type IntakeJob,
+  type Keyspace,
+  type RequestStore,
+} from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { ConnectionOptions, Worker } from 'bullmq';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -22,17 +28,26 @@ export function createAdmitter(
 ): Worker<RefreshRequest> {
   const admit = async (job: IntakeJob) => {
     const request = job.data;
-    const admit = settings.admit.promoteAt > 0 && !settings.promotionAllowed() ? { ...settings.admit, promoteAt: 0 } : settings.admit;
+    const admit =
+      settings.admit.promoteAt > 0 && !settings.promotionAllowed()
+        ? { ...settings.admit, promoteAt: 0 }
+        : settings.admit;
     const result = await requests.admit(request, request.paths.map(domainOf), admit);
     if (result.admitted) {
       metrics.requestsAdmitted.inc();
-      if (result.coalesced > 0) metrics.pathsCoalesced.inc({ object_type: request.objectType }, result.coalesced);
-      logger.debug({ requestId: request.id, paths: request.paths.length, coalesced: result.coalesced }, 'request admitted');
+      if (result.coalesced > 0)
+        metrics.pathsCoalesced.inc({ object_type: request.objectType }, result.coalesced);
+      logger.debug(
+        { requestId: request.id, paths: request.paths.length, coalesced: result.coalesced },
+        'request admitted',
+      );
     }
     return result;
   };
   const worker = createIntakeWorker(connection, keys, admit, settings.concurrency);
-  worker.on('failed', (job, error) => logger.error({ err: error, requestId: job?.id }, 'admitting a request failed; BullMQ retries it'));
+  worker.on('failed', (job, error) =>
+    logger.error({ err: error, requestId: job?.id }, 'admitting a request failed; BullMQ retries it'),
+  );
   worker.on('error', (error) => logger.error({ err: error }, 'intake queue consumer error'));
   return worker;
 }

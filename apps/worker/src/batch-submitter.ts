@@ -1,10 +1,4 @@
-import {
-  assignTaskIds,
-  backoffDelay,
-  reactionTo,
-  type ObjectType,
-  type Reaction,
-} from '@refreshq/domain';
+import { assignTaskIds, backoffDelay, reactionTo, type ObjectType, type Reaction } from '@refreshq/domain';
 import type { BatchItem, CircuitBreaker, ClaimedBatch, PathOutcome } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import { UpstreamError, type VodClient } from '@refreshq/vod-client';
@@ -46,7 +40,12 @@ export class BatchSubmitter {
   ) {}
 
   /** `now` gives the time on Redis' clock, which the pool's delays are measured against. */
-  async run(batch: ClaimedBatch, now: () => number, outcomes: Map<string, PathOutcome>, tally: CallTally = { spent: 0, accepted: false }): Promise<void> {
+  async run(
+    batch: ClaimedBatch,
+    now: () => number,
+    outcomes: Map<string, PathOutcome>,
+    tally: CallTally = { spent: 0, accepted: false },
+  ): Promise<void> {
     const toSubmit: BatchItem[] = [];
     for (const item of batch.items) {
       if (item.meta.uncertainSince === undefined) {
@@ -54,7 +53,13 @@ export class BatchSubmitter {
         continue;
       }
       try {
-        const taskId = await findTaskSince(this.vod, item.path, batch.objectType, item.meta.uncertainSince, now());
+        const taskId = await findTaskSince(
+          this.vod,
+          item.path,
+          batch.objectType,
+          item.meta.uncertainSince,
+          now(),
+        );
         this.metrics.uncertainLookups.inc({ result: taskId ? 'found' : 'not_found' });
         if (taskId) {
           this.submitted(batch.objectType, [item], [taskId], item.meta.uncertainSince, outcomes);
@@ -65,29 +70,70 @@ export class BatchSubmitter {
         this.metrics.uncertainLookups.inc({ result: 'error' });
         this.logger.warn({ err: error, batchId: batch.id }, 'look-up of an uncertain path failed; it waits');
         const backoffs = (item.meta.backoffs ?? 0) + 1;
-        this.requeue(batch.objectType, [item], backoffDelay(backoffs, this.settings.backoff), 'uncertain', outcomes, { backoffs });
+        this.requeue(
+          batch.objectType,
+          [item],
+          backoffDelay(backoffs, this.settings.backoff),
+          'uncertain',
+          outcomes,
+          { backoffs },
+        );
       }
     }
     if (toSubmit.length > 0) await this.submit(batch, toSubmit, now, outcomes, tally);
   }
 
-  private async submit(batch: ClaimedBatch, items: BatchItem[], now: () => number, outcomes: Map<string, PathOutcome>, tally: CallTally): Promise<void> {
+  private async submit(
+    batch: ClaimedBatch,
+    items: BatchItem[],
+    now: () => number,
+    outcomes: Map<string, PathOutcome>,
+    tally: CallTally,
+  ): Promise<void> {
     const calledAt = now();
     const paths = items.map((item) => item.path);
     try {
       const accepted = await this.vod.refreshObjectCaches(paths, batch.objectType);
       tally.spent += paths.length;
       tally.accepted = true;
-      this.submitted(batch.objectType, items, assignTaskIds(paths, accepted.refreshTaskId), calledAt, outcomes);
-      this.logger.info({ batchId: batch.id, domain: batch.domain, objectType: batch.objectType, paths: paths.length, upstreamRequestId: accepted.requestId }, 'batch submitted');
+      this.submitted(
+        batch.objectType,
+        items,
+        assignTaskIds(paths, accepted.refreshTaskId),
+        calledAt,
+        outcomes,
+      );
+      this.logger.info(
+        {
+          batchId: batch.id,
+          domain: batch.domain,
+          objectType: batch.objectType,
+          paths: paths.length,
+          upstreamRequestId: accepted.requestId,
+        },
+        'batch submitted',
+      );
       return;
     } catch (error) {
       const upstream = error instanceof UpstreamError ? error : undefined;
       if (!upstream) throw error;
       const reaction: Reaction =
-        upstream.delivery === 'refused' ? reactionTo(upstream.code) : upstream.delivery === 'not-sent' ? { kind: 'backoff' } : { kind: 'uncertain' };
+        upstream.delivery === 'refused'
+          ? reactionTo(upstream.code)
+          : upstream.delivery === 'not-sent'
+            ? { kind: 'backoff' }
+            : { kind: 'uncertain' };
       this.logger.warn(
-        { batchId: batch.id, domain: batch.domain, objectType: batch.objectType, paths: paths.length, code: upstream.code, reaction: reaction.kind, upstreamRequestId: upstream.requestId, err: upstream },
+        {
+          batchId: batch.id,
+          domain: batch.domain,
+          objectType: batch.objectType,
+          paths: paths.length,
+          code: upstream.code,
+          reaction: reaction.kind,
+          upstreamRequestId: upstream.requestId,
+          err: upstream,
+        },
         'batch refused or unanswered',
       );
       if (reaction.kind === 'uncertain') tally.spent += paths.length;
@@ -137,12 +183,19 @@ export class BatchSubmitter {
         const again = items.filter((item) => item.meta.attempts + 1 < reaction.maxAttempts);
         this.rejected(type, exhausted, error, outcomes);
         for (const item of again) {
-          this.requeue(type, [item], reaction.delayMs + jitter(reaction.delayMs / 10), 'retry', outcomes, { attempts: item.meta.attempts + 1, lastCode: error.code });
+          this.requeue(type, [item], reaction.delayMs + jitter(reaction.delayMs / 10), 'retry', outcomes, {
+            attempts: item.meta.attempts + 1,
+            lastCode: error.code,
+          });
         }
         return;
       }
       case 'reject':
-        if (reaction.alert) this.logger.error({ code: error.code, batchId: batch.id }, 'upstream says our call was malformed: a bug of ours');
+        if (reaction.alert)
+          this.logger.error(
+            { code: error.code, batchId: batch.id },
+            'upstream says our call was malformed: a bug of ours',
+          );
         this.rejected(type, items, error, outcomes);
         return;
       case 'split': {
@@ -157,8 +210,13 @@ export class BatchSubmitter {
       }
       case 'open-breaker':
         await this.breaker.open(error.code, this.settings.breakerProbeMs);
-        this.logger.error({ code: error.code, probeInMs: this.settings.breakerProbeMs }, 'account refused all refreshing: submitting stopped, paths kept queued');
-        this.requeue(type, items, this.settings.breakerProbeMs, 'breaker', outcomes, { lastCode: error.code });
+        this.logger.error(
+          { code: error.code, probeInMs: this.settings.breakerProbeMs },
+          'account refused all refreshing: submitting stopped, paths kept queued',
+        );
+        this.requeue(type, items, this.settings.breakerProbeMs, 'breaker', outcomes, {
+          lastCode: error.code,
+        });
         return;
       case 'uncertain':
         for (const item of items) {
@@ -174,18 +232,37 @@ export class BatchSubmitter {
   }
 
   /** `calledAt` is when the accepting call started: requests received before it are satisfied by it. */
-  private submitted(type: ObjectType, items: BatchItem[], taskIds: string[], calledAt: number, outcomes: Map<string, PathOutcome>): void {
+  private submitted(
+    type: ObjectType,
+    items: BatchItem[],
+    taskIds: string[],
+    calledAt: number,
+    outcomes: Map<string, PathOutcome>,
+  ): void {
     items.forEach((item, index) => {
-      outcomes.set(item.path, { status: { state: 'submitted', taskId: taskIds[index] ?? taskIds[0], submittedAt: calledAt } });
-      if (item.meta.queuedAt !== undefined) this.metrics.intakeToSubmit.observe({ object_type: type }, Math.max(0, calledAt - item.meta.queuedAt) / 1000);
+      outcomes.set(item.path, {
+        status: { state: 'submitted', taskId: taskIds[index] ?? taskIds[0], submittedAt: calledAt },
+      });
+      if (item.meta.queuedAt !== undefined)
+        this.metrics.intakeToSubmit.observe(
+          { object_type: type },
+          Math.max(0, calledAt - item.meta.queuedAt) / 1000,
+        );
     });
     this.metrics.pathsSubmitted.inc({ object_type: type }, items.length);
   }
 
-  private rejected(type: ObjectType, items: BatchItem[], error: UpstreamError, outcomes: Map<string, PathOutcome>): void {
+  private rejected(
+    type: ObjectType,
+    items: BatchItem[],
+    error: UpstreamError,
+    outcomes: Map<string, PathOutcome>,
+  ): void {
     if (items.length === 0) return;
     for (const item of items) {
-      outcomes.set(item.path, { status: { state: 'rejected', error: { code: error.code, message: error.message } } });
+      outcomes.set(item.path, {
+        status: { state: 'rejected', error: { code: error.code, message: error.message } },
+      });
     }
     this.metrics.pathsRejected.inc({ object_type: type, code: error.code }, items.length);
   }
@@ -199,7 +276,9 @@ export class BatchSubmitter {
     metaPatch: Partial<BatchItem['meta']>,
   ): void {
     for (const item of items) {
-      outcomes.set(item.path, { requeue: { delayMs: Math.max(0, Math.round(delayMs)), meta: { ...item.meta, ...metaPatch } } });
+      outcomes.set(item.path, {
+        requeue: { delayMs: Math.max(0, Math.round(delayMs)), meta: { ...item.meta, ...metaPatch } },
+      });
     }
     this.metrics.pathsRequeued.inc({ object_type: type, reason }, items.length);
   }

@@ -36,7 +36,8 @@ export class CallbackSender {
   ) {}
 
   start(): void {
-    if (!this.settings.secret) this.logger.warn('CALLBACK_SIGNING_SECRET is not set: completion callbacks are sent unsigned');
+    if (!this.settings.secret)
+      this.logger.warn('CALLBACK_SIGNING_SECRET is not set: completion callbacks are sent unsigned');
     this.timer = setInterval(() => {
       if (!this.running) this.running = this.tick().finally(() => (this.running = undefined));
     }, this.settings.everyMs);
@@ -74,10 +75,17 @@ export class CallbackSender {
       'x-refreshq-timestamp': timestamp,
       'x-refreshq-attempt': String(attempts),
     };
-    if (this.settings.secret) headers['x-refreshq-signature'] = signCallback(this.settings.secret, timestamp, body);
+    if (this.settings.secret)
+      headers['x-refreshq-signature'] = signCallback(this.settings.secret, timestamp, body);
     let status = 0;
     try {
-      const response = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(this.settings.timeoutMs) });
+      const response = await fetch(url, {
+        method: 'POST',
+        headers,
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.settings.timeoutMs),
+      });
       status = response.status;
       await response.body?.cancel();
     } catch (error) {

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { OBJECT_TYPES, PRIORITIES, type ObjectType, type Priority } from '@refreshq/domain';
-import { maxPerCall, type CircuitBreaker, type ClaimedBatch, type Grant, type PathOutcome, type PendingPool, type PoolSettings, type QuotaGovernor } from '@refreshq/store';
+import {
+  maxPerCall,
+  type CircuitBreaker,
+  type ClaimedBatch,
+  type Grant,
+  type PathOutcome,
+  type PendingPool,
+  type PoolSettings,
+  type QuotaGovernor,
+} from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { BatchSubmitter, CallTally } from './batch-submitter.js';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -78,7 +87,11 @@ export class Dispatcher {
       }
       const grant = await this.governor.take(type, lane, maxPerCall(this.settings.pool, type));
       if (!grant.ok) {
-        this.metrics.quotaRefusals.inc({ object_type: type, lane, budget: grant.short.startsWith('hold:') ? 'hold' : grant.short });
+        this.metrics.quotaRefusals.inc({
+          object_type: type,
+          lane,
+          budget: grant.short.startsWith('hold:') ? 'hold' : grant.short,
+        });
         wait = Math.min(wait, Math.max(grant.waitMs, 5));
         continue;
       }
@@ -117,18 +130,41 @@ export class Dispatcher {
       await this.submitter.run(batch, now, outcomes, tally);
     } catch (error) {
       // Paths without an outcome go back as uncertain: a call may have left before the failure.
-      this.logger.error({ err: error, batchId: batch.id }, 'batch failed unexpectedly; unsettled paths go back as uncertain');
+      this.logger.error(
+        { err: error, batchId: batch.id },
+        'batch failed unexpectedly; unsettled paths go back as uncertain',
+      );
       tally.spent = grant.granted;
     }
-    const answer = tally.quotaCode ? 'refused' : tally.accepted ? 'success' : tally.spent > 0 ? 'uncertain' : 'refused';
+    const answer = tally.quotaCode
+      ? 'refused'
+      : tally.accepted
+        ? 'success'
+        : tally.spent > 0
+          ? 'uncertain'
+          : 'refused';
     if (tally.quotaCode?.startsWith('Quota')) this.onQuotaError();
     try {
-      await this.governor.settle(batch.objectType, grant, tally.spent, answer, tally.quotaCode ?? '', tally.backoffMs);
+      await this.governor.settle(
+        batch.objectType,
+        grant,
+        tally.spent,
+        answer,
+        tally.quotaCode ?? '',
+        tally.backoffMs,
+      );
     } catch (error) {
-      this.logger.warn({ err: error, batchId: batch.id }, 'settling quota failed; the unspent units stay counted until the window passes');
+      this.logger.warn(
+        { err: error, batchId: batch.id },
+        'settling quota failed; the unspent units stay counted until the window passes',
+      );
     }
     const finished = await this.pool.finish(batch, outcomes, this.settings.pool);
-    if (!finished) this.logger.warn({ batchId: batch.id }, 'batch lease ran out before it finished; another worker took it back');
+    if (!finished)
+      this.logger.warn(
+        { batchId: batch.id },
+        'batch lease ran out before it finished; another worker took it back',
+      );
   }
 
   private async reclaim(): Promise<void> {

@@ -1,4 +1,13 @@
-import { credentialsEnv, logEnv, nonNegativeInt, port, positiveInt, quotaEnv, redisEnv, url } from '@refreshq/config';
+import {
+  credentialsEnv,
+  logEnv,
+  nonNegativeInt,
+  port,
+  positiveInt,
+  quotaEnv,
+  redisEnv,
+  url,
+} from '@refreshq/config';
 import { DEFAULT_VOD_ENDPOINT } from '@refreshq/vod-client';
 import { z } from 'zod';
 
@@ -11,7 +20,10 @@ export const workerEnvSchema = z
     VOD_ENDPOINT: url(DEFAULT_VOD_ENDPOINT, ['https:', 'http:']),
     VOD_CALL_TIMEOUT_MS: positiveInt(10_000, 120_000),
     WORKER_METRICS_PORT: port(9464),
-    WORKER_METRICS_HOST: z.preprocess((value) => (value === '' ? undefined : value), z.string().default('0.0.0.0')),
+    WORKER_METRICS_HOST: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.string().default('0.0.0.0'),
+    ),
     /** RefreshVodObjectCaches calls per second across all workers (undocumented upstream; other VOD actions allow 30). */
     QUOTA_CALLS_PER_SECOND: positiveInt(10, 1000),
     /** Share (percent) of each day's budgets that only the high lane may use. */
@@ -19,7 +31,10 @@ export const workerEnvSchema = z
     /** How often DescribeVodRefreshQuota is read (ms); 0 = only at start and after quota errors. */
     QUOTA_SYNC_INTERVAL_MS: nonNegativeInt(300_000, 86_400_000),
     /** Tests only: 'offset' adds the {ns}:clock-offset key to Redis TIME in the quota scripts. */
-    QUOTA_CLOCK: z.preprocess((value) => (value === '' ? undefined : value), z.enum(['redis', 'offset'], { error: 'must be redis or offset' }).default('redis')),
+    QUOTA_CLOCK: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.enum(['redis', 'offset'], { error: 'must be redis or offset' }).default('redis'),
+    ),
     /** When a submitted task is first looked at with DescribeVodRefreshTasks (ms). */
     TASK_FIRST_POLL_MS: positiveInt(5000, 3_600_000),
     /** Longest pause between two looks at a task still running (ms). */
@@ -27,7 +42,10 @@ export const workerEnvSchema = z
     /** DescribeVodRefreshTasks calls per second across all workers. */
     TASK_POLL_CALLS_PER_SECOND: positiveInt(5, 1000),
     /** Key of the HMAC-SHA256 signature on completion callbacks (X-Refreshq-Signature). */
-    CALLBACK_SIGNING_SECRET: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(16, 'must be at least 16 characters').optional()),
+    CALLBACK_SIGNING_SECRET: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.string().min(16, 'must be at least 16 characters').optional(),
+    ),
     CALLBACK_TIMEOUT_MS: positiveInt(5000, 60_000),
     CALLBACK_MAX_ATTEMPTS: positiveInt(10, 100),
     /** Batches one worker process submits at the same time. */
@@ -47,8 +65,18 @@ export const workerEnvSchema = z
   .superRefine((env, ctx) => {
     const id = env.ALIBABA_CLOUD_ACCESS_KEY_ID;
     const secret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
-    if (!id) ctx.addIssue({ code: 'custom', path: ['ALIBABA_CLOUD_ACCESS_KEY_ID'], message: 'is required (the worker signs every upstream call)' });
-    if (!secret) ctx.addIssue({ code: 'custom', path: ['ALIBABA_CLOUD_ACCESS_KEY_SECRET'], message: 'is required (the worker signs every upstream call)' });
+    if (!id)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ALIBABA_CLOUD_ACCESS_KEY_ID'],
+        message: 'is required (the worker signs every upstream call)',
+      });
+    if (!secret)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ALIBABA_CLOUD_ACCESS_KEY_SECRET'],
+        message: 'is required (the worker signs every upstream call)',
+      });
   });
 
 export type WorkerEnv = z.output<typeof workerEnvSchema>;

@@ -5,14 +5,23 @@ import { createMetricsServer } from './metrics-server.js';
 import { startWorker } from './worker.js';
 
 const env = loadEnvOrExit(workerEnvSchema);
-const secrets = [env.ALIBABA_CLOUD_ACCESS_KEY_ID, env.ALIBABA_CLOUD_ACCESS_KEY_SECRET, env.ALIBABA_CLOUD_SECURITY_TOKEN, env.CALLBACK_SIGNING_SECRET].filter((value): value is string => Boolean(value));
+const secrets = [
+  env.ALIBABA_CLOUD_ACCESS_KEY_ID,
+  env.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+  env.ALIBABA_CLOUD_SECURITY_TOKEN,
+  env.CALLBACK_SIGNING_SECRET,
+].filter((value): value is string => Boolean(value));
 const logger = createLogger({ name: 'worker', level: env.LOG_LEVEL, secrets });
 
 const worker = await startWorker(env, logger);
 const metricsServer = createMetricsServer(worker.metrics.registry, () => worker.redis.status === 'ready');
 metricsServer.listen(env.WORKER_METRICS_PORT, env.WORKER_METRICS_HOST, () => {
   logger.info(
-    { endpoint: env.VOD_ENDPOINT, metricsPort: env.WORKER_METRICS_PORT, concurrency: env.DISPATCH_CONCURRENCY },
+    {
+      endpoint: env.VOD_ENDPOINT,
+      metricsPort: env.WORKER_METRICS_PORT,
+      concurrency: env.DISPATCH_CONCURRENCY,
+    },
     `worker running; metrics at http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`,
   );
 });

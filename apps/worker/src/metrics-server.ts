@@ -14,14 +14,20 @@ export function createMetricsServer(registry: Registry, isHealthy: () => boolean
         })
         .catch(() => {
           res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ error: { code: 'internal_error', message: 'metrics could not be collected' } }));
+          res.end(
+            JSON.stringify({ error: { code: 'internal_error', message: 'metrics could not be collected' } }),
+          );
         });
       return;
     }
     if (req.method === 'GET' && path === '/healthz') {
       const healthy = isHealthy();
       res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(healthy ? { status: 'ok' } : { error: { code: 'not_ready', message: 'Redis does not answer' } }));
+      res.end(
+        JSON.stringify(
+          healthy ? { status: 'ok' } : { error: { code: 'not_ready', message: 'Redis does not answer' } },
+        ),
+      );
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json' });

@@ -1,5 +1,13 @@
 import { estimateSubmitAt, OBJECT_TYPES, PRIORITIES, type ObjectType, type Priority } from '@refreshq/domain';
-import { publishEstimates, type CircuitBreaker, type Keyspace, type PendingPool, type QuotaEstimates, type QuotaGovernor, type Redis } from '@refreshq/store';
+import {
+  publishEstimates,
+  type CircuitBreaker,
+  type Keyspace,
+  type PendingPool,
+  type QuotaEstimates,
+  type QuotaGovernor,
+  type Redis,
+} from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { WorkerMetrics } from './worker-metrics.js';
 
@@ -50,15 +58,25 @@ export class QuotaReport {
       for (const type of OBJECT_TYPES) {
         const t = state.byType[type];
         for (const window of ['day', 'minute'] as const) {
-          this.metrics.quotaUsed.set({ object_type: type, window }, window === 'day' ? t.dayUsed : t.minuteUsed);
-          this.metrics.quotaBudget.set({ object_type: type, window }, window === 'day' ? t.dayBudget : t.minuteBudget);
+          this.metrics.quotaUsed.set(
+            { object_type: type, window },
+            window === 'day' ? t.dayUsed : t.minuteUsed,
+          );
+          this.metrics.quotaBudget.set(
+            { object_type: type, window },
+            window === 'day' ? t.dayBudget : t.minuteBudget,
+          );
         }
         const holdUntil = Math.max(t.hold?.until ?? 0, state.callsHold?.until ?? 0);
         this.metrics.quotaHoldSeconds.set({ object_type: type }, Math.max(0, holdUntil - state.now) / 1000);
         byType[type] = {} as Record<Priority, QuotaEstimates['byType'][ObjectType][Priority]>;
         for (const lane of PRIORITIES) {
-          const ahead = PRIORITIES.filter((other) => LANE_RANK[other] >= LANE_RANK[lane]).reduce((sum, other) => sum + backlog[type][other], 0);
-          const laneDayBudget = lane === 'high' ? t.dayBudget : Math.floor((t.dayBudget * (100 - this.highReservePercent)) / 100);
+          const ahead = PRIORITIES.filter((other) => LANE_RANK[other] >= LANE_RANK[lane]).reduce(
+            (sum, other) => sum + backlog[type][other],
+            0,
+          );
+          const laneDayBudget =
+            lane === 'high' ? t.dayBudget : Math.floor((t.dayBudget * (100 - this.highReservePercent)) / 100);
           const at = estimateSubmitAt({
             now: state.now,
             ahead,
@@ -69,9 +87,15 @@ export class QuotaReport {
             nextDayStart: state.nextDayStart,
             ...(holdUntil > 0 ? { holdUntil } : {}),
           });
-          byType[type][lane] = { backlog: backlog[type][lane], estimatedSubmitAt: Number.isFinite(at) ? at : null };
+          byType[type][lane] = {
+            backlog: backlog[type][lane],
+            estimatedSubmitAt: Number.isFinite(at) ? at : null,
+          };
           this.metrics.backlog.set({ object_type: type, lane }, backlog[type][lane]);
-          this.metrics.backlogDrainSeconds.set({ object_type: type, lane }, Number.isFinite(at) ? Math.max(0, at - state.now) / 1000 : Number.POSITIVE_INFINITY);
+          this.metrics.backlogDrainSeconds.set(
+            { object_type: type, lane },
+            Number.isFinite(at) ? Math.max(0, at - state.now) / 1000 : Number.POSITIVE_INFINITY,
+          );
         }
       }
       this.metrics.breakerOpen.set((await this.breaker.remainingMs()) > 0 ? 1 : 0);
@@ -79,7 +103,10 @@ export class QuotaReport {
       for (const type of OBJECT_TYPES) {
         for (const lane of PRIORITIES) {
           const eligibleAt = await this.pool.oldestEligibleAt(type, lane);
-          this.metrics.oldestPendingAge.set({ object_type: type, lane }, eligibleAt === undefined ? 0 : Math.max(0, redisNow - (eligibleAt - this.windowMs)) / 1000);
+          this.metrics.oldestPendingAge.set(
+            { object_type: type, lane },
+            eligibleAt === undefined ? 0 : Math.max(0, redisNow - (eligibleAt - this.windowMs)) / 1000,
+          );
         }
       }
       const estimates: QuotaEstimates = { at: state.now, byType };

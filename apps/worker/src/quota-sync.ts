@@ -44,12 +44,17 @@ export class QuotaSync {
     try {
       const quota = await this.vod.describeRefreshQuota();
       if (![quota.urlQuota, quota.urlRemain, quota.dirQuota, quota.dirRemain].every(Number.isFinite)) {
-        this.logger.warn('DescribeVodRefreshQuota answered without usable numbers; keeping the configured budgets');
+        this.logger.warn(
+          'DescribeVodRefreshQuota answered without usable numbers; keeping the configured budgets',
+        );
         return false;
       }
       const urlsUsed = await this.governor.sync('File', quota.urlQuota, quota.urlRemain);
       const dirsUsed = await this.governor.sync('Directory', quota.dirQuota, quota.dirRemain);
-      this.logger.info({ urlQuota: quota.urlQuota, urlsUsed, dirQuota: quota.dirQuota, dirsUsed }, 'quota synced from DescribeVodRefreshQuota');
+      this.logger.info(
+        { urlQuota: quota.urlQuota, urlsUsed, dirQuota: quota.dirQuota, dirsUsed },
+        'quota synced from DescribeVodRefreshQuota',
+      );
       return true;
     } catch (error) {
       this.logger.warn({ err: error }, 'DescribeVodRefreshQuota failed; keeping the budgets as they are');

@@ -73,25 +73,42 @@ export class TaskTracker {
     const age = now - task.submittedAt;
     if (age > LOOKUP_LIMIT_MS) {
       await this.tasks.record(task.taskId, new Map(), true, 0);
-      this.logger.warn({ taskId: task.taskId }, 'task older than 3 days; no longer followed, its paths stay submitted');
+      this.logger.warn(
+        { taskId: task.taskId },
+        'task older than 3 days; no longer followed, its paths stay submitted',
+      );
       return;
     }
     let listed: RefreshTask[];
     try {
       listed = await this.describe(task);
     } catch (error) {
-      this.logger.warn({ err: error, taskId: task.taskId }, 'DescribeVodRefreshTasks failed; the task is looked at again later');
+      this.logger.warn(
+        { err: error, taskId: task.taskId },
+        'DescribeVodRefreshTasks failed; the task is looked at again later',
+      );
       return;
     }
     const byPath = new Map<string, { state: TaskPathState; description?: string }>();
-    for (const entry of listed) byPath.set(entry.objectPath, { state: pathState(entry.status), ...(entry.description ? { description: entry.description } : {}) });
+    for (const entry of listed)
+      byPath.set(entry.objectPath, {
+        state: pathState(entry.status),
+        ...(entry.description ? { description: entry.description } : {}),
+      });
     const ended = byPath.size > 0 && [...byPath.values()].every((seen) => seen.state !== 'refreshing');
     const nextPollMs = Math.min(this.settings.maxPollMs, Math.max(2000, Math.round(age / 2)));
     await this.tasks.record(task.taskId, byPath, ended, nextPollMs);
     if (ended) {
-      this.metrics.submitToComplete.observe({ object_type: task.objectType }, Math.max(0, now - task.submittedAt) / 1000);
+      this.metrics.submitToComplete.observe(
+        { object_type: task.objectType },
+        Math.max(0, now - task.submittedAt) / 1000,
+      );
       for (const entry of listed) {
-        this.metrics.taskOutcomes.inc({ object_type: task.objectType, status: entry.status, description: entry.status === 'Failed' ? entry.description ?? '' : '' });
+        this.metrics.taskOutcomes.inc({
+          object_type: task.objectType,
+          status: entry.status,
+          description: entry.status === 'Failed' ? (entry.description ?? '') : '',
+        });
       }
     }
   }

@@ -29,6 +29,8 @@ export async function findTaskSince(
     endTime: isoSeconds(nowMs + SKEW_MS),
     pageSize: 50,
   });
-  const found = page.tasks.find((task) => task.objectPath === path && Date.parse(task.creationTime) >= sinceMs - SKEW_MS);
+  const found = page.tasks.find(
+    (task) => task.objectPath === path && Date.parse(task.creationTime) >= sinceMs - SKEW_MS,
+  );
   return found?.taskId;
 }

@@ -1,5 +1,16 @@
 import { parseUtcOffset } from '@refreshq/domain';
-import { CallbackStore, CircuitBreaker, createRedis, keyspace, PendingPool, QuotaGovernor, RedisClock, RequestStore, TaskStore, type Redis } from '@refreshq/store';
+import {
+  CallbackStore,
+  CircuitBreaker,
+  createRedis,
+  keyspace,
+  PendingPool,
+  QuotaGovernor,
+  RedisClock,
+  RequestStore,
+  TaskStore,
+  type Redis,
+} from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import { VodClient } from '@refreshq/vod-client';
 import type { Worker } from 'bullmq';
@@ -29,7 +40,9 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const redis = createRedis(env.REDIS_URL, 'consumer', 'worker');
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection problem'));
   const bullConnection = createRedis(env.REDIS_URL, 'consumer', 'worker-bullmq');
-  bullConnection.on('error', (error) => logger.warn({ err: error }, 'redis connection problem (intake consumer)'));
+  bullConnection.on('error', (error) =>
+    logger.warn({ err: error }, 'redis connection problem (intake consumer)'),
+  );
 
   const vod = new VodClient({
     endpoint: env.VOD_ENDPOINT,
@@ -69,12 +82,28 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     logger,
   );
   const pool = new PendingPool(redis, keys);
-  const quotaReport = new QuotaReport(redis, keys, governor, pool, env.QUOTA_HIGH_RESERVE_PERCENT, breaker, env.COALESCE_WINDOW_MS, metrics, logger);
+  const quotaReport = new QuotaReport(
+    redis,
+    keys,
+    governor,
+    pool,
+    env.QUOTA_HIGH_RESERVE_PERCENT,
+    breaker,
+    env.COALESCE_WINDOW_MS,
+    metrics,
+    logger,
+  );
   const clock = new RedisClock(redis);
   const tracker = new TaskTracker(
     vod,
     new TaskStore(redis, keys),
-    { everyMs: 1000, batch: 20, leaseMs: 60_000, callsPerSecond: env.TASK_POLL_CALLS_PER_SECOND, maxPollMs: env.TASK_POLL_MAX_INTERVAL_MS },
+    {
+      everyMs: 1000,
+      batch: 20,
+      leaseMs: 60_000,
+      callsPerSecond: env.TASK_POLL_CALLS_PER_SECOND,
+      maxPollMs: env.TASK_POLL_MAX_INTERVAL_MS,
+    },
     () => clock.now(),
     metrics,
     logger,

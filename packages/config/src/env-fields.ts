@@ -27,7 +27,10 @@ export function positiveInt(defaultValue: number, max = Number.MAX_SAFE_INTEGER)
 
 export function optionalPositiveInt(max = Number.MAX_SAFE_INTEGER) {
   const message = `must be a whole number from 1 to ${max}`;
-  return z.preprocess(unsetIfEmpty, z.coerce.number({ error: message }).int(message).min(1, message).max(max, message).optional());
+  return z.preprocess(
+    unsetIfEmpty,
+    z.coerce.number({ error: message }).int(message).min(1, message).max(max, message).optional(),
+  );
 }
 
 export function nonNegativeInt(defaultValue: number, max = Number.MAX_SAFE_INTEGER) {
@@ -74,5 +77,8 @@ export function optionalSecret() {
 }
 
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T, defaultValue: T[number]) {
-  return z.preprocess(unsetIfEmpty, z.enum(values, { error: `must be one of ${values.join(', ')}` }).default(defaultValue));
+  return z.preprocess(
+    unsetIfEmpty,
+    z.enum(values, { error: `must be one of ${values.join(', ')}` }).default(defaultValue),
+  );
 }

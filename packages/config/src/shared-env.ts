@@ -30,7 +30,9 @@ export const quotaEnv = {
   MAX_DIRS_PER_CALL: positiveInt(100, 100),
   QUOTA_UTC_OFFSET: z.preprocess(
     (value) => (value === '' || value === undefined ? '+08:00' : value),
-    z.string().refine((value) => parseUtcOffset(value) !== undefined, 'must be an offset like +08:00, -05:30 or Z'),
+    z
+      .string()
+      .refine((value) => parseUtcOffset(value) !== undefined, 'must be an offset like +08:00, -05:30 or Z'),
   ),
   COALESCE_WINDOW_MS: z.preprocess(
     (value) => (value === '' ? undefined : value),
@@ -46,9 +48,11 @@ export const quotaEnv = {
 export const logEnv = {
   LOG_LEVEL: z.preprocess(
     (value) => (value === '' ? undefined : value),
-    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
-    }).default('info'),
+    z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .default('info'),
   ),
 };
 

@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { ConfigError, parseEnv } from '../src/load-env.js';
 import { csvList, port, positiveInt, quotaEnv, redisEnv } from '../src/index.js';
 
-const schema = z.object({ ...redisEnv, ...quotaEnv, PORT: port(8080), LIST: csvList(), N: positiveInt(5, 10) });
+const schema = z.object({
+  ...redisEnv,
+  ...quotaEnv,
+  PORT: port(8080),
+  LIST: csvList(),
+  N: positiveInt(5, 10),
+});
 
 describe('parseEnv', () => {
   it('applies the documented defaults', () => {
@@ -24,12 +30,21 @@ describe('parseEnv', () => {
   });
 
   it('treats empty values as unset and splits lists', () => {
-    expect(parseEnv(schema, { PORT: '', LIST: ' a.com, ,b.com ' })).toMatchObject({ PORT: 8080, LIST: ['a.com', 'b.com'] });
+    expect(parseEnv(schema, { PORT: '', LIST: ' a.com, ,b.com ' })).toMatchObject({
+      PORT: 8080,
+      LIST: ['a.com', 'b.com'],
+    });
   });
 
   it('names every bad variable and what is allowed, without echoing values', () => {
     try {
-      parseEnv(schema, { PORT: '70000', REDIS_URL: 'http://secret@host', QUOTA_UTC_OFFSET: '8', N: '11', MAX_URLS_PER_CALL: '2000' });
+      parseEnv(schema, {
+        PORT: '70000',
+        REDIS_URL: 'http://secret@host',
+        QUOTA_UTC_OFFSET: '8',
+        N: '11',
+        MAX_URLS_PER_CALL: '2000',
+      });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);

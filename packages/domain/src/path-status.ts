@@ -20,7 +20,13 @@ export interface PathStatus {
   coveredBy?: string;
 }
 
-export type RequestState = 'queued' | 'in_progress' | 'submitted' | 'complete' | 'failed' | 'partially_failed';
+export type RequestState =
+  | 'queued'
+  | 'in_progress'
+  | 'submitted'
+  | 'complete'
+  | 'failed'
+  | 'partially_failed';
 
 const WAITING: ReadonlySet<PathState> = new Set(['queued']);
 const UNSUCCESSFUL: ReadonlySet<PathState> = new Set(['failed', 'rejected']);

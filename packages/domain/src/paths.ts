@@ -63,9 +63,14 @@ export function checkPath(raw: string, rules: PathRules): PathCheck {
   if (raw.length > maxLength) return reject('too_long', `path is longer than ${maxLength} characters`);
   if (CONTROL.test(raw)) return reject('control_character', 'path contains a control character');
   if (WHITESPACE.test(raw)) return reject('whitespace', 'path contains white space; percent-encode it');
-  if (raw.includes('\uFFFD')) return reject('replacement_character', 'path contains U+FFFD: the body was not valid UTF-8, or the URL was mangled before it was sent');
+  if (raw.includes('\uFFFD'))
+    return reject(
+      'replacement_character',
+      'path contains U+FFFD: the body was not valid UTF-8, or the URL was mangled before it was sent',
+    );
   if (!HTTP_SCHEME.test(raw)) return reject('unsupported_scheme', 'path must start with http:// or https://');
-  if (/%(?![0-9A-Fa-f]{2})/.test(raw.split('#', 1)[0] ?? '')) return reject('malformed_percent_encoding', 'path has a % not followed by two hex digits');
+  if (/%(?![0-9A-Fa-f]{2})/.test(raw.split('#', 1)[0] ?? ''))
+    return reject('malformed_percent_encoding', 'path has a % not followed by two hex digits');
 
   let url: URL;
   try {
@@ -82,8 +87,15 @@ export function checkPath(raw: string, rules: PathRules): PathCheck {
   }
   if (!url.hostname.startsWith('[')) {
     const labels = url.hostname.split('.');
-    if (labels.length < 2 || labels.some((label) => label.length === 0 || label.length > 63) || url.hostname.length > 253) {
-      return reject('invalid_host', 'host must be a domain name of two or more labels, each 1 to 63 characters');
+    if (
+      labels.length < 2 ||
+      labels.some((label) => label.length === 0 || label.length > 63) ||
+      url.hostname.length > 253
+    ) {
+      return reject(
+        'invalid_host',
+        'host must be a domain name of two or more labels, each 1 to 63 characters',
+      );
     }
   }
   if (url.port === '0') return reject('invalid_port', 'port 0 is not a port');

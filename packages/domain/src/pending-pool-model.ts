@@ -44,9 +44,7 @@ export interface ModelBatch {
   items: ModelItem[];
 }
 
-export type ModelOutcome =
-  | { status: Omit<PathStatus, 'updatedAt'> }
-  | { requeue: { delayMs: number } };
+export type ModelOutcome = { status: Omit<PathStatus, 'updatedAt'> } | { requeue: { delayMs: number } };
 
 interface Entry {
   path: string;
@@ -131,7 +129,8 @@ export class PendingPoolModel {
       const eligibleSoon = entries.filter((entry) => entry.eligibleAt <= now + this.limits.windowMs).length;
       let readyAt = Math.min(...entries.map((entry) => entry.eligibleAt));
       if (eligibleSoon >= max) readyAt = Math.min(readyAt, now);
-      if (!chosen || readyAt < chosen.readyAt || (readyAt === chosen.readyAt && domain < chosen.domain)) chosen = { domain, readyAt };
+      if (!chosen || readyAt < chosen.readyAt || (readyAt === chosen.readyAt && domain < chosen.domain))
+        chosen = { domain, readyAt };
     }
     if (!chosen || chosen.readyAt > now) return undefined;
     const candidates = (byDomain.get(chosen.domain) ?? [])
@@ -141,7 +140,8 @@ export class PendingPoolModel {
     const patience = Math.max(10 * this.limits.windowMs, 10 * this.limits.quietMs);
     const taken = candidates.filter((entry) => {
       const hot = entry.lastSeenAt > now - this.limits.quietMs && entry.queuedAt > now - patience;
-      if (hot) entry.eligibleAt = Math.max(entry.lastSeenAt + this.limits.quietMs, now + this.limits.windowMs);
+      if (hot)
+        entry.eligibleAt = Math.max(entry.lastSeenAt + this.limits.quietMs, now + this.limits.windowMs);
       return !hot;
     });
     if (taken.length === 0) return undefined;
@@ -162,7 +162,14 @@ export class PendingPoolModel {
       if (kind === 'Directory') this.setOf(this.inflightDirs, entry.domain).add(entry.path);
       return item;
     });
-    const batch: ModelBatch = { id: batchId, objectType: kind, lane, domain: chosen.domain, claimedAt: now, items };
+    const batch: ModelBatch = {
+      id: batchId,
+      objectType: kind,
+      lane,
+      domain: chosen.domain,
+      claimedAt: now,
+      items,
+    };
     this.batches.set(batchId, batch);
     return batch;
   }
@@ -194,7 +201,8 @@ export class PendingPoolModel {
       const dir = this.coveringDir(domain, item.path, kind);
       if (dir) {
         this.cover(dir, item.requestIds, item.path);
-        if (kind === 'Directory' && !this.pending.has(key('Directory', item.path))) this.mergeCovered(item.path, dir);
+        if (kind === 'Directory' && !this.pending.has(key('Directory', item.path)))
+          this.mergeCovered(item.path, dir);
         continue;
       }
       const existing = this.pending.get(key(kind, item.path));
@@ -219,11 +227,19 @@ export class PendingPoolModel {
    * A copy requested while this path was in flight was parked. Its requests received before the
    * call started are satisfied by the call's success; any later ones make it go, as a fresh request.
    */
-  private releaseParked(kind: ObjectType, path: string, outcome: ModelOutcome | undefined, now: number): void {
+  private releaseParked(
+    kind: ObjectType,
+    path: string,
+    outcome: ModelOutcome | undefined,
+    now: number,
+  ): void {
     const parked = this.pending.get(key(kind, path));
     if (!parked || parked.eligibleAt !== PARKED) return;
     const linkKey = key(kind, path);
-    const calledAt = outcome && 'status' in outcome && outcome.status.state === 'submitted' ? outcome.status.submittedAt : undefined;
+    const calledAt =
+      outcome && 'status' in outcome && outcome.status.state === 'submitted'
+        ? outcome.status.submittedAt
+        : undefined;
     if (calledAt !== undefined) {
       for (const rid of [...(this.links.get(linkKey) ?? [])]) {
         const received = this.receivedAt.get(rid);
@@ -249,9 +265,12 @@ export class PendingPoolModel {
       if (places.has(pair)) throw new Error(`${pair} is both ${places.get(pair)} and ${place}`);
       places.set(pair, place);
     };
-    for (const [linkKey, rids] of this.links) for (const rid of rids) mark(rid, linkKey.split('\u0000')[1] as string, 'pending');
-    for (const entries of this.covered.values()) for (const entry of entries) mark(...(entry.split('\t') as [string, string]), 'covered');
-    for (const batch of this.batches.values()) for (const item of batch.items) for (const rid of item.requestIds) mark(rid, item.path, 'in-flight');
+    for (const [linkKey, rids] of this.links)
+      for (const rid of rids) mark(rid, linkKey.split('\u0000')[1] as string, 'pending');
+    for (const entries of this.covered.values())
+      for (const entry of entries) mark(...(entry.split('\t') as [string, string]), 'covered');
+    for (const batch of this.batches.values())
+      for (const item of batch.items) for (const rid of item.requestIds) mark(rid, item.path, 'in-flight');
     for (const [rid, paths] of this.statuses) {
       for (const [path, status] of paths) if (status.state !== 'queued') mark(rid, path, 'ended');
     }
@@ -261,7 +280,8 @@ export class PendingPoolModel {
   /** Pending paths per `<type>:<lane>`. */
   backlog(): Record<string, number> {
     const counts: Record<string, number> = {};
-    for (const entry of this.pending.values()) counts[`${entry.kind}:${entry.lane}`] = (counts[`${entry.kind}:${entry.lane}`] ?? 0) + 1;
+    for (const entry of this.pending.values())
+      counts[`${entry.kind}:${entry.lane}`] = (counts[`${entry.kind}:${entry.lane}`] ?? 0) + 1;
     return counts;
   }
 
@@ -270,14 +290,23 @@ export class PendingPoolModel {
   }
 
   pendingDirectories(domain: string): string[] {
-    return [...this.pending.values()].filter((entry) => entry.kind === 'Directory' && entry.domain === domain).map((entry) => entry.path);
+    return [...this.pending.values()]
+      .filter((entry) => entry.kind === 'Directory' && entry.domain === domain)
+      .map((entry) => entry.path);
   }
 
   inflightDirectories(domain: string): string[] {
     return [...(this.inflightDirs.get(domain) ?? [])];
   }
 
-  private pend(kind: ObjectType, path: string, domain: string, lane: Priority, requestIds: string[], now: number): string | undefined {
+  private pend(
+    kind: ObjectType,
+    path: string,
+    domain: string,
+    lane: Priority,
+    requestIds: string[],
+    now: number,
+  ): string | undefined {
     const dir = this.coveringDir(domain, path, kind);
     if (dir) {
       this.cover(dir, requestIds, path);
@@ -291,7 +320,16 @@ export class PendingPoolModel {
       return undefined;
     }
     const eligibleAt = this.inflightPaths.has(key(kind, path)) ? PARKED : now + this.limits.windowMs;
-    const entry: Entry = { path, kind, lane, domain, eligibleAt, queuedAt: now, lastSeenAt: now, promoted: false };
+    const entry: Entry = {
+      path,
+      kind,
+      lane,
+      domain,
+      eligibleAt,
+      queuedAt: now,
+      lastSeenAt: now,
+      promoted: false,
+    };
     this.pending.set(key(kind, path), entry);
     if (kind === 'Directory') {
       const top = this.absorbUnder(domain, path);
@@ -308,7 +346,8 @@ export class PendingPoolModel {
       this.cover(dir, [...(this.links.get(linkKey) ?? [])], entry.path);
       this.links.delete(linkKey);
       this.pending.delete(linkKey);
-      if (entry.kind === 'Directory' && !this.inflightDirs.get(domain)?.has(entry.path)) this.mergeCovered(entry.path, dir);
+      if (entry.kind === 'Directory' && !this.inflightDirs.get(domain)?.has(entry.path))
+        this.mergeCovered(entry.path, dir);
       top = top ? higherLane(entry.lane, top) : entry.lane;
     }
     return top;
@@ -336,7 +375,8 @@ export class PendingPoolModel {
 
   private pendingFilesUnder(domain: string, parent: string): number {
     let count = 0;
-    for (const entry of this.pending.values()) if (entry.kind === 'File' && entry.domain === domain && entry.path.startsWith(parent)) count += 1;
+    for (const entry of this.pending.values())
+      if (entry.kind === 'File' && entry.domain === domain && entry.path.startsWith(parent)) count += 1;
     return count;
   }
 

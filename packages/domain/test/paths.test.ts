@@ -41,7 +41,10 @@ describe('checkPath normalisation', () => {
   });
 
   it('keeps directories ending in /', () => {
-    expect(checkPath('https://example.com/videos/', dir)).toMatchObject({ ok: true, path: 'https://example.com/videos/' });
+    expect(checkPath('https://example.com/videos/', dir)).toMatchObject({
+      ok: true,
+      path: 'https://example.com/videos/',
+    });
   });
 });
 

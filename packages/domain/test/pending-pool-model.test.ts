@@ -27,14 +27,29 @@ interface Run {
   claimed: ModelBatch[];
 }
 
-function run(ops: readonly PoolOp[], promoteAt: number, quietMs: number, check: (run: Run, claimedNow?: ModelBatch) => void): Run {
+function run(
+  ops: readonly PoolOp[],
+  promoteAt: number,
+  quietMs: number,
+  check: (run: Run, claimedNow?: ModelBatch) => void,
+): Run {
   const model = new PendingPoolModel({ ...LIMITS, quietMs }, promoteAt);
   const state: Run = { model, admitted: new Map(), claimed: [] };
   ops.forEach((op, index) => {
     const now = index;
     if (op.op === 'admit') {
       const id = `r${index}`;
-      model.admit({ id, receivedAt: now, objectType: op.objectType, priority: op.priority, paths: op.paths, domains: op.paths.map(() => 'a.com') }, now);
+      model.admit(
+        {
+          id,
+          receivedAt: now,
+          objectType: op.objectType,
+          priority: op.priority,
+          paths: op.paths,
+          domains: op.paths.map(() => 'a.com'),
+        },
+        now,
+      );
       state.admitted.set(id, op.paths);
       check(state);
     } else if (op.op === 'claim') {
@@ -44,7 +59,8 @@ function run(ops: readonly PoolOp[], promoteAt: number, quietMs: number, check: 
         state.claimed.push(batch);
         // Covered paths are never submitted on their own.
         for (const item of batch.items) {
-          for (const dir of coveringBefore) expect(covers(dir, item.path, batch.objectType), `${item.path} under ${dir}`).toBe(false);
+          for (const dir of coveringBefore)
+            expect(covers(dir, item.path, batch.objectType), `${item.path} under ${dir}`).toBe(false);
         }
       }
       check(state, batch);
@@ -54,7 +70,11 @@ function run(ops: readonly PoolOp[], promoteAt: number, quietMs: number, check: 
       const batch = open[op.pick % open.length] as ModelBatch;
       const outcomes = new Map<string, ModelOutcome>();
       batch.items.forEach((item, i) => {
-        const outcome = outcomeOf(op.outcomes[i % op.outcomes.length] as OutcomeKind, item.path, op.calledBefore ? batch.claimedAt : now);
+        const outcome = outcomeOf(
+          op.outcomes[i % op.outcomes.length] as OutcomeKind,
+          item.path,
+          op.calledBefore ? batch.claimedAt : now,
+        );
         if (outcome) outcomes.set(item.path, outcome);
       });
       model.finish(batch.id, outcomes, now);
@@ -67,10 +87,14 @@ function run(ops: readonly PoolOp[], promoteAt: number, quietMs: number, check: 
 function invariants({ model, admitted }: Run, claimedNow?: ModelBatch): void {
   // Every (request, path) stands in exactly one place: pending, covered, in flight, or ended.
   const places = model.whereabouts();
-  for (const [rid, paths] of admitted) for (const path of paths) expect(places.has(`${rid}\t${path}`), `${rid} ${path} lost`).toBe(true);
+  for (const [rid, paths] of admitted)
+    for (const path of paths) expect(places.has(`${rid}\t${path}`), `${rid} ${path} lost`).toBe(true);
   // No path in two batches in flight at once; no batch over its limit.
   for (const type of OBJECT_TYPES) {
-    const inFlight = model.inflightBatches().filter((b) => b.objectType === type).flatMap((b) => b.items.map((i) => i.path));
+    const inFlight = model
+      .inflightBatches()
+      .filter((b) => b.objectType === type)
+      .flatMap((b) => b.items.map((i) => i.path));
     expect(new Set(inFlight).size).toBe(inFlight.length);
   }
   if (claimedNow) {
@@ -89,12 +113,22 @@ function drain(model: PendingPoolModel, start: number): void {
         const batch = model.claim(type, lane, `drain${round}${lane}${type}`, now + LATER_MS * 2);
         if (batch) {
           claimed = true;
-          model.finish(batch.id, new Map(batch.items.map((i) => [i.path, { status: { state: 'submitted', taskId: `T:${i.path}` } }])), now);
+          model.finish(
+            batch.id,
+            new Map(
+              batch.items.map((i) => [i.path, { status: { state: 'submitted', taskId: `T:${i.path}` } }]),
+            ),
+            now,
+          );
         }
       }
     }
     for (const batch of model.inflightBatches()) {
-      model.finish(batch.id, new Map(batch.items.map((i) => [i.path, { status: { state: 'submitted', taskId: `T:${i.path}` } }])), now);
+      model.finish(
+        batch.id,
+        new Map(batch.items.map((i) => [i.path, { status: { state: 'submitted', taskId: `T:${i.path}` } }])),
+        now,
+      );
       claimed = true;
     }
     now += 1;
@@ -107,24 +141,38 @@ describe('pending pool model (the specification of the Lua steps)', () => {
     [0, 0],
     [2, 0],
     [0, 3],
-  ])('keeps every invariant under random admits, claims and finishes (promotion at %i, quiet %i)', (promoteAt, quietMs) => {
-    fc.assert(
-      fc.property(poolOps, (ops) => {
-        const state = run(ops, promoteAt, quietMs, invariants);
-        // Drained, every path of every request has ended with an outcome.
-        drain(state.model, ops.length);
-        const places = state.model.whereabouts();
-        for (const [rid, paths] of state.admitted) {
-          for (const path of paths) expect(places.get(`${rid}\t${path}`), `${rid} ${path}`).toBe('ended');
-        }
-      }),
-      { numRuns: 400, seed: 20261124 },
-    );
-  });
+  ])(
+    'keeps every invariant under random admits, claims and finishes (promotion at %i, quiet %i)',
+    (promoteAt, quietMs) => {
+      fc.assert(
+        fc.property(poolOps, (ops) => {
+          const state = run(ops, promoteAt, quietMs, invariants);
+          // Drained, every path of every request has ended with an outcome.
+          drain(state.model, ops.length);
+          const places = state.model.whereabouts();
+          for (const [rid, paths] of state.admitted) {
+            for (const path of paths) expect(places.get(`${rid}\t${path}`), `${rid} ${path}`).toBe('ended');
+          }
+        }),
+        { numRuns: 400, seed: 20261124 },
+      );
+    },
+  );
 
   it('submits a path pending for many requests once', () => {
     const model = new PendingPoolModel(LIMITS);
-    for (let i = 0; i < 50; i += 1) model.admit({ id: `r${i}`, receivedAt: i, objectType: 'File', priority: 'normal', paths: ['https://a.com/x'], domains: ['a.com'] }, i);
+    for (let i = 0; i < 50; i += 1)
+      model.admit(
+        {
+          id: `r${i}`,
+          receivedAt: i,
+          objectType: 'File',
+          priority: 'normal',
+          paths: ['https://a.com/x'],
+          domains: ['a.com'],
+        },
+        i,
+      );
     const batch = model.claim('File', 'normal', 'b', 100);
     expect(batch?.items).toHaveLength(1);
     expect(batch?.items[0]?.requestIds).toHaveLength(50);

@@ -19,12 +19,20 @@ describe('quota day arithmetic', () => {
   });
 
   it('handles negative offsets and UTC', () => {
-    expect(new Date(nextQuotaDayStart(Date.parse('2026-11-23T03:00:00Z'), -300)).toISOString()).toBe('2026-11-23T05:00:00.000Z');
-    expect(new Date(nextQuotaDayStart(Date.parse('2026-11-23T23:59:59Z'), 0)).toISOString()).toBe('2026-11-24T00:00:00.000Z');
+    expect(new Date(nextQuotaDayStart(Date.parse('2026-11-23T03:00:00Z'), -300)).toISOString()).toBe(
+      '2026-11-23T05:00:00.000Z',
+    );
+    expect(new Date(nextQuotaDayStart(Date.parse('2026-11-23T23:59:59Z'), 0)).toISOString()).toBe(
+      '2026-11-24T00:00:00.000Z',
+    );
   });
 
   it('finds the next minute', () => {
-    expect(new Date(nextMinuteStart(Date.parse('2026-11-23T10:00:59.500Z'))).toISOString()).toBe('2026-11-23T10:01:00.000Z');
-    expect(new Date(nextMinuteStart(Date.parse('2026-11-23T10:01:00.000Z'))).toISOString()).toBe('2026-11-23T10:02:00.000Z');
+    expect(new Date(nextMinuteStart(Date.parse('2026-11-23T10:00:59.500Z'))).toISOString()).toBe(
+      '2026-11-23T10:01:00.000Z',
+    );
+    expect(new Date(nextMinuteStart(Date.parse('2026-11-23T10:01:00.000Z'))).toISOString()).toBe(
+      '2026-11-23T10:02:00.000Z',
+    );
   });
 });

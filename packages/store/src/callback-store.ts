@@ -24,7 +24,12 @@ export class CallbackStore {
   }
 
   async claimDue(max: number, leaseMs: number): Promise<string[]> {
-    return (await runScript(this.redis, 'claimDue', [], [this.keys.prefix, 'callbacks-due', max, leaseMs])) as string[];
+    return (await runScript(
+      this.redis,
+      'claimDue',
+      [],
+      [this.keys.prefix, 'callbacks-due', max, leaseMs],
+    )) as string[];
   }
 
   async record(requestId: string): Promise<CallbackRecord> {
@@ -34,13 +39,21 @@ export class CallbackStore {
 
   /** Delivered or given up: off the schedule, with the result kept on the request. */
   async finish(requestId: string, record: CallbackRecord): Promise<void> {
-    await this.redis.multi().zrem(this.due, requestId).hset(this.keys.request(requestId), 'callback', JSON.stringify(record)).exec();
+    await this.redis
+      .multi()
+      .zrem(this.due, requestId)
+      .hset(this.keys.request(requestId), 'callback', JSON.stringify(record))
+      .exec();
   }
 
   async retryLater(requestId: string, record: CallbackRecord, delayMs: number): Promise<void> {
     const [seconds, micros] = await this.redis.time();
     const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    await this.redis.multi().zadd(this.due, now + delayMs, requestId).hset(this.keys.request(requestId), 'callback', JSON.stringify(record)).exec();
+    await this.redis
+      .multi()
+      .zadd(this.due, now + delayMs, requestId)
+      .hset(this.keys.request(requestId), 'callback', JSON.stringify(record))
+      .exec();
   }
 
   async forget(requestId: string): Promise<void> {

@@ -20,12 +20,18 @@ export class IdempotencyStore {
   ) {}
 
   /** Returns the record bound before, or undefined when `candidate` is now bound. */
-  async claim(scope: string, key: string, candidate: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {
+  async claim(
+    scope: string,
+    key: string,
+    candidate: IdempotencyRecord,
+  ): Promise<IdempotencyRecord | undefined> {
     const digest = createHash('sha256').update(scope).update('\0').update(key).digest('hex');
-    const bound = await runScript(this.redis, 'claimIdempotencyKey', [this.keys.idempotency(digest)], [
-      JSON.stringify(candidate),
-      this.ttlSeconds,
-    ]);
+    const bound = await runScript(
+      this.redis,
+      'claimIdempotencyKey',
+      [this.keys.idempotency(digest)],
+      [JSON.stringify(candidate), this.ttlSeconds],
+    );
     return typeof bound === 'string' ? (JSON.parse(bound) as IdempotencyRecord) : undefined;
   }
 }

@@ -15,7 +15,11 @@ export const INTAKE_JOB_OPTIONS: JobsOptions = {
 };
 
 export function createIntakeQueue(connection: ConnectionOptions, keys: Keyspace): Queue<RefreshRequest> {
-  return new Queue<RefreshRequest>(INTAKE_QUEUE, { connection, prefix: keys.bullPrefix, defaultJobOptions: INTAKE_JOB_OPTIONS });
+  return new Queue<RefreshRequest>(INTAKE_QUEUE, {
+    connection,
+    prefix: keys.bullPrefix,
+    defaultJobOptions: INTAKE_JOB_OPTIONS,
+  });
 }
 
 export function createIntakeWorker(
@@ -24,5 +28,10 @@ export function createIntakeWorker(
   handle: (job: IntakeJob) => Promise<unknown>,
   concurrency: number,
 ): Worker<RefreshRequest> {
-  return new Worker<RefreshRequest>(INTAKE_QUEUE, handle, { connection, prefix: keys.bullPrefix, concurrency, autorun: false });
+  return new Worker<RefreshRequest>(INTAKE_QUEUE, handle, {
+    connection,
+    prefix: keys.bullPrefix,
+    concurrency,
+    autorun: false,
+  });
 }

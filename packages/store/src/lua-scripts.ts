@@ -24,7 +24,9 @@ const readLua = (file: string): string => readFileSync(new URL(`../lua/${file}`,
 function source(name: ScriptName): string {
   let text = sources.get(name);
   if (text === undefined) {
-    text = readLua(SCRIPTS[name].file).replace(/^--@include (\S+)$/gm, (_line, file: string) => readLua(file));
+    text = readLua(SCRIPTS[name].file).replace(/^--@include (\S+)$/gm, (_line, file: string) =>
+      readLua(file),
+    );
     sources.set(name, text);
   }
   return text;
@@ -33,9 +35,15 @@ function source(name: ScriptName): string {
 type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
 
 /** Runs a script by name through EVALSHA (ioredis falls back to EVAL once per connection). */
-export function runScript(redis: Redis, name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+export function runScript(
+  redis: Redis,
+  name: ScriptName,
+  keys: string[],
+  args: (string | number)[],
+): Promise<unknown> {
   const spec = SCRIPTS[name];
-  if (keys.length !== spec.keys) throw new Error(`script ${name} takes ${spec.keys} keys, got ${keys.length}`);
+  if (keys.length !== spec.keys)
+    throw new Error(`script ${name} takes ${spec.keys} keys, got ${keys.length}`);
   const commands = redis as unknown as Record<string, ScriptCall | undefined>;
   const command = `refreshq_${name}`;
   if (typeof commands[command] !== 'function') {

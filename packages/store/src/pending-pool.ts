@@ -38,11 +38,11 @@ export interface ClaimedBatch {
 
 export type RecordedStatus = Omit<PathStatus, 'updatedAt'>;
 
-export type PathOutcome =
-  | { status: RecordedStatus }
-  | { requeue: { delayMs: number; meta: PendingMeta } };
+export type PathOutcome = { status: RecordedStatus } | { requeue: { delayMs: number; meta: PendingMeta } };
 
-export type Claim = { batch: ClaimedBatch } | { batch: undefined; /** ms until something is ready; -1 when nothing is pending */ retryInMs: number };
+export type Claim =
+  | { batch: ClaimedBatch }
+  | { batch: undefined /** ms until something is ready; -1 when nothing is pending */; retryInMs: number };
 
 export interface PoolSettings {
   /** When a submitted task is first looked at (DescribeVodRefreshTasks). */
@@ -57,7 +57,8 @@ export interface PoolSettings {
 }
 
 /** How long a path that keeps being requested may be held back by quietMs. */
-export const patienceMs = (settings: Pick<PoolSettings, 'windowMs' | 'quietMs'>): number => Math.max(10 * settings.windowMs, 10 * settings.quietMs);
+export const patienceMs = (settings: Pick<PoolSettings, 'windowMs' | 'quietMs'>): number =>
+  Math.max(10 * settings.windowMs, 10 * settings.quietMs);
 
 export const maxPerCall = (settings: PoolSettings, objectType: ObjectType): number =>
   objectType === 'Directory' ? settings.maxDirsPerCall : settings.maxFilesPerCall;
@@ -97,18 +98,29 @@ export class PendingPool {
   }
 
   /** Claims a batch of at most `limit` paths (the quota granted), never more than the per-call maximum. */
-  async claim(objectType: ObjectType, lane: Priority, batchId: string, settings: PoolSettings, limit = Infinity): Promise<Claim> {
-    const reply = (await runScript(this.redis, 'claimBatch', [], [
-      this.keys.prefix,
-      objectType,
-      lane,
-      Math.min(limit, maxPerCall(settings, objectType)),
-      settings.leaseMs,
-      batchId,
-      settings.windowMs,
-      settings.quietMs,
-      patienceMs(settings),
-    ])) as [number, string | number];
+  async claim(
+    objectType: ObjectType,
+    lane: Priority,
+    batchId: string,
+    settings: PoolSettings,
+    limit = Infinity,
+  ): Promise<Claim> {
+    const reply = (await runScript(
+      this.redis,
+      'claimBatch',
+      [],
+      [
+        this.keys.prefix,
+        objectType,
+        lane,
+        Math.min(limit, maxPerCall(settings, objectType)),
+        settings.leaseMs,
+        batchId,
+        settings.windowMs,
+        settings.quietMs,
+        patienceMs(settings),
+      ],
+    )) as [number, string | number];
     if (Number(reply[0]) !== 1) return { batch: undefined, retryInMs: Number(reply[1]) };
     const raw = JSON.parse(String(reply[1])) as ClaimedBatch;
     const items = asArray<BatchItem>(raw.items).map((item) => ({
@@ -120,7 +132,11 @@ export class PendingPool {
   }
 
   /** Records outcomes and requeues the rest; paths without an outcome go back as uncertain. */
-  async finish(batch: ClaimedBatch, outcomes: Map<string, PathOutcome>, settings: PoolSettings): Promise<boolean> {
+  async finish(
+    batch: ClaimedBatch,
+    outcomes: Map<string, PathOutcome>,
+    settings: PoolSettings,
+  ): Promise<boolean> {
     return this.runFinish(batch.id, outcomes, settings, false);
   }
 
@@ -142,13 +158,25 @@ export class PendingPool {
     const count = (type: ObjectType, lane: Priority) => Math.max(0, Number(fields[`${type}:${lane}`] ?? 0));
     return {
       File: { high: count('File', 'high'), normal: count('File', 'normal'), low: count('File', 'low') },
-      Directory: { high: count('Directory', 'high'), normal: count('Directory', 'normal'), low: count('Directory', 'low') },
+      Directory: {
+        high: count('Directory', 'high'),
+        normal: count('Directory', 'normal'),
+        low: count('Directory', 'low'),
+      },
     };
   }
 
   /** When the oldest pending path of this type and lane became eligible (Redis clock), if any; parked paths excluded. */
   async oldestEligibleAt(objectType: ObjectType, lane: Priority): Promise<number | undefined> {
-    const head = await this.redis.zrangebyscore(this.keys.ready(objectType, lane), '-inf', 1e15, 'WITHSCORES', 'LIMIT', 0, 1);
+    const head = await this.redis.zrangebyscore(
+      this.keys.ready(objectType, lane),
+      '-inf',
+      1e15,
+      'WITHSCORES',
+      'LIMIT',
+      0,
+      1,
+    );
     return head.length < 2 ? undefined : Number(head[1]);
   }
 
@@ -156,17 +184,27 @@ export class PendingPool {
     return this.redis.zcard(this.keys.inflight);
   }
 
-  private async runFinish(batchId: string, outcomes: Map<string, PathOutcome>, settings: PoolSettings, onlyIfExpired: boolean) {
-    const reply = await runScript(this.redis, 'finishBatch', [], [
-      this.keys.prefix,
-      batchId,
-      settings.windowMs,
-      settings.maxFilesPerCall,
-      settings.maxDirsPerCall,
-      onlyIfExpired ? '1' : '0',
-      JSON.stringify(Object.fromEntries(outcomes)),
-      settings.firstPollMs ?? 5000,
-    ]);
+  private async runFinish(
+    batchId: string,
+    outcomes: Map<string, PathOutcome>,
+    settings: PoolSettings,
+    onlyIfExpired: boolean,
+  ) {
+    const reply = await runScript(
+      this.redis,
+      'finishBatch',
+      [],
+      [
+        this.keys.prefix,
+        batchId,
+        settings.windowMs,
+        settings.maxFilesPerCall,
+        settings.maxDirsPerCall,
+        onlyIfExpired ? '1' : '0',
+        JSON.stringify(Object.fromEntries(outcomes)),
+        settings.firstPollMs ?? 5000,
+      ],
+    );
     return Number(reply) === 1;
   }
 }

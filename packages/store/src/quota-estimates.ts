@@ -14,7 +14,12 @@ export interface QuotaEstimates {
 }
 
 /** The snapshot workers publish every few seconds and intake shows in request statuses. */
-export async function publishEstimates(redis: Redis, keys: Keyspace, estimates: QuotaEstimates, ttlMs: number): Promise<void> {
+export async function publishEstimates(
+  redis: Redis,
+  keys: Keyspace,
+  estimates: QuotaEstimates,
+  ttlMs: number,
+): Promise<void> {
   await redis.set(keys.estimates, JSON.stringify(estimates), 'PX', ttlMs);
 }
 

@@ -69,55 +69,77 @@ export class QuotaGovernor {
 
   async take(objectType: ObjectType, lane: Priority, want: number): Promise<Grant | Refusal> {
     const ticket = randomUUID();
-    const reply = (await runScript(this.redis, 'takeQuota', [], [
-      this.keys.prefix,
-      objectType,
-      lane,
-      want,
-      ticket,
-      this.perDay(objectType),
-      this.perMinute(objectType),
-      this.budgets.callsPerSecond,
-      this.budgets.highReservePercent,
-      this.budgets.utcOffsetMinutes,
-      this.budgets.clockMode,
-    ])) as [number, number, number | string];
+    const reply = (await runScript(
+      this.redis,
+      'takeQuota',
+      [],
+      [
+        this.keys.prefix,
+        objectType,
+        lane,
+        want,
+        ticket,
+        this.perDay(objectType),
+        this.perMinute(objectType),
+        this.budgets.callsPerSecond,
+        this.budgets.highReservePercent,
+        this.budgets.utcOffsetMinutes,
+        this.budgets.clockMode,
+      ],
+    )) as [number, number, number | string];
     const granted = Number(reply[0]);
     if (granted === 0) return { ok: false, granted: 0, waitMs: Number(reply[1]), short: String(reply[2]) };
     return { ok: true, granted, ticket, day: Number(reply[1]), now: Number(reply[2]) };
   }
 
   /** Returns the units of `grant` not `spent`, and tunes the governor from the upstream's answer. */
-  async settle(objectType: ObjectType, grant: Grant, spent: number, answer: CallAnswer, code = '', backoffMs = 1000): Promise<number> {
-    const reply = await runScript(this.redis, 'settleQuota', [], [
-      this.keys.prefix,
-      objectType,
-      grant.ticket,
-      grant.granted,
-      grant.day,
-      Math.min(spent, grant.granted),
-      answer,
-      code,
-      this.perMinute(objectType),
-      this.budgets.callsPerSecond,
-      this.budgets.utcOffsetMinutes,
-      this.budgets.clockMode,
-      Math.max(1, Math.round(backoffMs)),
-    ]);
+  async settle(
+    objectType: ObjectType,
+    grant: Grant,
+    spent: number,
+    answer: CallAnswer,
+    code = '',
+    backoffMs = 1000,
+  ): Promise<number> {
+    const reply = await runScript(
+      this.redis,
+      'settleQuota',
+      [],
+      [
+        this.keys.prefix,
+        objectType,
+        grant.ticket,
+        grant.granted,
+        grant.day,
+        Math.min(spent, grant.granted),
+        answer,
+        code,
+        this.perMinute(objectType),
+        this.budgets.callsPerSecond,
+        this.budgets.utcOffsetMinutes,
+        this.budgets.clockMode,
+        Math.max(1, Math.round(backoffMs)),
+      ],
+    );
     return Number(reply);
   }
 
   /** Folds in DescribeVodRefreshQuota's figures for one type; returns today's units used. */
   async sync(objectType: ObjectType, upstreamQuota: number, upstreamRemain: number): Promise<number> {
     return Number(
-      await runScript(this.redis, 'syncQuota', [], [
-        this.keys.prefix,
-        objectType,
-        upstreamQuota,
-        upstreamRemain,
-        this.budgets.utcOffsetMinutes,
-        this.budgets.clockMode,
-      ]),
+      await runScript(
+        this.redis,
+        'syncQuota',
+        [],
+        [
+          this.keys.prefix,
+          objectType,
+          upstreamQuota,
+          upstreamRemain,
+          this.budgets.utcOffsetMinutes,
+          this.budgets.clockMode,
+        ],
+      ),
     );
   }
 
@@ -143,12 +165,14 @@ export class QuotaGovernor {
         minuteUsed,
         minuteBudget: Math.min(this.perMinute(type), learned === null ? Infinity : Number(learned)),
       };
-      if (holdFields.until && Number(holdFields.until) > now) state.hold = { until: Number(holdFields.until), reason: holdFields.reason ?? '' };
+      if (holdFields.until && Number(holdFields.until) > now)
+        state.hold = { until: Number(holdFields.until), reason: holdFields.reason ?? '' };
       byType[type] = state;
     }
     const calls = await this.redis.hgetall(`${this.keys.prefix}quota:hold:calls`);
     const view: QuotaState = { now, nextDayStart: (day + 1) * DAY - shift, byType };
-    if (calls.until && Number(calls.until) > now) view.callsHold = { until: Number(calls.until), reason: calls.reason ?? '' };
+    if (calls.until && Number(calls.until) > now)
+      view.callsHold = { until: Number(calls.until), reason: calls.reason ?? '' };
     return view;
   }
 
@@ -156,7 +180,8 @@ export class QuotaGovernor {
   async now(): Promise<number> {
     const [seconds, micros] = await this.redis.time();
     let now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    if (this.budgets.clockMode === 'offset') now += Number((await this.redis.get(`${this.keys.prefix}clock-offset`)) ?? 0);
+    if (this.budgets.clockMode === 'offset')
+      now += Number((await this.redis.get(`${this.keys.prefix}clock-offset`)) ?? 0);
     return now;
   }
 

@@ -39,7 +39,11 @@ export class RequestStore {
    * Records the request and puts its paths in the pending pool (lane = its priority), coalesced
    * with pending paths and covered by pending directories; a second call for the same id does nothing.
    */
-  async admit(request: RefreshRequest, domains: readonly string[], settings: AdmitSettings): Promise<AdmitResult> {
+  async admit(
+    request: RefreshRequest,
+    domains: readonly string[],
+    settings: AdmitSettings,
+  ): Promise<AdmitResult> {
     const meta: RequestMeta = {
       id: request.id,
       objectType: request.objectType,

@@ -1,4 +1,10 @@
-import { PATH_STATES, requestState, type PathState, type PathStatus, type RefreshRequest } from '@refreshq/domain';
+import {
+  PATH_STATES,
+  requestState,
+  type PathState,
+  type PathStatus,
+  type RefreshRequest,
+} from '@refreshq/domain';
 import type { QuotaEstimates } from './quota-estimates.js';
 import type { StoredRequest } from './request-store.js';
 
@@ -41,7 +47,11 @@ function pathView(path: string, status: PathStatus): PathView {
   };
 }
 
-function view(request: Pick<RefreshRequest, 'id' | 'objectType' | 'priority' | 'receivedAt'>, paths: PathView[], estimates?: QuotaEstimates): RequestView {
+function view(
+  request: Pick<RefreshRequest, 'id' | 'objectType' | 'priority' | 'receivedAt'>,
+  paths: PathView[],
+  estimates?: QuotaEstimates,
+): RequestView {
   const counts = Object.fromEntries(PATH_STATES.map((state) => [state, 0])) as Record<PathState, number>;
   for (const path of paths) counts[path.state] += 1;
   const result: RequestView = {
@@ -54,7 +64,8 @@ function view(request: Pick<RefreshRequest, 'id' | 'objectType' | 'priority' | '
     paths,
   };
   const lane = estimates?.byType[request.objectType]?.[request.priority];
-  if (counts.queued > 0 && lane) result.estimatedSubmitAt = lane.estimatedSubmitAt === null ? null : iso(lane.estimatedSubmitAt);
+  if (counts.queued > 0 && lane)
+    result.estimatedSubmitAt = lane.estimatedSubmitAt === null ? null : iso(lane.estimatedSubmitAt);
   return result;
 }
 
@@ -66,6 +77,8 @@ export function storedRequestView(stored: StoredRequest, estimates?: QuotaEstima
 
 /** The status of a request still waiting in the intake queue: every path queued. */
 export function queuedRequestView(request: RefreshRequest, estimates?: QuotaEstimates): RequestView {
-  const paths = request.paths.map((path) => pathView(path, { state: 'queued', updatedAt: request.receivedAt }));
+  const paths = request.paths.map((path) =>
+    pathView(path, { state: 'queued', updatedAt: request.receivedAt }),
+  );
   return view(request, paths, estimates);
 }

@@ -23,23 +23,39 @@ export class TaskStore {
 
   /** Claims up to `max` tasks due for a look, leased for `leaseMs`. */
   async claimDue(max: number, leaseMs: number): Promise<TrackedTask[]> {
-    const ids = (await runScript(this.redis, 'claimDue', [], [this.keys.prefix, 'tracking', max, leaseMs])) as string[];
-    const metas = await Promise.all(ids.map((id) => this.redis.hget(`${this.keys.prefix}task:${id}`, '_meta')));
+    const ids = (await runScript(
+      this.redis,
+      'claimDue',
+      [],
+      [this.keys.prefix, 'tracking', max, leaseMs],
+    )) as string[];
+    const metas = await Promise.all(
+      ids.map((id) => this.redis.hget(`${this.keys.prefix}task:${id}`, '_meta')),
+    );
     return ids.map((taskId, index) => {
       const meta = JSON.parse(metas[index] ?? '{}') as Partial<TrackedTask>;
-      return { taskId, objectType: meta.objectType ?? 'File', submittedAt: Number(meta.submittedAt ?? 0), domain: meta.domain ?? '' };
+      return {
+        taskId,
+        objectType: meta.objectType ?? 'File',
+        submittedAt: Number(meta.submittedAt ?? 0),
+        domain: meta.domain ?? '',
+      };
     });
   }
 
   /** Records the upstream's view per submitted path; `ended` forgets the task. Returns the request ids touched. */
-  async record(taskId: string, byPath: Map<string, { state: TaskPathState; description?: string }>, ended: boolean, nextPollMs: number): Promise<string[]> {
-    return (await runScript(this.redis, 'finishTask', [], [
-      this.keys.prefix,
-      taskId,
-      ended ? '1' : '0',
-      nextPollMs,
-      JSON.stringify(Object.fromEntries(byPath)),
-    ])) as string[];
+  async record(
+    taskId: string,
+    byPath: Map<string, { state: TaskPathState; description?: string }>,
+    ended: boolean,
+    nextPollMs: number,
+  ): Promise<string[]> {
+    return (await runScript(
+      this.redis,
+      'finishTask',
+      [],
+      [this.keys.prefix, taskId, ended ? '1' : '0', nextPollMs, JSON.stringify(Object.fromEntries(byPath))],
+    )) as string[];
   }
 
   async trackedCount(): Promise<number> {
@@ -48,6 +64,8 @@ export class TaskStore {
 
   /** One token from a per-second call budget shared by all workers; resolves to the ms to wait (0: taken). */
   async takeCall(scope: string, callsPerSecond: number): Promise<number> {
-    return Number(await runScript(this.redis, 'takeCall', [], [this.keys.prefix, scope, callsPerSecond, randomUUID()]));
+    return Number(
+      await runScript(this.redis, 'takeCall', [], [this.keys.prefix, scope, callsPerSecond, randomUUID()]),
+    );
   }
 }

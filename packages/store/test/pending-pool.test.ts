@@ -1,14 +1,29 @@
 import { domainOf, type Priority, type RefreshRequest } from '@refreshq/domain';
 import { dropNamespace, testNamespace } from '@refreshq/test-redis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { createRedis, keyspace, PendingPool, RequestStore, type ClaimedBatch, type PathOutcome, type PoolSettings, type Redis } from '../src/index.js';
+import {
+  createRedis,
+  keyspace,
+  PendingPool,
+  RequestStore,
+  type ClaimedBatch,
+  type PathOutcome,
+  type PoolSettings,
+  type Redis,
+} from '../src/index.js';
 
 let redis: Redis;
 let namespace: string;
 let pool: PendingPool;
 let requests: RequestStore;
 
-const settings: PoolSettings = { maxFilesPerCall: 1000, maxDirsPerCall: 100, windowMs: 0, quietMs: 0, leaseMs: 60_000 };
+const settings: PoolSettings = {
+  maxFilesPerCall: 1000,
+  maxDirsPerCall: 100,
+  windowMs: 0,
+  quietMs: 0,
+  leaseMs: 60_000,
+};
 
 beforeEach(async () => {
   namespace = testNamespace('pool');
@@ -23,16 +38,30 @@ afterEach(async () => {
 });
 
 let counter = 0;
-function request(paths: string[], objectType: 'File' | 'Directory' = 'File', priority: Priority = 'normal'): RefreshRequest {
+function request(
+  paths: string[],
+  objectType: 'File' | 'Directory' = 'File',
+  priority: Priority = 'normal',
+): RefreshRequest {
   counter += 1;
   return { id: `req-${counter}`, objectType, priority, paths, receivedAt: Date.now() };
 }
 
 async function admit(req: RefreshRequest, windowMs = 0, maxFilesPerCall = 1000, promoteAt = 0) {
-  return requests.admit(req, req.paths.map(domainOf), { windowMs, maxFilesPerCall, maxDirsPerCall: 100, retentionSeconds: 3600, promoteAt });
+  return requests.admit(req, req.paths.map(domainOf), {
+    windowMs,
+    maxFilesPerCall,
+    maxDirsPerCall: 100,
+    retentionSeconds: 3600,
+    promoteAt,
+  });
 }
 
-async function claimAll(objectType: 'File' | 'Directory' = 'File', poolSettings = settings, lane: Priority = 'normal'): Promise<ClaimedBatch[]> {
+async function claimAll(
+  objectType: 'File' | 'Directory' = 'File',
+  poolSettings = settings,
+  lane: Priority = 'normal',
+): Promise<ClaimedBatch[]> {
   const batches: ClaimedBatch[] = [];
   for (;;) {
     const claim = await pool.claim(objectType, lane, `b-${batches.length}-${Math.random()}`, poolSettings);
@@ -42,7 +71,9 @@ async function claimAll(objectType: 'File' | 'Directory' = 'File', poolSettings 
 }
 
 const submittedAll = (batch: ClaimedBatch): Map<string, PathOutcome> =>
-  new Map(batch.items.map((item) => [item.path, { status: { state: 'submitted', taskId: 't1', submittedAt: 1 } }]));
+  new Map(
+    batch.items.map((item) => [item.path, { status: { state: 'submitted', taskId: 't1', submittedAt: 1 } }]),
+  );
 
 describe('admission', () => {
   it('is idempotent per request id', async () => {
@@ -50,7 +81,9 @@ describe('admission', () => {
     expect(await admit(req)).toEqual({ admitted: true, coalesced: 0 });
     expect(await admit(req)).toEqual({ admitted: false });
     const [batch] = await claimAll();
-    expect(batch?.items).toEqual([expect.objectContaining({ path: 'https://a.com/1', requestIds: [req.id] })]);
+    expect(batch?.items).toEqual([
+      expect.objectContaining({ path: 'https://a.com/1', requestIds: [req.id] }),
+    ]);
   });
 
   it('coalesces a path already pending: one entry, every request linked, every request sees the outcome', async () => {
@@ -62,7 +95,9 @@ describe('admission', () => {
     expect(batches).toHaveLength(1);
     const item = batches[0]?.items.find((i) => i.path === 'https://a.com/1');
     expect(item?.requestIds.sort()).toEqual([first.id, second.id].sort());
-    expect(await pool.finish(batches[0] as ClaimedBatch, submittedAll(batches[0] as ClaimedBatch), settings)).toBe(true);
+    expect(
+      await pool.finish(batches[0] as ClaimedBatch, submittedAll(batches[0] as ClaimedBatch), settings),
+    ).toBe(true);
     for (const id of [first.id, second.id]) {
       const stored = await requests.read(id);
       expect(stored?.paths.get('https://a.com/1')).toMatchObject({ state: 'submitted', taskId: 't1' });
@@ -101,7 +136,14 @@ describe('claiming', () => {
     await admit(request(['https://big.com/dir/'], 'Directory'));
     const files = await claimAll('File');
     const dirs = await claimAll('Directory');
-    expect(files.map((b) => [b.domain, b.items.length]).sort()).toEqual([['big.com', 1000], ['big.com', 1000], ['big.com', 500], ['other.com', 1]].sort());
+    expect(files.map((b) => [b.domain, b.items.length]).sort()).toEqual(
+      [
+        ['big.com', 1000],
+        ['big.com', 1000],
+        ['big.com', 500],
+        ['other.com', 1],
+      ].sort(),
+    );
     const claimed = files.flatMap((b) => b.items.map((i) => i.path));
     expect(new Set(claimed).size).toBe(claimed.length);
     expect(claimed.length).toBe(2501);
@@ -125,7 +167,11 @@ describe('finishing', () => {
     await admit(request(['https://a.com/1']));
     const [batch] = await claimAll();
     const item = batch?.items[0];
-    await pool.finish(batch as ClaimedBatch, new Map([['https://a.com/1', { requeue: { delayMs: 60_000, meta: { ...item!.meta, attempts: 2 } } }]]), settings);
+    await pool.finish(
+      batch as ClaimedBatch,
+      new Map([['https://a.com/1', { requeue: { delayMs: 60_000, meta: { ...item!.meta, attempts: 2 } } }]]),
+      settings,
+    );
     expect(await claimAll()).toHaveLength(0);
   });
 
@@ -142,7 +188,9 @@ describe('finishing', () => {
     expect(again?.items[0]?.requestIds.sort()).toEqual([first.id, second.id].sort());
     expect(again?.items[0]?.meta.uncertainSince).toBe(batch?.claimedAt);
     // The dead holder's late finish is refused: the batch is no longer its.
-    expect(await pool.finish(batch as ClaimedBatch, submittedAll(batch as ClaimedBatch), settings)).toBe(false);
+    expect(await pool.finish(batch as ClaimedBatch, submittedAll(batch as ClaimedBatch), settings)).toBe(
+      false,
+    );
   });
 
   it('does not reclaim a batch whose lease still runs', async () => {
@@ -170,32 +218,68 @@ describe('directory cover', () => {
   it('covers files admitted under a pending directory: never submitted, their requests see its outcome', async () => {
     const dirReq = request(['https://a.com/videos/'], 'Directory');
     await admit(dirReq);
-    const fileReq = request(['https://a.com/videos/1.mp4', 'https://a.com/videos/sub/2.mp4', 'https://a.com/other.mp4']);
+    const fileReq = request([
+      'https://a.com/videos/1.mp4',
+      'https://a.com/videos/sub/2.mp4',
+      'https://a.com/other.mp4',
+    ]);
     expect(await admit(fileReq)).toEqual({ admitted: true, coalesced: 2 });
-    expect((await claimAll('File')).flatMap((b) => b.items.map((i) => i.path))).toEqual(['https://a.com/other.mp4']);
+    expect((await claimAll('File')).flatMap((b) => b.items.map((i) => i.path))).toEqual([
+      'https://a.com/other.mp4',
+    ]);
     const [dirBatch] = await claimAll('Directory');
     expect(dirBatch?.items.map((i) => i.path)).toEqual(['https://a.com/videos/']);
-    expect((await requests.read(fileReq.id))?.paths.get('https://a.com/videos/1.mp4')).toMatchObject({ state: 'queued', coveredBy: 'https://a.com/videos/' });
-    await pool.finish(dirBatch as ClaimedBatch, new Map([['https://a.com/videos/', { status: { state: 'submitted', taskId: 'd1', submittedAt: 1 } }]]), settings);
+    expect((await requests.read(fileReq.id))?.paths.get('https://a.com/videos/1.mp4')).toMatchObject({
+      state: 'queued',
+      coveredBy: 'https://a.com/videos/',
+    });
+    await pool.finish(
+      dirBatch as ClaimedBatch,
+      new Map([['https://a.com/videos/', { status: { state: 'submitted', taskId: 'd1', submittedAt: 1 } }]]),
+      settings,
+    );
     const stored = await requests.read(fileReq.id);
-    expect(stored?.paths.get('https://a.com/videos/1.mp4')).toMatchObject({ state: 'submitted', taskId: 'd1', coveredBy: 'https://a.com/videos/' });
-    expect(stored?.paths.get('https://a.com/videos/sub/2.mp4')).toMatchObject({ state: 'submitted', taskId: 'd1' });
+    expect(stored?.paths.get('https://a.com/videos/1.mp4')).toMatchObject({
+      state: 'submitted',
+      taskId: 'd1',
+      coveredBy: 'https://a.com/videos/',
+    });
+    expect(stored?.paths.get('https://a.com/videos/sub/2.mp4')).toMatchObject({
+      state: 'submitted',
+      taskId: 'd1',
+    });
     expect(stored?.paths.get('https://a.com/other.mp4')).toMatchObject({ state: 'queued' });
   });
 
   it('absorbs pending files and sub-directories when a directory above them arrives, taking the highest lane', async () => {
-    const files = request(['https://a.com/v/1.mp4', 'https://a.com/v/x/2.mp4', 'https://a.com/w/3.mp4'], 'File', 'high');
+    const files = request(
+      ['https://a.com/v/1.mp4', 'https://a.com/v/x/2.mp4', 'https://a.com/w/3.mp4'],
+      'File',
+      'high',
+    );
     const sub = request(['https://a.com/v/x/'], 'Directory', 'low');
     await admit(files);
     await admit(sub);
     await admit(request(['https://a.com/v/'], 'Directory', 'normal'));
-    expect((await claimAll('File', settings, 'high')).flatMap((b) => b.items.map((i) => i.path))).toEqual(['https://a.com/w/3.mp4']);
+    expect((await claimAll('File', settings, 'high')).flatMap((b) => b.items.map((i) => i.path))).toEqual([
+      'https://a.com/w/3.mp4',
+    ]);
     expect(await claimAll('Directory', settings, 'low')).toHaveLength(0);
     const [dirBatch] = await claimAll('Directory', settings, 'high');
     expect(dirBatch?.items.map((i) => i.path)).toEqual(['https://a.com/v/']);
-    await pool.finish(dirBatch as ClaimedBatch, new Map([['https://a.com/v/', { status: { state: 'rejected', error: { code: 'X', message: 'm' } } }]]), settings);
-    expect((await requests.read(files.id))?.paths.get('https://a.com/v/x/2.mp4')).toMatchObject({ state: 'rejected', coveredBy: 'https://a.com/v/' });
-    expect((await requests.read(sub.id))?.paths.get('https://a.com/v/x/')).toMatchObject({ state: 'rejected', coveredBy: 'https://a.com/v/' });
+    await pool.finish(
+      dirBatch as ClaimedBatch,
+      new Map([['https://a.com/v/', { status: { state: 'rejected', error: { code: 'X', message: 'm' } } }]]),
+      settings,
+    );
+    expect((await requests.read(files.id))?.paths.get('https://a.com/v/x/2.mp4')).toMatchObject({
+      state: 'rejected',
+      coveredBy: 'https://a.com/v/',
+    });
+    expect((await requests.read(sub.id))?.paths.get('https://a.com/v/x/')).toMatchObject({
+      state: 'rejected',
+      coveredBy: 'https://a.com/v/',
+    });
   });
 
   it('covers files admitted while the directory is in flight, and keeps them covered if it is requeued', async () => {
@@ -205,11 +289,23 @@ describe('directory cover', () => {
     await admit(late);
     expect(await claimAll('File')).toHaveLength(0);
     const item = dirBatch!.items[0]!;
-    await pool.finish(dirBatch as ClaimedBatch, new Map([[item.path, { requeue: { delayMs: 0, meta: item.meta } }]]), settings);
+    await pool.finish(
+      dirBatch as ClaimedBatch,
+      new Map([[item.path, { requeue: { delayMs: 0, meta: item.meta } }]]),
+      settings,
+    );
     expect(await claimAll('File')).toHaveLength(0);
     const [again] = await claimAll('Directory');
-    await pool.finish(again as ClaimedBatch, new Map([[item.path, { status: { state: 'submitted', taskId: 'd2', submittedAt: 1 } }]]), settings);
-    expect((await requests.read(late.id))?.paths.get('https://a.com/d/late.png')).toMatchObject({ state: 'submitted', taskId: 'd2', coveredBy: 'https://a.com/d/' });
+    await pool.finish(
+      again as ClaimedBatch,
+      new Map([[item.path, { status: { state: 'submitted', taskId: 'd2', submittedAt: 1 } }]]),
+      settings,
+    );
+    expect((await requests.read(late.id))?.paths.get('https://a.com/d/late.png')).toMatchObject({
+      state: 'submitted',
+      taskId: 'd2',
+      coveredBy: 'https://a.com/d/',
+    });
   });
 
   it('does not cover another scheme, host or a mere name prefix', async () => {
@@ -222,13 +318,23 @@ describe('directory cover', () => {
   it('promotes K pending files under one directory to that directory when promotion is on', async () => {
     const req = request(['https://a.com/p/1', 'https://a.com/p/2', 'https://a.com/p/3', 'https://a.com/q/1']);
     await admit(req, 0, 1000, 3);
-    expect((await claimAll('File')).flatMap((b) => b.items.map((i) => i.path))).toEqual(['https://a.com/q/1']);
+    expect((await claimAll('File')).flatMap((b) => b.items.map((i) => i.path))).toEqual([
+      'https://a.com/q/1',
+    ]);
     const [dirBatch] = await claimAll('Directory');
     expect(dirBatch?.items.map((i) => [i.path, i.meta.promoted])).toEqual([['https://a.com/p/', true]]);
-    await pool.finish(dirBatch as ClaimedBatch, new Map([['https://a.com/p/', { status: { state: 'submitted', taskId: 'p1', submittedAt: 1 } }]]), settings);
+    await pool.finish(
+      dirBatch as ClaimedBatch,
+      new Map([['https://a.com/p/', { status: { state: 'submitted', taskId: 'p1', submittedAt: 1 } }]]),
+      settings,
+    );
     const stored = await requests.read(req.id);
     for (const path of ['https://a.com/p/1', 'https://a.com/p/2', 'https://a.com/p/3']) {
-      expect(stored?.paths.get(path)).toMatchObject({ state: 'submitted', taskId: 'p1', coveredBy: 'https://a.com/p/' });
+      expect(stored?.paths.get(path)).toMatchObject({
+        state: 'submitted',
+        taskId: 'p1',
+        coveredBy: 'https://a.com/p/',
+      });
     }
   });
 });
@@ -258,9 +364,17 @@ describe('requests that arrive while their path is in flight', () => {
     const before = { ...request(['https://a.com/x']), receivedAt: callStartedAt - 1 };
     await admit(before);
     const submitted = (batch: ClaimedBatch) =>
-      new Map<string, PathOutcome>(batch.items.map((i) => [i.path, { status: { state: 'submitted', taskId: 't1', submittedAt: callStartedAt } }]));
+      new Map<string, PathOutcome>(
+        batch.items.map((i) => [
+          i.path,
+          { status: { state: 'submitted', taskId: 't1', submittedAt: callStartedAt } },
+        ]),
+      );
     await pool.finish(inFlight as ClaimedBatch, submitted(inFlight as ClaimedBatch), settings);
-    expect((await requests.read(before.id))?.paths.get('https://a.com/x')).toMatchObject({ state: 'submitted', taskId: 't1' });
+    expect((await requests.read(before.id))?.paths.get('https://a.com/x')).toMatchObject({
+      state: 'submitted',
+      taskId: 't1',
+    });
     expect(await claimAll()).toHaveLength(0);
 
     await admit(request(['https://a.com/y']));

@@ -1,6 +1,15 @@
 import { dropNamespace, testNamespace } from '@refreshq/test-redis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { createRedis, keyspace, QuotaGovernor, setClockOffset, type Grant, type Keyspace, type QuotaBudgets, type Redis } from '../src/index.js';
+import {
+  createRedis,
+  keyspace,
+  QuotaGovernor,
+  setClockOffset,
+  type Grant,
+  type Keyspace,
+  type QuotaBudgets,
+  type Redis,
+} from '../src/index.js';
 
 let redis: Redis;
 let keys: Keyspace;
@@ -28,7 +37,8 @@ afterEach(async () => {
   await dropNamespace(inject('redisUrl'), namespace);
 });
 
-const governor = (overrides: Partial<QuotaBudgets> = {}) => new QuotaGovernor(redis, keys, { ...BASE, ...overrides });
+const governor = (overrides: Partial<QuotaBudgets> = {}) =>
+  new QuotaGovernor(redis, keys, { ...BASE, ...overrides });
 
 /** Moves the governor's clock to `ms` (epoch). */
 async function setNow(ms: number): Promise<void> {
@@ -68,7 +78,7 @@ describe('per-minute budget', () => {
     // Recorded at the governor's own clock (the grant's `now`), which also moves in real time.
     const grants: Array<[number, number]> = [];
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     while (now < start + 30 * MIN) {
       const result = await g.take('File', 'normal', 1 + Math.floor(random() * 12));
       const step = result.granted > 0 ? Math.floor(random() * 1500) : (result as { waitMs: number }).waitMs;
@@ -77,11 +87,15 @@ describe('per-minute budget', () => {
       await advance(step);
     }
     for (const [at] of grants) {
-      const inWindow = grants.filter(([t]) => t > at - MIN && t <= at).reduce((sum, [, units]) => sum + units, 0);
+      const inWindow = grants
+        .filter(([t]) => t > at - MIN && t <= at)
+        .reduce((sum, [, units]) => sum + units, 0);
       expect(inWindow).toBeLessThanOrEqual(budget);
     }
     for (let minute = start; minute < start + 30 * MIN; minute += MIN) {
-      const aligned = grants.filter(([t]) => t >= minute && t < minute + MIN).reduce((sum, [, units]) => sum + units, 0);
+      const aligned = grants
+        .filter(([t]) => t >= minute && t < minute + MIN)
+        .reduce((sum, [, units]) => sum + units, 0);
       expect(aligned).toBeLessThanOrEqual(budget);
     }
     const total = grants.reduce((sum, [, units]) => sum + units, 0);
@@ -150,7 +164,10 @@ describe('refunds and reactions', () => {
     const grant = (await g.take('File', 'normal', 50)) as Grant;
     const learned = await g.settle('File', grant, 0, 'refused', 'QuotaPerMinuteExceeded.Refresh');
     expect(learned).toBe(49);
-    expect(await g.take('File', 'normal', 1)).toMatchObject({ granted: 0, short: 'hold:QuotaPerMinuteExceeded.Refresh' });
+    expect(await g.take('File', 'normal', 1)).toMatchObject({
+      granted: 0,
+      short: 'hold:QuotaPerMinuteExceeded.Refresh',
+    });
     await setNow(Date.parse('2026-11-24T03:01:00.050Z'));
     const next = (await g.take('File', 'normal', 100)) as Grant;
     expect(next.granted).toBe(49);
@@ -189,7 +206,12 @@ describe('re-sent calls (a reply lost on reconnect)', () => {
     await setNow(Date.parse('2026-11-24T03:00:10Z'));
     const grant = (await g.take('File', 'normal', 4)) as Grant;
     const { runScript } = await import('../src/lua-scripts.js');
-    const replay = (await runScript(redis, 'takeQuota', [], [keys.prefix, 'File', 'normal', 4, grant.ticket, 1000, 10, 1000, 0, 480, 'offset'])) as number[];
+    const replay = (await runScript(
+      redis,
+      'takeQuota',
+      [],
+      [keys.prefix, 'File', 'normal', 4, grant.ticket, 1000, 10, 1000, 0, 480, 'offset'],
+    )) as number[];
     expect(Number(replay[0])).toBe(4);
     expect((await g.state()).byType.File.minuteUsed).toBe(4);
     await g.settle('File', grant, 0, 'unused');

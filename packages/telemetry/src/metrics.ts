@@ -6,7 +6,11 @@ export { Counter, Gauge, Histogram, Registry } from 'prom-client';
  * prom-client's default metrics include three gauges named like counters (`*_total`), which
  * `promtool check metrics` rejects; their `nodejs_active_*` siblings without the suffix stay.
  */
-const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+const MISNAMED_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 /** A registry of its own per process (never the global one), with Node's process metrics. */
 export function createMetricsRegistry(app: string): Registry {

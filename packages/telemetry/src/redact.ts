@@ -9,7 +9,10 @@ export const REDACTED = '[redacted]';
 
 /** Strips signed URLs, signature parameters and bearer tokens from free text. */
 export function redactText(text: string, extraSecrets: readonly string[] = []): string {
-  let out = text.replace(SIGNED_URL_SUFFIX, '').replace(SECRET_PARAM, `$1${REDACTED}`).replace(BEARER, `$1${REDACTED}`);
+  let out = text
+    .replace(SIGNED_URL_SUFFIX, '')
+    .replace(SECRET_PARAM, `$1${REDACTED}`)
+    .replace(BEARER, `$1${REDACTED}`);
   for (const secret of extraSecrets) {
     if (secret.length >= 4) out = out.split(secret).join(REDACTED);
   }

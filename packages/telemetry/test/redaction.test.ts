@@ -41,10 +41,19 @@ describe('secrets never reach a log line', () => {
       entry: { url: SIGNED_URL },
       data: { RequestId: 'r' },
     });
-    logger.error({ err: popCoreError, accessKeySecret: SECRET, config: { accessKeySecret: SECRET, securityToken: 'sts-token-xyz' }, headers: { authorization: 'Bearer tok-123456' } }, 'call failed');
+    logger.error(
+      {
+        err: popCoreError,
+        accessKeySecret: SECRET,
+        config: { accessKeySecret: SECRET, securityToken: 'sts-token-xyz' },
+        headers: { authorization: 'Bearer tok-123456' },
+      },
+      'call failed',
+    );
     const line = out.text();
     expect(line).toContain('call failed');
     expect(line).toContain('Throttling');
-    for (const secret of [SECRET, KEY_ID, 'abc%2Bdef', 'sts-token-xyz', 'tok-123456']) expect(line).not.toContain(secret);
+    for (const secret of [SECRET, KEY_ID, 'abc%2Bdef', 'sts-token-xyz', 'tok-123456'])
+      expect(line).not.toContain(secret);
   });
 });

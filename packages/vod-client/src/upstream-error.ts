@@ -47,7 +47,11 @@ export function toUpstreamError(error: unknown, secrets: readonly string[] = [])
   const message = redactMessage(typeof err?.message === 'string' ? err.message : String(error), secrets);
   if (name === 'RequestTimeoutError') {
     const beforeSend = message.startsWith('ConnectTimeout');
-    return new UpstreamError(message, beforeSend ? 'not-sent' : 'unknown', beforeSend ? 'ConnectTimeout' : 'Timeout');
+    return new UpstreamError(
+      message,
+      beforeSend ? 'not-sent' : 'unknown',
+      beforeSend ? 'ConnectTimeout' : 'Timeout',
+    );
   }
   if (NOT_SENT.has(code)) return new UpstreamError(message, 'not-sent', 'ConnectionRefused');
   // json-bigint throws a plain object named SyntaxError, not an Error, on a body that is not JSON.

@@ -81,7 +81,9 @@ const text = (value: unknown): string => (value === undefined || value === null 
 
 /** pop-core sends `undefined` as the string "undefined": drop unset parameters first. */
 function definedParams(params: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(params).filter(([, value]) => value !== undefined && value !== ''));
+  return Object.fromEntries(
+    Object.entries(params).filter(([, value]) => value !== undefined && value !== ''),
+  );
 }
 
 /** The three VOD refresh actions over pop-core's signed RPC, with errors made safe to log. */
@@ -100,10 +102,18 @@ export class VodClient {
   }
 
   async refreshObjectCaches(paths: readonly string[], objectType: ObjectType): Promise<RefreshAccepted> {
-    const body = await this.call('RefreshVodObjectCaches', { ObjectPath: paths.join('\n'), ObjectType: objectType });
+    const body = await this.call('RefreshVodObjectCaches', {
+      ObjectPath: paths.join('\n'),
+      ObjectType: objectType,
+    });
     const refreshTaskId = text(body.RefreshTaskId);
     if (refreshTaskId === '') {
-      throw new UpstreamError('upstream accepted the call but returned no RefreshTaskId', 'unknown', 'InvalidResponse', text(body.RequestId));
+      throw new UpstreamError(
+        'upstream accepted the call but returned no RefreshTaskId',
+        'unknown',
+        'InvalidResponse',
+        text(body.RequestId),
+      );
     }
     return { refreshTaskId, requestId: text(body.RequestId) };
   }

@@ -31,13 +31,21 @@ describe('VodClient over pop-core', () => {
     const accepted = await client().refreshObjectCaches(['https://a.example/1.png'], 'File');
     expect(accepted.refreshTaskId).toMatch(/\d+/);
     const page = await client().describeRefreshTasks({ taskId: accepted.refreshTaskId });
-    expect(page.tasks[0]).toMatchObject({ objectPath: 'https://a.example/1.png', taskId: accepted.refreshTaskId });
+    expect(page.tasks[0]).toMatchObject({
+      objectPath: 'https://a.example/1.png',
+      taskId: accepted.refreshTaskId,
+    });
     const quota = await client().describeRefreshQuota();
     expect(quota.urlRemain).toBe(quota.urlQuota - 1);
   });
 
   it('reports a refusal with its code and nothing of the credentials', async () => {
-    const error = await failure(client({ accessKeySecret: 'wrong-secret-0001' }).refreshObjectCaches(['https://a.example/2.png'], 'File'));
+    const error = await failure(
+      client({ accessKeySecret: 'wrong-secret-0001' }).refreshObjectCaches(
+        ['https://a.example/2.png'],
+        'File',
+      ),
+    );
     expect(error).toMatchObject({ delivery: 'refused', code: 'SignatureDoesNotMatch' });
     expect(error.message).not.toContain(KEY.accessKeyId);
     expect(error.message).not.toContain('wrong-secret-0001');

@@ -68,13 +68,20 @@ export class CrashStack {
       ...this.options.emulatorEnv,
     });
     this.intakePort = await freePort();
-    await Promise.all([waitForHttp(`${this.emulatorUrl}/_emulator/health`, 15_000, this.emulator), this.startIntake()]);
+    await Promise.all([
+      waitForHttp(`${this.emulatorUrl}/_emulator/health`, 15_000, this.emulator),
+      this.startIntake(),
+    ]);
     for (let i = 0; i < this.options.workers; i += 1) await this.startWorker(false);
     await Promise.all(this.workers.map((worker) => this.waitForWorker(worker)));
   }
 
   async startRedis(): Promise<void> {
-    this.redis = await startRedisServer({ appendOnly: this.options.appendOnly ?? false, dir: this.redisDir, port: this.redisPort });
+    this.redis = await startRedisServer({
+      appendOnly: this.options.appendOnly ?? false,
+      dir: this.redisDir,
+      port: this.redisPort,
+    });
     track(this.redis.process.pid, 'redis-server');
     this.redis.process.once('exit', () => untrack(this.redis.process.pid));
     if (this.options.appendfsync === 'always') {
@@ -163,7 +170,10 @@ export class CrashStack {
   /** A Redis client for the test's own checks (reconnects across restarts). */
   adminRedis(): Redis {
     if (!this.admin) {
-      this.admin = new Redis(this.redisUrl, { maxRetriesPerRequest: 3, retryStrategy: (times) => Math.min(times * 100, 1000) });
+      this.admin = new Redis(this.redisUrl, {
+        maxRetriesPerRequest: 3,
+        retryStrategy: (times) => Math.min(times * 100, 1000),
+      });
       this.admin.on('error', () => {});
     }
     return this.admin;
@@ -173,7 +183,12 @@ export class CrashStack {
   async idle(): Promise<{ idle: boolean; jobs: number; pending: number; inflight: number }> {
     const redis = this.adminRedis();
     this.queue ??= new Queue('intake', {
-      connection: { host: '127.0.0.1', port: this.redisPort, maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(times * 100, 1000) },
+      connection: {
+        host: '127.0.0.1',
+        port: this.redisPort,
+        maxRetriesPerRequest: null,
+        retryStrategy: (times: number) => Math.min(times * 100, 1000),
+      },
       prefix: `{${NAMESPACE}}`,
     });
     if (this.queue.listenerCount('error') === 0) this.queue.on('error', () => {});
@@ -194,7 +209,9 @@ export class CrashStack {
    * Where a File path is in the pool: pending (its domain's set), linked to requests, with meta,
    * or inside a claimed batch. `gone` when it is in none of them.
    */
-  async whereIs(path: string): Promise<{ pending: boolean; links: boolean; meta: boolean; inBatch: boolean; gone: boolean }> {
+  async whereIs(
+    path: string,
+  ): Promise<{ pending: boolean; links: boolean; meta: boolean; inBatch: boolean; gone: boolean }> {
     const redis = this.adminRedis();
     const domain = new URL(path).hostname;
     const pending = (await redis.zscore(`{${NAMESPACE}}:pending:File:${domain}`, path)) !== null;
@@ -213,12 +230,17 @@ export class CrashStack {
   async stop(): Promise<void> {
     if (process.env.CRASH_SHOW_LOGS === '1') {
       for (const proc of [this.emulator, this.intake, ...this.allWorkers]) {
-        if (proc) process.stdout.write(`\n---- last lines of ${proc.name} (pid ${proc.pid}, ${proc.alive ? 'alive' : `exited ${JSON.stringify(proc.exit)}`}) ----\n${proc.logTail(40)}\n`);
+        if (proc)
+          process.stdout.write(
+            `\n---- last lines of ${proc.name} (pid ${proc.pid}, ${proc.alive ? 'alive' : `exited ${JSON.stringify(proc.exit)}`}) ----\n${proc.logTail(40)}\n`,
+          );
       }
     }
     this.admin?.disconnect();
     if (this.queue) await Promise.race([this.queue.close().catch(() => undefined), sleep(2000)]);
-    const procs = [this.intake, ...this.allWorkers, this.emulator].filter((proc): proc is Proc => proc !== undefined);
+    const procs = [this.intake, ...this.allWorkers, this.emulator].filter(
+      (proc): proc is Proc => proc !== undefined,
+    );
     await Promise.all(procs.map((proc) => proc.kill9()));
     if (this.redis) {
       const child = this.redis.process;

@@ -7,7 +7,12 @@ import { sleep } from './processes.js';
  * answer drain too (up to 30 s of an idle pool), then reads the upstream and audits.
  */
 export async function drainAndAudit(s: CrashStack, accepted: readonly Accepted[], timeoutMs: number) {
-  const waited = await waitForOutcomes(() => s.intakeUrl, accepted, timeoutMs, async () => (await s.idle()).idle);
+  const waited = await waitForOutcomes(
+    () => s.intakeUrl,
+    accepted,
+    timeoutMs,
+    async () => (await s.idle()).idle,
+  );
   let idle = await s.idle();
   const idleDeadline = Date.now() + 30_000;
   while (!idle.idle && Date.now() < idleDeadline) {
@@ -16,5 +21,11 @@ export async function drainAndAudit(s: CrashStack, accepted: readonly Accepted[]
   }
   const submissions = await emulatorSubmissions(s.emulatorUrl);
   const upstream = await emulatorCounts(s.emulatorUrl);
-  return { waited, idle, submissions, upstream, result: audit(accepted, waited.views, waited.statuses, submissions) };
+  return {
+    waited,
+    idle,
+    submissions,
+    upstream,
+    result: audit(accepted, waited.views, waited.statuses, submissions),
+  };
 }

@@ -35,7 +35,13 @@ export class LoadGenerator {
 
   constructor(
     private readonly intakeUrl: () => string,
-    private readonly options: { concurrency: number; pathsPerRequest: number; prefix: string; pauseMs: number; idempotencyKeys?: boolean },
+    private readonly options: {
+      concurrency: number;
+      pathsPerRequest: number;
+      prefix: string;
+      pauseMs: number;
+      idempotencyKeys?: boolean;
+    },
   ) {}
 
   /** Distinct requests started. */
@@ -61,7 +67,10 @@ export class LoadGenerator {
   private async loop(): Promise<void> {
     while (this.running) {
       const n = ++this.counter;
-      const paths = Array.from({ length: this.options.pathsPerRequest }, (_v, i) => `https://cdn.example.com/${this.options.prefix}/${n}/${i}.mp4`);
+      const paths = Array.from(
+        { length: this.options.pathsPerRequest },
+        (_v, i) => `https://cdn.example.com/${this.options.prefix}/${n}/${i}.mp4`,
+      );
       const key = this.options.idempotencyKeys ? `${this.options.prefix}-${n}` : undefined;
       // After stop(), a keyed request keeps retrying for a while: a careful caller does not give up at once.
       let stoppedAt = Number.POSITIVE_INFINITY;
@@ -90,12 +99,20 @@ export class LoadGenerator {
   }
 }
 
-export async function postOnce(intakeUrl: string, n: number, paths: string[], idempotencyKey?: string): Promise<Accepted | Attempt> {
+export async function postOnce(
+  intakeUrl: string,
+  n: number,
+  paths: string[],
+  idempotencyKey?: string,
+): Promise<Accepted | Attempt> {
   const at = Date.now();
   try {
     const response = await fetch(`${intakeUrl}/v1/refreshes`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+      },
       body: JSON.stringify({ paths }),
       signal: AbortSignal.timeout(10_000),
     });
@@ -107,11 +124,25 @@ export async function postOnce(intakeUrl: string, n: number, paths: string[], id
       // not JSON: reported as is
     }
     if (response.status === 202 && typeof body.id === 'string') return { id: body.id, paths, at: Date.now() };
-    return { n, paths, at, kind: 'answered', status: response.status, ...(body.error?.code ? { code: body.error.code } : {}), detail: text.slice(0, 120) };
+    return {
+      n,
+      paths,
+      at,
+      kind: 'answered',
+      status: response.status,
+      ...(body.error?.code ? { code: body.error.code } : {}),
+      detail: text.slice(0, 120),
+    };
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const code = cause?.code ?? (error as { name?: string }).name ?? 'error';
-    return { n, paths, at, kind: code === 'ECONNREFUSED' ? 'refused' : 'no answer', detail: `${code}${cause?.message ? `: ${cause.message}` : ''}` };
+    return {
+      n,
+      paths,
+      at,
+      kind: code === 'ECONNREFUSED' ? 'refused' : 'no answer',
+      detail: `${code}${cause?.message ? `: ${cause.message}` : ''}`,
+    };
   }
 }
 

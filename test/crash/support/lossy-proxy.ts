@@ -15,7 +15,11 @@ export interface LossyProxy {
  * this is exactly a Redis that executed the command and died before answering (a crash, a
  * restart, a failover, a network cut): the effect is in Redis, the reply never arrives.
  */
-export async function startLossyProxy(target: { host: string; port: number }, matches: (reply: string) => boolean, times = 1): Promise<LossyProxy> {
+export async function startLossyProxy(
+  target: { host: string; port: number },
+  matches: (reply: string) => boolean,
+  times = 1,
+): Promise<LossyProxy> {
   let drops = 0;
   const dropped: string[] = [];
   const sockets = new Set<Socket>();
@@ -65,14 +69,18 @@ export async function startLossyProxy(target: { host: string; port: number }, ma
 }
 
 /** A reply of claim-batch.lua that carries a batch: `{1, batch JSON}`. */
-export const isClaimedBatchReply = (reply: string): boolean => /\*2\r\n:1\r\n\$\d+\r\n\{"(id|objectType|domain|claimedAt|items)"/.test(reply);
+export const isClaimedBatchReply = (reply: string): boolean =>
+  /\*2\r\n:1\r\n\$\d+\r\n\{"(id|objectType|domain|claimedAt|items)"/.test(reply);
 
 /** The batch a swallowed claim reply carried: its id and paths. */
 export function batchInReply(reply: string): { id: string; paths: string[] } | undefined {
   const match = /\*2\r\n:1\r\n\$(\d+)\r\n/.exec(reply);
   if (!match) return undefined;
   const start = match.index + match[0].length;
-  const json = Buffer.from(reply, 'latin1').subarray(Buffer.byteLength(reply.slice(0, start), 'latin1')).subarray(0, Number(match[1])).toString('utf8');
+  const json = Buffer.from(reply, 'latin1')
+    .subarray(Buffer.byteLength(reply.slice(0, start), 'latin1'))
+    .subarray(0, Number(match[1]))
+    .toString('utf8');
   try {
     const batch = JSON.parse(json) as { id: string; items: { path: string }[] };
     return { id: batch.id, paths: batch.items.map((item) => item.path) };

@@ -25,14 +25,19 @@ export interface RequestView {
 }
 
 /** The request that took longest from its 202 to its last path's outcome (status API times: receivedAt, submittedAt). */
-export function slowest(views: Map<string, RequestView | undefined>): { id: string; receivedAt: number; ms: number } | undefined {
+export function slowest(
+  views: Map<string, RequestView | undefined>,
+): { id: string; receivedAt: number; ms: number } | undefined {
   let worst: { id: string; receivedAt: number; ms: number } | undefined;
   for (const view of views.values()) {
     if (!view?.receivedAt) continue;
     const received = Date.parse(view.receivedAt);
     // When the path got its outcome: submittedAt (later updates, e.g. task tracking, do not count), else updatedAt.
-    const ended = Math.max(...view.paths.map((path) => Date.parse(path.submittedAt ?? path.updatedAt ?? view.receivedAt ?? '')));
-    if (Number.isFinite(ended) && (!worst || ended - received > worst.ms)) worst = { id: view.id, receivedAt: received, ms: ended - received };
+    const ended = Math.max(
+      ...view.paths.map((path) => Date.parse(path.submittedAt ?? path.updatedAt ?? view.receivedAt ?? '')),
+    );
+    if (Number.isFinite(ended) && (!worst || ended - received > worst.ms))
+      worst = { id: view.id, receivedAt: received, ms: ended - received };
   }
   return worst;
 }
@@ -67,7 +72,13 @@ export async function waitForOutcomes(
   timeoutMs: number,
   isIdle?: () => Promise<boolean>,
   concurrency = 8,
-): Promise<{ done: boolean; views: Map<string, RequestView | undefined>; statuses: Map<string, number>; doneAt: number; stalled: boolean }> {
+): Promise<{
+  done: boolean;
+  views: Map<string, RequestView | undefined>;
+  statuses: Map<string, number>;
+  doneAt: number;
+  stalled: boolean;
+}> {
   const views = new Map<string, RequestView | undefined>();
   const statuses = new Map<string, number>();
   let open = [...accepted];
@@ -89,7 +100,8 @@ export async function waitForOutcomes(
     open = still;
     if (open.length === 0) return { done: true, views, statuses, doneAt: Date.now(), stalled: false };
     if (Date.now() > deadline) return { done: false, views, statuses, doneAt: Date.now(), stalled: false };
-    if (isIdle && unchanged >= 3 && (await isIdle().catch(() => false))) return { done: false, views, statuses, doneAt: Date.now(), stalled: true };
+    if (isIdle && unchanged >= 3 && (await isIdle().catch(() => false)))
+      return { done: false, views, statuses, doneAt: Date.now(), stalled: true };
     await sleep(open.length > 50 ? 1000 : 300);
   }
 }
@@ -106,7 +118,14 @@ export async function emulatorSubmissions(emulatorUrl: string): Promise<Submissi
   return ((await response.json()) as { submissions: Submission[] }).submissions;
 }
 
-export async function emulatorCounts(emulatorUrl: string): Promise<{ calls: Record<string, Record<string, number>>; submissions: number; urlsAccepted: number; lostAnswers: number }> {
+export async function emulatorCounts(
+  emulatorUrl: string,
+): Promise<{
+  calls: Record<string, Record<string, number>>;
+  submissions: number;
+  urlsAccepted: number;
+  lostAnswers: number;
+}> {
   const response = await fetch(`${emulatorUrl}/_emulator/counts`);
   return (await response.json()) as never;
 }
@@ -134,7 +153,12 @@ export interface Audit {
 }
 
 /** Checks every accepted path against the status API and the emulator's record of submissions. */
-export function audit(accepted: readonly Accepted[], views: Map<string, RequestView | undefined>, statuses: Map<string, number>, submissions: readonly Submission[]): Audit {
+export function audit(
+  accepted: readonly Accepted[],
+  views: Map<string, RequestView | undefined>,
+  statuses: Map<string, number>,
+  submissions: readonly Submission[],
+): Audit {
   const tasksOf = new Map<string, Set<string>>();
   const timesSubmitted = new Map<string, number>();
   for (const submission of submissions) {
@@ -165,7 +189,11 @@ export function audit(accepted: readonly Accepted[], views: Map<string, RequestV
     for (const path of request.paths) {
       const seen = byPath.get(path);
       if (!seen || !FINAL.has(seen.state)) {
-        result.missing.push({ id: request.id, path, state: seen?.state ?? `no status (HTTP ${statuses.get(request.id) ?? '?'})` });
+        result.missing.push({
+          id: request.id,
+          path,
+          state: seen?.state ?? `no status (HTTP ${statuses.get(request.id) ?? '?'})`,
+        });
       } else if (seen.state === 'rejected') {
         result.rejected += 1;
         const code = seen.error?.code ?? '(no code)';
@@ -175,7 +203,8 @@ export function audit(accepted: readonly Accepted[], views: Map<string, RequestV
         const real = tasksOf.get(path) ?? new Set<string>();
         if (seen.taskId && real.has(seen.taskId)) continue;
         const listed = (seen.taskId ?? '').split(',').map((id) => id.trim());
-        if (seen.taskId && listed.length > 1 && listed.some((id) => real.has(id))) result.ambiguousTaskIds.push({ id: request.id, path, taskId: seen.taskId });
+        if (seen.taskId && listed.length > 1 && listed.some((id) => real.has(id)))
+          result.ambiguousTaskIds.push({ id: request.id, path, taskId: seen.taskId });
         else result.unknownTaskIds.push({ id: request.id, path, taskId: seen.taskId });
       }
     }

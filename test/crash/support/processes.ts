@@ -16,14 +16,23 @@ const WATCHDOG = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'wa
 export function assertBuilt(): void {
   const missing = Object.values(ENTRY).filter((file) => !existsSync(file));
   if (missing.length > 0) {
-    throw new Error(`crash tests run the built processes; build first: npx tsc -b tsconfig.build.json (missing: ${missing.join(', ')})`);
+    throw new Error(
+      `crash tests run the built processes; build first: npx tsc -b tsconfig.build.json (missing: ${missing.join(', ')})`,
+    );
   }
   const newest = (dir: string, suffix: string) =>
-    Math.max(0, ...readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith(suffix)).map((name) => statSync(join(dir, name)).mtimeMs));
+    Math.max(
+      0,
+      ...readdirSync(dir, { recursive: true, encoding: 'utf8' })
+        .filter((name) => name.endsWith(suffix))
+        .map((name) => statSync(join(dir, name)).mtimeMs),
+    );
   for (const file of Object.values(ENTRY)) {
     const app = dirname(dirname(file));
     if (newest(join(app, 'src'), '.ts') > newest(dirname(file), '.js')) {
-      process.stderr.write(`crash tests: warning: ${app}/src changed after its last build; rebuild (npx tsc -b tsconfig.build.json) to test the current code\n`);
+      process.stderr.write(
+        `crash tests: warning: ${app}/src changed after its last build; rebuild (npx tsc -b tsconfig.build.json) to test the current code\n`,
+      );
     }
   }
 }
@@ -149,7 +158,10 @@ export function spawnNode(name: string, entry: string, env: Record<string, strin
 export async function waitForHttp(url: string, timeoutMs: number, proc?: Proc): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (proc && !proc.alive) throw new Error(`${proc.name} exited (${JSON.stringify(proc.exit)}) before ${url} answered:\n${proc.logTail()}`);
+    if (proc && !proc.alive)
+      throw new Error(
+        `${proc.name} exited (${JSON.stringify(proc.exit)}) before ${url} answered:\n${proc.logTail()}`,
+      );
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
       await response.arrayBuffer();
@@ -157,7 +169,10 @@ export async function waitForHttp(url: string, timeoutMs: number, proc?: Proc): 
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs} ms${proc ? `:\n${proc.logTail()}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${url} did not answer 200 within ${timeoutMs} ms${proc ? `:\n${proc.logTail()}` : ''}`,
+      );
     await sleep(100);
   }
 }

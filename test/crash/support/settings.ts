@@ -13,7 +13,8 @@ export function knob(name: string, short: number, long: number): number {
   const raw = process.env[name];
   if (raw !== undefined && raw !== '') {
     const value = Number(raw);
-    if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got ${raw}`);
+    if (!Number.isFinite(value) || value < 0)
+      throw new Error(`${name} must be a non-negative number, got ${raw}`);
     return value;
   }
   return LONG ? long : short;

@@ -29,10 +29,21 @@ export interface RawRequest {
  * until the server closes. Fetch and node:http both normalise what they send; this does not.
  */
 export function rawRequest(port: number, request: RawRequest, timeoutMs = 10_000): Promise<RawAnswer> {
-  const body = request.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, 'utf8');
-  const lines = [`${request.method} ${request.target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Connection: close'];
+  const body =
+    request.body === undefined
+      ? Buffer.alloc(0)
+      : Buffer.isBuffer(request.body)
+        ? request.body
+        : Buffer.from(request.body, 'utf8');
+  const lines = [
+    `${request.method} ${request.target} HTTP/1.1`,
+    `Host: 127.0.0.1:${port}`,
+    'Connection: close',
+  ];
   for (const [name, value] of request.headers) lines.push(`${name}: ${value}`);
-  const hasLength = request.headers.some(([name]) => name.toLowerCase() === 'content-length' || name.toLowerCase() === 'transfer-encoding');
+  const hasLength = request.headers.some(
+    ([name]) => name.toLowerCase() === 'content-length' || name.toLowerCase() === 'transfer-encoding',
+  );
   if (request.contentLength !== false && !hasLength) lines.push(`Content-Length: ${body.length}`);
   const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
 
@@ -59,7 +70,13 @@ export function rawRequest(port: number, request: RawRequest, timeoutMs = 10_000
 
 function parseAnswer(raw: Buffer, failure?: string): RawAnswer {
   const split = raw.indexOf('\r\n\r\n');
-  if (split === -1) return { status: 0, headers: {}, body: Buffer.alloc(0), noAnswer: failure ?? `no complete answer (${raw.length} bytes)` };
+  if (split === -1)
+    return {
+      status: 0,
+      headers: {},
+      body: Buffer.alloc(0),
+      noAnswer: failure ?? `no complete answer (${raw.length} bytes)`,
+    };
   const [statusLine = '', ...headerLines] = raw.subarray(0, split).toString('latin1').split('\r\n');
   const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0);
   const headers: Record<string, string> = {};

@@ -11,11 +11,20 @@ export interface RejectionRow {
 }
 
 export const REJECTION_TABLE: readonly RejectionRow[] = [
-  { status: 401, code: 'unauthorized', input: 'missing or wrong bearer token (INTAKE_TOKENS set), token not in the Authorization header' },
+  {
+    status: 401,
+    code: 'unauthorized',
+    input: 'missing or wrong bearer token (INTAKE_TOKENS set), token not in the Authorization header',
+  },
   { status: 415, code: 'unsupported_media_type', input: 'content type not JSON' },
   { status: 400, code: 'invalid_json', input: 'body not valid JSON' },
   { status: 413, code: 'payload_too_large', input: 'body larger than MAX_BODY_BYTES' },
-  { status: 400, code: 'invalid_request', input: 'body not an object, unknown field, wrong types, objectType/priority not allowed, both paths and objectPath' },
+  {
+    status: 400,
+    code: 'invalid_request',
+    input:
+      'body not an object, unknown field, wrong types, objectType/priority not allowed, both paths and objectPath',
+  },
   { status: 400, code: 'empty_paths', input: 'no paths' },
   { status: 400, code: 'too_many_paths', input: 'more than MAX_PATHS_PER_REQUEST paths' },
   { status: 400, code: 'invalid_path', input: 'a path that fails a check (details[].reason below)' },
@@ -23,10 +32,18 @@ export const REJECTION_TABLE: readonly RejectionRow[] = [
   { status: 400, code: 'invalid_idempotency_key', input: 'a bad Idempotency-Key' },
   { status: 422, code: 'idempotency_key_reused', input: 'a reused Idempotency-Key with another body' },
   { status: 400, code: 'invalid_callback_url', input: 'callbackUrl not an http(s) URL, or with user info' },
-  { status: 400, code: 'callback_host_not_allowed', input: 'callbackUrl host outside CALLBACK_ALLOWED_HOSTS' },
+  {
+    status: 400,
+    code: 'callback_host_not_allowed',
+    input: 'callbackUrl host outside CALLBACK_ALLOWED_HOSTS',
+  },
   { status: 404, code: 'route_not_found', input: 'unknown route' },
   { status: 404, code: 'not_found', input: 'unknown or expired request id' },
-  { status: 503, code: 'unavailable', input: 'Redis unreachable (never expected in the fuzz run: Redis is up)' },
+  {
+    status: 503,
+    code: 'unavailable',
+    input: 'Redis unreachable (never expected in the fuzz run: Redis is up)',
+  },
 ];
 
 /** `details[].reason` values of `invalid_path` (README table, third column). */
@@ -48,4 +65,6 @@ export const PATH_REASONS: readonly string[] = [
   'domain_not_allowed',
 ];
 
-export const STATUS_OF_CODE: ReadonlyMap<string, number> = new Map(REJECTION_TABLE.map((row) => [row.code, row.status]));
+export const STATUS_OF_CODE: ReadonlyMap<string, number> = new Map(
+  REJECTION_TABLE.map((row) => [row.code, row.status]),
+);

@@ -1,6 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { RefreshRequest } from '@refreshq/domain';
-import { queuedRequestView, readEstimates, storedRequestView, type IdempotencyStore, type Keyspace, type Redis, type RedisClock, type RequestStore } from '@refreshq/store';
+import {
+  queuedRequestView,
+  readEstimates,
+  storedRequestView,
+  type IdempotencyStore,
+  type Keyspace,
+  type Redis,
+  type RedisClock,
+  type RequestStore,
+} from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { Queue } from 'bullmq';
 import { Router, type Request, type Response } from 'express';
@@ -31,12 +40,23 @@ async function durably<T>(step: () => Promise<T>): Promise<T> {
     return await step();
   } catch (error) {
     if (error instanceof ApiError) throw error;
-    throw new ApiError(503, 'unavailable', 'the queue is unavailable; nothing was queued; retry later', undefined, { 'Retry-After': '5' });
+    throw new ApiError(
+      503,
+      'unavailable',
+      'the queue is unavailable; nothing was queued; retry later',
+      undefined,
+      { 'Retry-After': '5' },
+    );
   }
 }
 
 function fingerprint(body: CheckedBody): string {
-  const canonical = JSON.stringify([body.objectType, body.priority, [...body.paths].sort(), body.callbackUrl ?? null]);
+  const canonical = JSON.stringify([
+    body.objectType,
+    body.priority,
+    [...body.paths].sort(),
+    body.callbackUrl ?? null,
+  ]);
   return createHash('sha256').update(canonical).digest('hex');
 }
 
@@ -44,7 +64,11 @@ function idempotencyKeyOf(req: Request): string | undefined {
   const key = req.get('idempotency-key');
   if (key === undefined) return undefined;
   if (!IDEMPOTENCY_KEY.test(key)) {
-    throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 visible ASCII characters');
+    throw new ApiError(
+      400,
+      'invalid_idempotency_key',
+      'Idempotency-Key must be 1 to 255 visible ASCII characters',
+    );
   }
   return key;
 }
@@ -70,10 +94,16 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
     let replayed = false;
     if (key !== undefined) {
       const print = fingerprint(body);
-      const bound = await durably(() => deps.idempotency.claim(String(res.locals.caller), key, { requestId: request.id, fingerprint: print }));
+      const bound = await durably(() =>
+        deps.idempotency.claim(String(res.locals.caller), key, { requestId: request.id, fingerprint: print }),
+      );
       if (bound) {
         if (bound.fingerprint !== print) {
-          throw new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was used in the last 24 h with a different body');
+          throw new ApiError(
+            422,
+            'idempotency_key_reused',
+            'this Idempotency-Key was used in the last 24 h with a different body',
+          );
         }
         request.id = bound.requestId;
         replayed = true;
@@ -85,9 +115,16 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
     await durably(() => deps.queue.add('refresh', request, { jobId: request.id }));
 
     deps.metrics.requests.inc({ outcome: replayed ? 'replayed' : 'accepted', code: '' });
-    if (!replayed) deps.metrics.paths.inc({ object_type: body.objectType, priority: body.priority }, body.paths.length);
+    if (!replayed)
+      deps.metrics.paths.inc({ object_type: body.objectType, priority: body.priority }, body.paths.length);
     deps.logger.info(
-      { requestId: request.id, paths: body.paths.length, objectType: body.objectType, priority: body.priority, replayed },
+      {
+        requestId: request.id,
+        paths: body.paths.length,
+        objectType: body.objectType,
+        priority: body.priority,
+        replayed,
+      },
       'refresh request accepted',
     );
     res
@@ -108,7 +145,9 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
   router.get('/v1/refreshes/:id', async (req: Request, res: Response) => {
     const id = String(req.params.id);
     if (!REQUEST_ID.test(id)) throw new ApiError(404, 'not_found', 'no refresh request with this id');
-    const [stored, estimates] = await durably(() => Promise.all([deps.requests.read(id), readEstimates(deps.redis, deps.keys)]));
+    const [stored, estimates] = await durably(() =>
+      Promise.all([deps.requests.read(id), readEstimates(deps.redis, deps.keys)]),
+    );
     if (stored) {
       res.json(storedRequestView(stored, estimates));
       return;
@@ -118,7 +157,11 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
       res.json(queuedRequestView(job.data, estimates));
       return;
     }
-    throw new ApiError(404, 'not_found', 'no refresh request with this id (statuses are kept for STATUS_RETENTION_SECONDS)');
+    throw new ApiError(
+      404,
+      'not_found',
+      'no refresh request with this id (statuses are kept for STATUS_RETENTION_SECONDS)',
+    );
   });
 
   return router;

@@ -30,7 +30,13 @@ export function describeVodRefreshTasks({ state, call }: ActionContext): ActionR
   }
 
   const pageNumber = parseIntParam(p.PageNumber, 1, 1, 100_000, 'InvalidPageNumber.ValueNotSupported');
-  const pageSize = parseIntParam(p.PageSize, DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE, 'InvalidPageSize.ValueNotSupported');
+  const pageSize = parseIntParam(
+    p.PageSize,
+    DEFAULT_PAGE_SIZE,
+    1,
+    MAX_PAGE_SIZE,
+    'InvalidPageSize.ValueNotSupported',
+  );
 
   const now = state.clock.now();
   const earliest = secondStart(now - TASK_RETENTION_MS);

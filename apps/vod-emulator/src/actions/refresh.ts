@@ -1,6 +1,13 @@
 import { domainError } from '../domains.js';
 import { ApiError, invalidParameter, missingParameter } from '../errors.js';
-import { checkPath, isRefreshObjectType, quotaKindOf, splitObjectPath, taskObjectTypeOf, type RefreshObjectType } from '../paths.js';
+import {
+  checkPath,
+  isRefreshObjectType,
+  quotaKindOf,
+  splitObjectPath,
+  taskObjectTypeOf,
+  type RefreshObjectType,
+} from '../paths.js';
 import { checkQuota, spend, withinCallMaximum } from '../quota.js';
 import type { Submission } from '../submissions.js';
 import { assignTaskIds } from '../task-ids.js';
