@@ -9,16 +9,14 @@ import {
   postJson,
   startTestStack,
 } from './support/stack.js';
-import type { RunningWorker } from '@refreshq/worker';
 
 let upstream: BareRpcServer;
 let intake: TestIntake;
-let worker: RunningWorker;
 let stack: TestStack;
 
 beforeAll(async () => {
   upstream = await startBareRpcServer(TEST_KEY);
-  ({ intake, worker } = stack = await startTestStack(upstream.url, {}));
+  ({ intake } = stack = await startTestStack(upstream.url, {}));
 });
 
 afterAll(async () => {
@@ -69,12 +67,10 @@ describe('intake -> queue -> worker -> any endpoint speaking the RPC protocol', 
         (await getJson(`${intake.url}/v1/refreshes/${id}`)).body.state === 'submitted' ? true : undefined,
       );
     }
-    const calls = upstream.calls
-      .slice(before)
-      .map((call) => ({
-        type: call.params.ObjectType,
-        paths: (call.params.ObjectPath ?? '').split('\n').sort(),
-      }));
+    const calls = upstream.calls.slice(before).map((call) => ({
+      type: call.params.ObjectType,
+      paths: (call.params.ObjectPath ?? '').split('\n').sort(),
+    }));
     expect(calls).toHaveLength(3);
     expect(calls).toEqual(
       expect.arrayContaining([

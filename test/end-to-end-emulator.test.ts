@@ -1,5 +1,4 @@
 import { startEmulator, type RunningEmulator } from '@refreshq/vod-emulator';
-import type { RunningWorker } from '@refreshq/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   TEST_KEY,
@@ -13,7 +12,6 @@ import {
 
 let upstream: RunningEmulator;
 let intake: TestIntake;
-let worker: RunningWorker;
 let stack: TestStack;
 
 beforeAll(async () => {
@@ -22,7 +20,7 @@ beforeAll(async () => {
     domains: { 'cdn.example.com': 'online', 'gone.example.com': 'offline' },
     silent: true,
   });
-  ({ intake, worker } = stack = await startTestStack(upstream.url, {}));
+  ({ intake } = stack = await startTestStack(upstream.url, {}));
 });
 
 afterAll(async () => {

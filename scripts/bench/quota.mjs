@@ -3,7 +3,6 @@
 import { createRedis, keyspace, QuotaGovernor, setClockOffset } from '../../packages/store/dist/index.js';
 import { startRedisServer } from '../../packages/test-redis/dist/index.js';
 
-const MINUTE = 60_000;
 const DAY = 86_400_000;
 
 async function decisionsPerSecond(governor, { seconds, concurrency }) {

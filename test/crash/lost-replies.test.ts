@@ -9,7 +9,7 @@ import {
 } from './support/lossy-proxy.js';
 import { postOnce } from './support/load.js';
 import { audit, emulatorSubmissions, waitForOutcomes, type Accepted } from './support/outcomes.js';
-import { assertBuilt, sleep } from './support/processes.js';
+import { assertBuilt } from './support/processes.js';
 import { report } from './support/report.js';
 
 /**

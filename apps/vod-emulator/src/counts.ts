@@ -16,6 +16,7 @@ export function emptyCounts(): CallCounts {
 }
 
 export function countCall(counts: CallCounts, action: string, outcome: string): void {
-  const byOutcome = (counts.calls[action] ??= {});
+  counts.calls[action] ??= {};
+  const byOutcome = counts.calls[action];
   byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
 }

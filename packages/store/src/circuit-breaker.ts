@@ -18,6 +18,6 @@ export class CircuitBreaker {
   /** ms until the next probe, or 0 when closed. */
   async remainingMs(): Promise<number> {
     const ttl = await this.redis.pttl(this.keys.breaker);
-    return ttl > 0 ? ttl : 0;
+    return Math.max(ttl, 0);
   }
 }

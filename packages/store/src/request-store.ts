@@ -52,8 +52,7 @@ export class RequestStore {
       pathCount: request.paths.length,
       ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
     };
-    const pairs: string[] = [];
-    request.paths.forEach((path, index) => pairs.push(path, domains[index] as string));
+    const pairs = request.paths.flatMap((path, index) => [path, domains[index] as string]);
     const result = Number(
       await runScript(
         this.redis,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { freePort, startRedisServer, type RunningRedis } from '@refreshq/test-redis';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ENTRY, Proc, sleep, spawnNode, track, untrack, waitForHttp } from './processes.js';
+import { ENTRY, type Proc, sleep, spawnNode, track, untrack, waitForHttp } from './processes.js';
 
 /** The key pair the emulator trusts and the workers sign with (test-only, never a real key). */
 export const CRASH_KEY = { id: 'LTAIcrashtest0001', secret: 'crash-test-secret-not-real-0001' };

@@ -118,9 +118,7 @@ export async function emulatorSubmissions(emulatorUrl: string): Promise<Submissi
   return ((await response.json()) as { submissions: Submission[] }).submissions;
 }
 
-export async function emulatorCounts(
-  emulatorUrl: string,
-): Promise<{
+export async function emulatorCounts(emulatorUrl: string): Promise<{
   calls: Record<string, Record<string, number>>;
   submissions: number;
   urlsAccepted: number;

@@ -192,7 +192,7 @@ export const hugeStrings = fc.oneof(
   fc.integer({ min: -3, max: 3 }).map((delta) => {
     const core = JSON.stringify({ paths: ['https://cdn.example.com/padded'] });
     const size = LIMITS.maxBodyBytes + delta;
-    const body = core.slice(0, -1) + ' '.repeat(size - core.length) + '}';
+    const body = `${core.slice(0, -1) + ' '.repeat(size - core.length)}}`;
     return input('body: huge strings near limits', `body of ${size} bytes`, postRequest(body), {
       allow: [delta <= 0 ? 'accepted' : 'payload_too_large'],
     });
@@ -294,19 +294,15 @@ export const wrongTypes = fc
       label: `priority=${JSON.stringify(priority).slice(0, 60)}`,
       text: JSON.stringify({ paths: ['https://cdn.example.com/a'], priority }),
     })),
-    fc
-      .tuple(validFileUrl, validFileUrl)
-      .map(([a, b]) => ({
-        label: 'paths and objectPath',
-        text: JSON.stringify({ paths: [a], objectPath: b }),
-      })),
+    fc.tuple(validFileUrl, validFileUrl).map(([a, b]) => ({
+      label: 'paths and objectPath',
+      text: JSON.stringify({ paths: [a], objectPath: b }),
+    })),
     // Duplicate keys: JSON.parse keeps the last one, so the last must decide.
-    fc
-      .tuple(validFileUrl, notAStringArray)
-      .map(([good, bad]) => ({
-        label: 'duplicate key, bad last',
-        text: `{"paths":${JSON.stringify([good])},"paths":${JSON.stringify(bad)}}`,
-      })),
+    fc.tuple(validFileUrl, notAStringArray).map(([good, bad]) => ({
+      label: 'duplicate key, bad last',
+      text: `{"paths":${JSON.stringify([good])},"paths":${JSON.stringify(bad)}}`,
+    })),
   )
   .map(({ label, text }) =>
     input('body: wrong types', label, postRequest(text), { allow: ['invalid_request'] }),
