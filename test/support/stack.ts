@@ -1,15 +1,4 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { createIntakeMetrics, createServer, intakeEnvSchema } from '@refreshq/intake';
-import {
-  createIntakeQueue,
-  createRedis,
-  IdempotencyStore,
-  keyspace,
-  RedisClock,
-  RequestStore,
-  waitUntilReady,
-} from '@refreshq/store';
+import { type createIntakeMetrics, intakeEnvSchema, startIntake } from '@refreshq/intake';
 import { createLogger } from '@refreshq/telemetry';
 import { dropNamespace, testNamespace } from '@refreshq/test-redis';
 import { startWorker, workerEnvSchema, type RunningWorker } from '@refreshq/worker';
@@ -31,46 +20,25 @@ export interface TestIntake {
   close(): Promise<void>;
 }
 
-/** An intake server on a free port, on the test Redis, in its own namespace. */
+/** Intake on a free port, on the test Redis, in its own namespace: started as main.ts starts it. */
 export async function startTestIntake(
   env: Record<string, string> = {},
   namespace = testNamespace('intake'),
 ): Promise<TestIntake> {
-  const parsed = intakeEnvSchema.parse({ REDIS_URL: redisUrl(), REFRESHQ_NAMESPACE: namespace, ...env });
-  const keys = keyspace(namespace);
-  const redis = createRedis(parsed.REDIS_URL, 'client', 'test-intake');
-  await waitUntilReady(redis);
-  const queue = createIntakeQueue(redis, keys);
-  const metrics = createIntakeMetrics();
-  const clock = new RedisClock(redis);
-  await clock.start();
-  const app = createServer({
-    redis,
-    queue,
-    requests: new RequestStore(redis, keys),
-    idempotency: new IdempotencyStore(redis, keys),
-    metrics,
-    logger: silentLogger,
-    rules: {
-      maxPaths: parsed.MAX_PATHS_PER_REQUEST,
-      maxPathLength: parsed.MAX_PATH_LENGTH,
-      allowedDomains: parsed.ALLOWED_DOMAINS,
-      callbackHosts: parsed.CALLBACK_ALLOWED_HOSTS,
-    },
-    tokens: parsed.INTAKE_TOKENS,
-    maxBodyBytes: parsed.MAX_BODY_BYTES,
-    clock,
-    keys,
+  const parsed = intakeEnvSchema.parse({
+    REDIS_URL: redisUrl(),
+    REFRESHQ_NAMESPACE: namespace,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ...env,
   });
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
+  const intake = await startIntake(parsed, silentLogger);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: intake.url,
     namespace,
-    metrics,
+    metrics: intake.metrics,
     queueCounts: async () => {
-      const counts = await queue.getJobCounts(
+      const counts = await intake.queue.getJobCounts(
         'waiting',
         'active',
         'delayed',
@@ -81,11 +49,8 @@ export async function startTestIntake(
       return Object.values(counts).reduce((sum, count) => sum + count, 0);
     },
     close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await queue.close();
-      clock.stop();
-      redis.disconnect();
+      intake.server.closeAllConnections();
+      await intake.stop();
     },
   };
 }

@@ -3,3 +3,4 @@ export * from './env.js';
 export * from './intake-metrics.js';
 export * from './refresh-body.js';
 export * from './api-error.js';
+export * from './start.js';

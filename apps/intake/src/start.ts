@@ -1,0 +1,87 @@
+import type { Server } from 'node:http';
+import {
+  createIntakeQueue,
+  createRedis,
+  IdempotencyStore,
+  keyspace,
+  RedisClock,
+  RequestStore,
+  waitUntilReady,
+} from '@refreshq/store';
+import type { RefreshRequest } from '@refreshq/domain';
+import type { Logger } from '@refreshq/telemetry';
+import type { Queue } from 'bullmq';
+import type { IntakeEnv } from './env.js';
+import { createIntakeMetrics, type IntakeMetrics } from './intake-metrics.js';
+import { createServer } from './server.js';
+
+export interface RunningIntake {
+  server: Server;
+  /** Where it listens, e.g. http://127.0.0.1:8080 (the bound port when PORT=0). */
+  url: string;
+  metrics: IntakeMetrics;
+  queue: Queue<RefreshRequest>;
+  /** Stops accepting, finishes requests in flight, closes Redis. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds intake from a validated environment and listens. main.ts adds only signal handling; the
+ * tests start intake through this same function.
+ */
+export async function startIntake(env: IntakeEnv, logger: Logger): Promise<RunningIntake> {
+  const keys = keyspace(env.REFRESHQ_NAMESPACE);
+  const redis = createRedis(env.REDIS_URL, 'client', 'intake');
+  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection problem'));
+  await waitUntilReady(redis, 15_000);
+
+  const clock = new RedisClock(redis);
+  await clock.start();
+  const queue = createIntakeQueue(redis, keys);
+  const metrics = createIntakeMetrics();
+  const app = createServer({
+    redis,
+    queue,
+    requests: new RequestStore(redis, keys),
+    idempotency: new IdempotencyStore(redis, keys),
+    metrics,
+    logger,
+    rules: {
+      maxPaths: env.MAX_PATHS_PER_REQUEST,
+      maxPathLength: env.MAX_PATH_LENGTH,
+      allowedDomains: env.ALLOWED_DOMAINS,
+      callbackHosts: env.CALLBACK_ALLOWED_HOSTS,
+    },
+    tokens: env.INTAKE_TOKENS,
+    maxBodyBytes: env.MAX_BODY_BYTES,
+    trustProxyHops: env.TRUST_PROXY_HOPS,
+    clock,
+    keys,
+  });
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const listening = app.listen(env.PORT, env.HOST, (error?: Error) =>
+      error ? reject(error) : resolve(listening),
+    );
+  });
+  server.keepAliveTimeout = 65_000;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? '127.0.0.1' : env.HOST;
+
+  return {
+    server,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    metrics,
+    queue,
+    stop: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await queue.close();
+      clock.stop();
+      redis.disconnect();
+    },
+  };
+}
