@@ -87,6 +87,7 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
       objectType: body.objectType,
       priority: body.priority,
       paths: body.paths,
+      domains: body.domains,
       receivedAt: deps.clock.now(),
       ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
     };
