@@ -234,8 +234,9 @@ export function loadHooks(
     document = parseYaml(text, { prettyErrors: false });
   } catch (error) {
     if (!(error instanceof YAMLParseError)) throw error;
-    const at = error.linePos?.[0];
-    const place = at ? ` at line ${at.line}, column ${at.col}` : '';
+    const offset = error.pos[0];
+    const before = text.slice(0, offset).split('\n');
+    const place = ` at line ${before.length}, column ${(before.at(-1) ?? '').length + 1}`;
     throw new ConfigError([`WEBHOOKS_FILE: ${file} is not valid YAML or JSON${place} (${error.code})`]);
   }
   return checkHooks(document, env, defaultToleranceMs);

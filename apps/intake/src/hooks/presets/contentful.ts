@@ -17,12 +17,7 @@ function canonicalPath(target: string): string {
  * `method \n path \n k:v;k:v… \n body`, over the headers named in `x-contentful-signed-headers`
  * (lower-cased, trimmed, sorted, always including that header and `x-contentful-timestamp`).
  */
-function contentfulSignature(
-  secret: string,
-  delivery: Delivery,
-  timestamp: number,
-  signed: string,
-): string {
+function contentfulSignature(secret: string, delivery: Delivery, timestamp: number, signed: string): string {
   const headers = new Map<string, string>();
   for (const name of signed.split(',').map((part) => part.trim().toLowerCase())) {
     const value = name === '' ? undefined : delivery.header(name);
