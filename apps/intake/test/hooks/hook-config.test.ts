@@ -208,3 +208,24 @@ describe('WEBHOOKS_FILE', () => {
     expect(loadHooks(undefined, env, TOLERANCE).size).toBe(0);
   });
 });
+
+describe('the README', () => {
+  it('gives configs that load as they are', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('## CMS webhooks'),
+      readme.indexOf('## What the worker does'),
+    );
+    const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1] as string);
+    expect(blocks.length).toBeGreaterThanOrEqual(7);
+    const secrets = Object.fromEntries(
+      [...section.matchAll(/secretEnv: ([A-Z_]+)/g)].map((match) => [match[1] as string, 'x'.repeat(32)]),
+    );
+    for (const block of blocks) {
+      const hooks = checkHooks(parse(block), secrets, TOLERANCE);
+      expect(hooks.size).toBeGreaterThan(0);
+    }
+  });
+});
