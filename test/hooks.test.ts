@@ -99,6 +99,7 @@ beforeAll(async () => {
     PORT: '0',
     HOST: '127.0.0.1',
     INTAKE_TOKENS: TOKEN,
+    MAX_BODY_BYTES: '65536',
     WEBHOOKS_FILE: join(dir, 'hooks.yml'),
   });
   const logger = createLogger({ name: 'intake', level: 'info', destination: logStream });
@@ -473,6 +474,15 @@ describe('POST /v1/hooks/:name, answers a CMS can live with', () => {
     expect(answer.body.error.code).toBe('invalid_json');
   });
 
+  it('a body over MAX_BODY_BYTES: 413, nothing queued', async () => {
+    const before = await queued();
+    const body = Buffer.from(JSON.stringify({ url: 'https://cdn.example.com/a', pad: 'x'.repeat(70_000) }));
+    const answer = await deliver(`${url}/v1/hooks/docs`, body, hubHeaders(SECRETS.HOOKS_TEST_GENERIC, body));
+    expect(answer.status).toBe(413);
+    expect(answer.body.error.code).toBe('payload_too_large');
+    expect(await queued()).toBe(before);
+  });
+
   it('counts deliveries per hook and outcome, and logs each without secret or signature', async () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     for (const series of [
@@ -484,6 +494,8 @@ describe('POST /v1/hooks/:name, answers a CMS can live with', () => {
       'refreshq_intake_hook_deliveries_total{hook="blog-videos",outcome="filtered"',
       'refreshq_intake_hook_deliveries_total{hook="strapi-media",outcome="invalid_path"',
       'refreshq_intake_hook_deliveries_total{hook="",outcome="unknown_hook"',
+      'refreshq_intake_hook_deliveries_total{hook="docs",outcome="invalid_body"',
+      'refreshq_intake_hook_deliveries_total{hook="open",outcome="unauthorized"',
     ]) {
       expect(metrics).toContain(series);
     }

@@ -21,7 +21,6 @@ export interface HookRoutesDeps extends AcceptDeps {
   maxBodyBytes: number;
   /** Guards the hooks marked `unsigned: true` when INTAKE_TOKENS is set: they have nothing else. */
   bearer: RequestHandler;
-  now?: () => number;
 }
 
 type Outcome =
@@ -61,8 +60,6 @@ interface Answer {
   status: number;
   body: Record<string, unknown>;
   outcome: Outcome;
-  event?: string;
-  deliveryId?: string;
   requestId?: string;
   paths?: number;
 }
@@ -103,7 +100,6 @@ const nothingToQueue = (hook: Hook, reason: string, message: string, event?: str
   status: 202,
   body: { accepted: 0, reason, message, hook: hook.name, ...(event !== undefined ? { event } : {}) },
   outcome: reason === 'no_paths' ? 'no_paths' : 'filtered',
-  ...(event !== undefined ? { event } : {}),
 });
 
 /**
@@ -122,7 +118,7 @@ async function receive(hook: Hook, delivery: Delivery, deps: HookRoutesDeps, not
     const verdict = preset.verify(
       delivery,
       { secret: hook.secret, header: hook.secretHeader },
-      { now: (deps.now ?? Date.now)(), toleranceMs: hook.toleranceMs },
+      { now: Date.now(), toleranceMs: hook.toleranceMs },
     );
     if (!verdict.ok) throw new ApiError(401, verdict.code, `${verdict.message}; nothing was queued`);
     timestamp = verdict.timestamp;
