@@ -107,7 +107,8 @@ export function choosePromotions(
   let room = Math.max(0, Math.floor(budget.directoryRoom));
   if (excess <= 0 || room <= 0) return [];
 
-  const allowed = (dir: string) => rules.allow.length === 0 || rules.allow.some((pattern) => pattern.test(dir));
+  const allowed = (dir: string) =>
+    rules.allow.length === 0 || rules.allow.some((pattern) => pattern.test(dir));
   const denied = (dir: string) => rules.deny.some((pattern) => pattern.test(dir));
   const filesUnder = new Map<string, string[]>();
   // A denied directory is never refreshed by a promotion, not even through a directory above it.

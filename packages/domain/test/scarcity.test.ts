@@ -64,7 +64,11 @@ describe('choosePromotions', () => {
   it('picks the deepest directory that covers all the excess', () => {
     const picks = choosePromotions(series(1, 3), { urlSupply: 0, directoryRoom: 10 }, RULES);
     expect(picks).toEqual([{ directory: 'https://cdn.example.com/series/1/', files: 6 }]);
-    const some = choosePromotions([...series(1, 3), ...series(2, 1)], { urlSupply: 6, directoryRoom: 10 }, RULES);
+    const some = choosePromotions(
+      [...series(1, 3), ...series(2, 1)],
+      { urlSupply: 6, directoryRoom: 10 },
+      RULES,
+    );
     expect(some).toEqual([{ directory: 'https://cdn.example.com/series/1/ep0/', files: 2 }]);
   });
 
