@@ -8,3 +8,4 @@ export * from './task-ids.js';
 export * from './path-status.js';
 export * from './pending-pool-model.js';
 export * from './quota-estimate.js';
+export * from './outbound-address.js';
