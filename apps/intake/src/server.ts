@@ -5,6 +5,7 @@ import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
 import { errorHandler, notFoundRoute } from './api-error.js';
 import { bearerAuth } from './bearer-auth.js';
+import { bodyGate } from './body-gate.js';
 import type { IntakeMetrics } from './intake-metrics.js';
 import type { BodyRules } from './refresh-body.js';
 import { healthRoutes } from './routes/health.js';
@@ -20,6 +21,8 @@ export interface IntakeDeps {
   rules: BodyRules;
   tokens: readonly string[];
   maxBodyBytes: number;
+  /** REDIS_COMMAND_TIMEOUT_MS: the longest a Redis step of a request may take before 503. */
+  redisTimeoutMs: number;
   trustProxyHops?: number;
   clock: RedisClock;
   keys: Keyspace;
@@ -53,6 +56,7 @@ export function createServer(deps: IntakeDeps): Express {
 
   app.use(healthRoutes(deps.redis, deps.metrics.registry));
   app.use('/v1', bearerAuth(deps.tokens));
+  app.use(bodyGate(deps.maxBodyBytes));
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   app.use(
     express.json({
@@ -76,6 +80,7 @@ export function createServer(deps: IntakeDeps): Express {
       clock: deps.clock,
       redis: deps.redis,
       keys: deps.keys,
+      redisTimeoutMs: deps.redisTimeoutMs,
     }),
   );
   app.use(notFoundRoute);

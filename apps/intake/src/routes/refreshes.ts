@@ -15,6 +15,7 @@ import type { Queue } from 'bullmq';
 import { Router, type Request, type Response } from 'express';
 import { ApiError } from '../api-error.js';
 import type { IntakeMetrics } from '../intake-metrics.js';
+import { redisStep } from '../redis-step.js';
 import { checkRefreshBody, type BodyRules, type CheckedBody } from '../refresh-body.js';
 
 export interface RefreshRoutesDeps {
@@ -28,27 +29,13 @@ export interface RefreshRoutesDeps {
   clock: RedisClock;
   redis: Redis;
   keys: Keyspace;
+  /** REDIS_COMMAND_TIMEOUT_MS: the longest any Redis step of a request may take before 503. */
+  redisTimeoutMs: number;
 }
 
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const JSON_TYPES = ['application/json', 'application/*+json'];
-
-/** Redis errors become 503: the caller may retry, and nothing half-done was answered 202. */
-async function durably<T>(step: () => Promise<T>): Promise<T> {
-  try {
-    return await step();
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-    throw new ApiError(
-      503,
-      'unavailable',
-      'the queue is unavailable; nothing was queued; retry later',
-      undefined,
-      { 'Retry-After': '5' },
-    );
-  }
-}
 
 function fingerprint(body: CheckedBody): string {
   const canonical = JSON.stringify([
@@ -75,13 +62,22 @@ function idempotencyKeyOf(req: Request): string | undefined {
 
 export function refreshRoutes(deps: RefreshRoutesDeps): Router {
   const router = Router();
+  const durably = <T>(step: () => Promise<T>) => redisStep(step, deps.redisTimeoutMs);
 
   router.post('/v1/refreshes', async (req: Request, res: Response) => {
     if (!req.is(JSON_TYPES)) {
       throw new ApiError(415, 'unsupported_media_type', 'send the body as application/json');
     }
     const key = idempotencyKeyOf(req);
-    const body = checkRefreshBody(req.body, deps.rules);
+    let body: CheckedBody;
+    try {
+      body = checkRefreshBody(req.body, deps.rules);
+    } catch (error) {
+      // The message names the host and port, never the callback URL's path or query.
+      if (error instanceof ApiError && error.code === 'callback_host_not_allowed')
+        deps.logger.info({ caller: res.locals.caller, refusal: error.message }, 'callback target refused');
+      throw error;
+    }
     const request: RefreshRequest = {
       id: randomUUID(),
       objectType: body.objectType,
