@@ -74,7 +74,9 @@ export function errorHandler(onUnexpected: (error: unknown) => void): ErrorReque
     const answer =
       known ?? new ApiError(500, 'internal_error', 'unexpected error; nothing was queued by this request');
     res.locals.errorCode = answer.code;
-    if (!req.complete) res.set('Connection', 'close');
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (hasBody && !req.complete) res.set('Connection', 'close');
     res
       .status(answer.status)
       .set(answer.headers)

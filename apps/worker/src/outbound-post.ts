@@ -25,17 +25,18 @@ const systemResolve: Resolve = (hostname, options, callback) => dnsLookup(hostna
 
 /**
  * The connect-time guard: a `lookup` for the socket that resolves the name and refuses the
- * connection when any of its addresses is inside. Node connects only to an address this returns,
- * so a name that points inward, or is re-pointed after intake looked at it, never gets a packet.
+ * connection when any of its addresses is inside (unless `checkAddresses` is false: a target the
+ * operator named). Node connects only to an address this returns, so a name that points inward,
+ * or is re-pointed after intake looked at it, never gets a packet.
  */
-export function guardedLookup(resolve: Resolve = systemResolve): LookupFunction {
+export function guardedLookup(resolve: Resolve = systemResolve, checkAddresses = true): LookupFunction {
   return (hostname, options, callback) => {
     resolve(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) {
         callback(error, '');
         return;
       }
-      for (const { address } of addresses) {
+      for (const { address } of checkAddresses ? addresses : []) {
         const refusal = judgeAddress(hostname, address);
         if (refusal) {
           callback(new OutboundRefused(refusal), '');
@@ -81,7 +82,7 @@ export async function postOutbound(
         headers: { ...post.headers, 'content-length': String(Buffer.byteLength(post.body)) },
         agent: false,
         signal: AbortSignal.timeout(post.timeoutMs),
-        ...(verdict.checkAddresses ? { lookup: guardedLookup(resolve) } : {}),
+        lookup: guardedLookup(resolve, verdict.checkAddresses),
       },
       (response) => {
         settle(response.statusCode ?? 0);
