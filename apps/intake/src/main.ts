@@ -19,6 +19,8 @@ logger.info(
     host: env.HOST,
     auth: env.INTAKE_TOKENS.length > 0,
     allowedDomains: env.ALLOWED_DOMAINS.length,
+    callbackAllowedHosts: env.CALLBACK_ALLOWED_HOSTS.length,
+    callbackAllowPrivate: env.CALLBACK_ALLOW_PRIVATE,
   },
   `intake listening: POST ${intake.url}/v1/refreshes`,
 );
