@@ -3,6 +3,7 @@ import type { RefreshRequest } from '@refreshq/domain';
 import type { IdempotencyStore, RedisClock } from '@refreshq/store';
 import type { Queue } from 'bullmq';
 import { ApiError } from './api-error.js';
+import { redisStep } from './redis-step.js';
 import type { IntakeMetrics } from './intake-metrics.js';
 import type { CheckedBody } from './refresh-body.js';
 
@@ -12,6 +13,8 @@ export interface AcceptDeps {
   metrics: IntakeMetrics;
   /** receivedAt is on Redis' clock: a request received before a call started is satisfied by it. */
   clock: RedisClock;
+  /** Longest wait for each Redis step before 503 (REDIS_COMMAND_TIMEOUT_MS). */
+  redisTimeoutMs: number;
 }
 
 /** Binds a key (within a scope) to the first request that used it, for 24 h. */
@@ -26,22 +29,6 @@ export interface Accepted {
   request: RefreshRequest;
   /** True when `once` was seen before: nothing new was queued and `request.id` is the first one. */
   replayed: boolean;
-}
-
-/** Redis errors become 503: the caller may retry, and nothing half-done was answered 202. */
-export async function durably<T>(step: () => Promise<T>): Promise<T> {
-  try {
-    return await step();
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-    throw new ApiError(
-      503,
-      'unavailable',
-      'the queue is unavailable; nothing was queued; retry later',
-      undefined,
-      { 'Retry-After': '5' },
-    );
-  }
 }
 
 /** Digest of what a checked request asks for, order of paths aside. */
@@ -72,8 +59,13 @@ export async function acceptRefresh(deps: AcceptDeps, body: CheckedBody, once?: 
 
   let replayed = false;
   if (once !== undefined) {
-    const bound = await durably(() =>
-      deps.idempotency.claim(once.scope, once.key, { requestId: request.id, fingerprint: once.fingerprint }),
+    const bound = await redisStep(
+      () =>
+        deps.idempotency.claim(once.scope, once.key, {
+          requestId: request.id,
+          fingerprint: once.fingerprint,
+        }),
+      deps.redisTimeoutMs,
     );
     if (bound) {
       if (bound.fingerprint !== once.fingerprint) {
@@ -90,7 +82,7 @@ export async function acceptRefresh(deps: AcceptDeps, body: CheckedBody, once?: 
 
   // A replay adds the job again under the same id: BullMQ ignores it while the first is
   // kept, and admission is idempotent, so a first attempt that died before this line is healed.
-  await durably(() => deps.queue.add('refresh', request, { jobId: request.id }));
+  await redisStep(() => deps.queue.add('refresh', request, { jobId: request.id }), deps.redisTimeoutMs);
 
   if (!replayed)
     deps.metrics.paths.inc({ object_type: body.objectType, priority: body.priority }, body.paths.length);

@@ -34,6 +34,8 @@ logger.info(
     auth: env.INTAKE_TOKENS.length > 0,
     allowedDomains: env.ALLOWED_DOMAINS.length,
     hooks: [...hooks.values()].map((hook) => `${hook.name} (${hook.preset.name})`),
+    callbackAllowedHosts: env.CALLBACK_ALLOWED_HOSTS.length,
+    callbackAllowPrivate: env.CALLBACK_ALLOW_PRIVATE,
   },
   `intake listening: POST ${intake.url}/v1/refreshes`,
 );

@@ -6,6 +6,7 @@ import express, { type Express } from 'express';
 import { errorHandler, notFoundRoute } from './api-error.js';
 import { bearerAuth } from './bearer-auth.js';
 import { type HookSet, hookRoutes, NO_HOOKS } from './hooks/index.js';
+import { bodyGate } from './body-gate.js';
 import type { IntakeMetrics } from './intake-metrics.js';
 import type { BodyRules } from './refresh-body.js';
 import { healthRoutes } from './routes/health.js';
@@ -21,6 +22,8 @@ export interface IntakeDeps {
   rules: BodyRules;
   tokens: readonly string[];
   maxBodyBytes: number;
+  /** REDIS_COMMAND_TIMEOUT_MS: the longest a Redis step of a request may take before 503. */
+  redisTimeoutMs: number;
   trustProxyHops?: number;
   clock: RedisClock;
   keys: Keyspace;
@@ -56,6 +59,8 @@ export function createServer(deps: IntakeDeps): Express {
 
   app.use(healthRoutes(deps.redis, deps.metrics.registry));
   const bearer = bearerAuth(deps.tokens);
+  const gate = bodyGate(deps.maxBodyBytes);
+  app.use('/v1/hooks', gate);
   // Before the bearer check and the JSON parser: hooks read raw bytes and authenticate by signature.
   app.use(
     hookRoutes({
@@ -67,10 +72,12 @@ export function createServer(deps: IntakeDeps): Express {
       rules: deps.rules,
       logger: deps.logger,
       maxBodyBytes: deps.maxBodyBytes,
+      redisTimeoutMs: deps.redisTimeoutMs,
       bearer,
     }),
   );
   app.use('/v1', bearer);
+  app.use(gate);
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   app.use(
     express.json({
@@ -94,6 +101,7 @@ export function createServer(deps: IntakeDeps): Express {
       clock: deps.clock,
       redis: deps.redis,
       keys: deps.keys,
+      redisTimeoutMs: deps.redisTimeoutMs,
     }),
   );
   app.use(notFoundRoute);

@@ -12,10 +12,11 @@ import {
 import type { Logger } from '@refreshq/telemetry';
 import type { Queue } from 'bullmq';
 import { Router, type Request, type Response } from 'express';
-import { acceptRefresh, durably, fingerprint } from '../accept-refresh.js';
+import { acceptRefresh, fingerprint } from '../accept-refresh.js';
 import { ApiError } from '../api-error.js';
 import type { IntakeMetrics } from '../intake-metrics.js';
-import { checkRefreshBody, type BodyRules } from '../refresh-body.js';
+import { redisStep } from '../redis-step.js';
+import { checkRefreshBody, type BodyRules, type CheckedBody } from '../refresh-body.js';
 
 export interface RefreshRoutesDeps {
   queue: Queue<RefreshRequest>;
@@ -28,6 +29,8 @@ export interface RefreshRoutesDeps {
   clock: RedisClock;
   redis: Redis;
   keys: Keyspace;
+  /** REDIS_COMMAND_TIMEOUT_MS: the longest any Redis step of a request may take before 503. */
+  redisTimeoutMs: number;
 }
 
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -49,13 +52,22 @@ function idempotencyKeyOf(req: Request): string | undefined {
 
 export function refreshRoutes(deps: RefreshRoutesDeps): Router {
   const router = Router();
+  const durably = <T>(step: () => Promise<T>) => redisStep(step, deps.redisTimeoutMs);
 
   router.post('/v1/refreshes', async (req: Request, res: Response) => {
     if (!req.is(JSON_TYPES)) {
       throw new ApiError(415, 'unsupported_media_type', 'send the body as application/json');
     }
     const key = idempotencyKeyOf(req);
-    const body = checkRefreshBody(req.body, deps.rules);
+    let body: CheckedBody;
+    try {
+      body = checkRefreshBody(req.body, deps.rules);
+    } catch (error) {
+      // The message names the host and port, never the callback URL's path or query.
+      if (error instanceof ApiError && error.code === 'callback_host_not_allowed')
+        deps.logger.info({ caller: res.locals.caller, refusal: error.message }, 'callback target refused');
+      throw error;
+    }
     const { request, replayed } = await acceptRefresh(
       deps,
       body,
