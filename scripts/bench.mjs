@@ -3,7 +3,7 @@
 // BENCH_DURATION (seconds per measured HTTP run, default 10), BENCH_CONNECTIONS (default 32),
 // BENCH_ONLY (comma-separated names: intake, coalescing, quota, naive, scarcity).
 // scarcity: SCARCITY_SEED (1), SCARCITY_SCALE (1), SCARCITY_SECONDS (trace length, 60),
-// SCARCITY_QUIET_SECONDS (30), SCARCITY_POLICIES (fifo,spend-well).
+// SCARCITY_QUIET_SECONDS (30), SCARCITY_POLICIES (fifo,spend-well; fifo-tuned on request).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchCoalescing } from './bench/coalescing.mjs';

@@ -3,7 +3,7 @@
 import { checkPath, parseUtcOffset } from '@refreshq/domain';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { measureRun, refusalsOf } from '../scripts/bench/scarcity/coverage.mjs';
+import { budgetSpentAt, measureRun, refusalsOf } from '../scripts/bench/scarcity/coverage.mjs';
 import { foldersOf, oracleBound } from '../scripts/bench/scarcity/oracle.mjs';
 import { formatOffset, middayOffsetMinutes, quotaDayIndex } from '../scripts/bench/scarcity/quota-day.mjs';
 import {
@@ -169,6 +169,13 @@ describe('judging a run from the submissions', () => {
   it('counts folders the trace never asked for as promoted, and the unchanged objects folders swept', () => {
     expect(measured).toMatchObject({ promotedUnits: 1, promotedFolders: [`${H}/s/`], sweptUnchanged: 2 });
     expect(measured.lastSubmissionAtMs).toBe(800);
+  });
+
+  it('tells when the units of a kind reached the budget', () => {
+    expect(budgetSpentAt(submissions, 'url', 5)).toBe(400);
+    expect(budgetSpentAt(submissions, 'url', 6)).toBe(800);
+    expect(budgetSpentAt(submissions, 'url', 7)).toBeNull();
+    expect(budgetSpentAt(submissions, 'directory', 2)).toBe(500);
   });
 
   it('counts every RefreshVodObjectCaches answer but OK as a refusal', () => {

@@ -2,35 +2,32 @@
 // URL budget) replayed in real time through intake against the emulator, once per policy, each
 // on a fresh stack; judged from the emulator's log of accepted submissions, beside the bound a
 // planner knowing the whole trace could reach with the same budgets.
-import { measureRun, refusalsOf } from './scarcity/coverage.mjs';
+import { budgetSpentAt, measureRun, refusalsOf } from './scarcity/coverage.mjs';
 import { oracleBound } from './scarcity/oracle.mjs';
 import { formatOffset, middayOffsetMinutes, quotaDayIndex } from './scarcity/quota-day.mjs';
 import { replay, settle } from './scarcity/replay.mjs';
 import { startStack } from './scarcity/stack.mjs';
 import { changeTimes, describeTrace, generateTrace, requestedDirectories } from './scarcity/trace.mjs';
 
-/** The policies compared, by the worker env that selects each. */
+/**
+ * The policies, by the worker env that selects each. `fifo` and `spend-well` run by default;
+ * `fifo-tuned` (today's policy with the knobs it already has: a longer debounce, promotion of 4
+ * pending files under a folder) only when SCARCITY_POLICIES names it.
+ */
 export const POLICIES = {
   fifo: { label: "today's policy", env: { SCARCITY_POLICY: 'fifo' } },
   'spend-well': { label: 'new policy', env: { SCARCITY_POLICY: 'spend-well' } },
+  'fifo-tuned': {
+    label: "today's, tuned",
+    env: { SCARCITY_POLICY: 'fifo', COALESCE_QUIET_MS: '1500', DIRECTORY_PROMOTION_MIN_FILES: '4' },
+  },
 };
-
-/** When the cumulative units of one kind reached the budget, in seconds from the first hook. */
-function budgetGoneAt(submissions, directory, budget, startedAt) {
-  let used = 0;
-  for (const s of [...submissions].sort((a, b) => a.atMs - b.atMs)) {
-    if ((s.objectType === 'Directory' || s.objectType === 'Regex') !== directory) continue;
-    used += s.paths.length;
-    if (used >= budget) return Number(((s.atMs - startedAt) / 1000).toFixed(1));
-  }
-  return null;
-}
+export const DEFAULT_POLICIES = ['fifo', 'spend-well'];
 
 async function runPolicy(trace, policy, { limits, utcOffsetMinutes, quietMs }) {
   const stack = await startStack({
     limits,
     utcOffsetMinutes,
-    utcOffset: formatOffset(utcOffsetMinutes),
     extraWorkerEnv: POLICIES[policy].env,
     namespace: `bench-scarcity-${policy}`,
   });
@@ -44,6 +41,8 @@ async function runPolicy(trace, policy, { limits, utcOffsetMinutes, quietMs }) {
     stack.checkAlive();
     if (quotaDayIndex(sent.startedAt, utcOffsetMinutes) !== quotaDayIndex(Date.now(), utcOffsetMinutes))
       throw new Error('the run crossed a quota day boundary: its budgets were refilled halfway');
+    const secondsInto = (atMs) =>
+      atMs === null ? null : Number(((atMs - sent.startedAt) / 1000).toFixed(1));
     const measured = measureRun({
       changes: changeTimes(trace, (_event, index) => sent.sentAt[index]),
       submissions,
@@ -66,8 +65,8 @@ async function runPolicy(trace, policy, { limits, utcOffsetMinutes, quietMs }) {
         measured.lastSubmissionAtMs === null
           ? null
           : Number(((measured.lastSubmissionAtMs - sent.endedAt) / 1000).toFixed(1)),
-      urlBudgetGoneAtSeconds: budgetGoneAt(submissions, false, limits.urlsPerDay, sent.startedAt),
-      dirBudgetGoneAtSeconds: budgetGoneAt(submissions, true, limits.dirsPerDay, sent.startedAt),
+      urlBudgetGoneAtSeconds: secondsInto(budgetSpentAt(submissions, 'url', limits.urlsPerDay)),
+      dirBudgetGoneAtSeconds: secondsInto(budgetSpentAt(submissions, 'directory', limits.dirsPerDay)),
       calls: counts.calls.RefreshVodObjectCaches ?? {},
       refusals: refusalsOf(counts),
       ...measured,
@@ -82,7 +81,7 @@ export async function benchScarcity({
   scale = 1,
   traceSeconds = 60,
   quietSeconds = 30,
-  policies = Object.keys(POLICIES),
+  policies = DEFAULT_POLICIES,
 } = {}) {
   for (const policy of policies)
     if (!POLICIES[policy])

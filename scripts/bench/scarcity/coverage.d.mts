@@ -21,15 +21,17 @@ export interface RunMeasure {
   stalenessMs: { p50: number | null; p95: number | null; max: number | null };
   lastSubmissionAtMs: number | null;
 }
-export declare function unitsOf(
-  submissions: AcceptedSubmission[],
-): { atMs: number; directory: boolean; path: string }[];
 export declare function measureRun(input: {
   changes: Map<string, number[]>;
   submissions: AcceptedSubmission[];
   requested: Set<string>;
   catalogue?: string[];
 }): RunMeasure;
+export declare function budgetSpentAt(
+  submissions: AcceptedSubmission[],
+  kind: 'url' | 'directory',
+  budget: number,
+): number | null;
 export declare function refusalsOf(counts: { calls?: Record<string, Record<string, number>> }): {
   total: number;
   byCode: Record<string, number>;

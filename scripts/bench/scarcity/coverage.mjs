@@ -4,7 +4,7 @@
 const isDirectory = (objectType) => objectType === 'Directory' || objectType === 'Regex';
 
 /** Every submitted line as one unit, in the order the upstream accepted them. */
-export function unitsOf(submissions) {
+function unitsOf(submissions) {
   return [...submissions]
     .sort((a, b) => a.atMs - b.atMs)
     .flatMap((s) => s.paths.map((path) => ({ atMs: s.atMs, directory: isDirectory(s.objectType), path })));
@@ -95,6 +95,12 @@ export function measureRun({ changes, submissions, requested, catalogue = [] }) 
     },
     lastSubmissionAtMs: units.at(-1)?.atMs ?? null,
   };
+}
+
+/** When the units of one kind (`url` or `directory`) reached `budget`, or null if they never did. */
+export function budgetSpentAt(submissions, kind, budget) {
+  const ofKind = unitsOf(submissions).filter((unit) => unit.directory === (kind === 'directory'));
+  return ofKind.length >= budget && budget > 0 ? ofKind[budget - 1].atMs : null;
 }
 
 /** RefreshVodObjectCaches answers other than OK, by code, from the upstream's call counts. */

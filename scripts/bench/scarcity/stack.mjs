@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../../../apps/vod-emulator/dist/index.js';
 import { freePort, startRedisServer } from '../../../packages/test-redis/dist/index.js';
 import { waitForPort } from '../../lib/ports.mjs';
+import { formatOffset } from './quota-day.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const KEY = { accessKeyId: 'LTAIbenchScarcity01', accessKeySecret: 'bench-scarcity-secret-0001' };
@@ -60,7 +61,7 @@ async function control(upstreamUrl, method, route, body) {
  * budgets and the emulator's refusals; `utcOffsetMinutes`: where both start the quota day;
  * `extraWorkerEnv`: what selects the policy.
  */
-export async function startStack({ limits, utcOffsetMinutes, utcOffset, extraWorkerEnv, namespace }) {
+export async function startStack({ limits, utcOffsetMinutes, extraWorkerEnv, namespace }) {
   const redis = await startRedisServer();
   const upstream = await startEmulator({
     credentials: [KEY],
@@ -87,7 +88,7 @@ export async function startStack({ limits, utcOffsetMinutes, utcOffset, extraWor
       QUOTA_DIRS_PER_DAY: String(limits.dirsPerDay),
       QUOTA_URLS_PER_MINUTE: String(limits.urlsPerMinute),
       QUOTA_DIRS_PER_MINUTE: String(limits.dirsPerMinute),
-      QUOTA_UTC_OFFSET: utcOffset,
+      QUOTA_UTC_OFFSET: formatOffset(utcOffsetMinutes),
       WORKER_METRICS_PORT: String(metricsPort),
       WORKER_METRICS_HOST: '127.0.0.1',
       ...extraWorkerEnv,

@@ -1,5 +1,4 @@
 // Types of trace.mjs, for the tests that import it.
-export declare const ORIGIN: string;
 export interface TraceEvent {
   atMs: number;
   objectType: 'File' | 'Directory';
@@ -17,7 +16,6 @@ export interface Trace {
   catalogue: string[];
   events: TraceEvent[];
 }
-export declare function seededRandom(seed: number): () => number;
 export declare function generateTrace(options?: {
   seed?: number;
   scale?: number;

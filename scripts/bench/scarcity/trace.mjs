@@ -3,11 +3,11 @@
 // hook of each edit marks the moment the content changed, the others are the repeats save hooks
 // fire within a second of it.
 
-export const ORIGIN = 'https://cdn.example.com';
+const ORIGIN = 'https://cdn.example.com';
 const EPISODE_FILES = ['index.m3u8', 'poster.jpg', 'subtitles/en.vtt', 'subtitles/zh.vtt'];
 
 /** mulberry32: a small, fast generator of floats in [0, 1), the same sequence for the same seed. */
-export function seededRandom(seed) {
+function seededRandom(seed) {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
