@@ -58,9 +58,10 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     },
   });
 
+  const clock = new RedisClock(redis);
   const requests = new RequestStore(redis, keys);
   const breaker = new CircuitBreaker(redis, keys);
-  const governor = new QuotaGovernor(redis, keys, {
+  const governor = new QuotaGovernor(redis, keys, clock, {
     urlsPerDay: env.QUOTA_URLS_PER_DAY,
     dirsPerDay: env.QUOTA_DIRS_PER_DAY,
     urlsPerMinute: env.QUOTA_URLS_PER_MINUTE,
@@ -81,7 +82,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     metrics,
     logger,
   );
-  const pool = new PendingPool(redis, keys);
+  const pool = new PendingPool(redis, keys, clock);
   const quotaReport = new QuotaReport(
     redis,
     keys,
@@ -93,7 +94,6 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     metrics,
     logger,
   );
-  const clock = new RedisClock(redis);
   const tracker = new TaskTracker(
     vod,
     new TaskStore(redis, keys),
@@ -109,7 +109,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     logger,
   );
   const callbackSender = new CallbackSender(
-    new CallbackStore(redis, keys),
+    new CallbackStore(redis, keys, clock),
     requests,
     {
       ...(env.CALLBACK_SIGNING_SECRET ? { secret: env.CALLBACK_SIGNING_SECRET } : {}),

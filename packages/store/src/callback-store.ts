@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
 import { runScript } from './lua-scripts.js';
+import type { RedisClock } from './redis-clock.js';
 
 export interface CallbackRecord {
   state: 'pending' | 'delivered' | 'failed';
@@ -19,6 +20,7 @@ export class CallbackStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keyspace,
+    private readonly clock: RedisClock,
   ) {
     this.due = `${keys.prefix}callbacks-due`;
   }
@@ -47,8 +49,7 @@ export class CallbackStore {
   }
 
   async retryLater(requestId: string, record: CallbackRecord, delayMs: number): Promise<void> {
-    const [seconds, micros] = await this.redis.time();
-    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const now = await this.clock.read();
     await this.redis
       .multi()
       .zadd(this.due, now + delayMs, requestId)

@@ -2,6 +2,7 @@ import { OBJECT_TYPES, PRIORITIES, type ObjectType, type PathStatus, type Priori
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
 import { runScript } from './lua-scripts.js';
+import { RedisClock } from './redis-clock.js';
 
 /** What the pool remembers of a pending path between attempts. */
 export interface PendingMeta {
@@ -73,6 +74,7 @@ export class PendingPool {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keyspace,
+    private readonly clock: RedisClock,
   ) {}
 
   /**
@@ -85,8 +87,9 @@ export class PendingPool {
     for (const [type, lane] of pairs) pipeline.zrange(this.keys.ready(type, lane), 0, 0, 'WITHSCORES');
     pipeline.time();
     const replies = (await pipeline.exec()) ?? [];
-    const [seconds, micros] = (replies[pairs.length]?.[1] ?? ['0', '0']) as [string, string];
-    const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const [timeError, time] = replies[pairs.length] ?? [];
+    if (timeError) throw timeError;
+    const nowMs = RedisClock.fromTime(time);
     const readiness = new Map<string, number>();
     pairs.forEach(([type, lane], index) => {
       const [error, head] = replies[index] ?? [];
@@ -142,8 +145,7 @@ export class PendingPool {
 
   /** Puts back the batches whose holders died (lease ran out); returns how many. */
   async reclaimExpired(settings: PoolSettings, limit = 100): Promise<number> {
-    const time = await this.redis.time();
-    const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    const nowMs = await this.clock.read();
     const expired = await this.redis.zrangebyscore(this.keys.inflight, '-inf', nowMs, 'LIMIT', 0, limit);
     let reclaimed = 0;
     for (const batchId of expired) {

@@ -3,6 +3,7 @@ import type { ObjectType, Priority } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
 import { runScript } from './lua-scripts.js';
+import type { RedisClock } from './redis-clock.js';
 
 export interface QuotaBudgets {
   urlsPerDay: number;
@@ -64,6 +65,7 @@ export class QuotaGovernor {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keyspace,
+    private readonly clock: RedisClock,
     private readonly budgets: QuotaBudgets,
   ) {}
 
@@ -176,10 +178,9 @@ export class QuotaGovernor {
     return view;
   }
 
-  /** The governor's clock (Redis TIME, plus the test offset in 'offset' mode). */
+  /** The governor's clock: Redis' time, plus the test offset in 'offset' mode. */
   async now(): Promise<number> {
-    const [seconds, micros] = await this.redis.time();
-    let now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    let now = await this.clock.read();
     if (this.budgets.clockMode === 'offset')
       now += Number((await this.redis.get(`${this.keys.prefix}clock-offset`)) ?? 0);
     return now;

@@ -4,6 +4,7 @@ import {
   createRedis,
   keyspace,
   QuotaGovernor,
+  RedisClock,
   setClockOffset,
   type Grant,
   type Keyspace,
@@ -38,12 +39,11 @@ afterEach(async () => {
 });
 
 const governor = (overrides: Partial<QuotaBudgets> = {}) =>
-  new QuotaGovernor(redis, keys, { ...BASE, ...overrides });
+  new QuotaGovernor(redis, keys, new RedisClock(redis), { ...BASE, ...overrides });
 
 /** Moves the governor's clock to `ms` (epoch). */
 async function setNow(ms: number): Promise<void> {
-  const [seconds, micros] = await redis.time();
-  await setClockOffset(redis, keys, ms - (Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)));
+  await setClockOffset(redis, keys, ms - (await new RedisClock(redis).read()));
 }
 
 async function advance(ms: number): Promise<void> {
