@@ -1,4 +1,4 @@
-// Quota governor: decisions per second of take-quota.lua, and quota utilisation (units used /
+// Quota governor: decisions per second of take-quota-9.lua, and quota utilisation (units used /
 // units available) over simulated days, with the governor's test clock moved instead of waited.
 import {
   createRedis,

@@ -47,7 +47,7 @@ async function setNow(ms: number): Promise<void> {
 }
 
 async function advance(ms: number): Promise<void> {
-  const current = Number((await redis.get(`${keys.prefix}clock-offset`)) ?? 0);
+  const current = Number((await redis.get(keys.clockOffset)) ?? 0);
   await setClockOffset(redis, keys, current + ms);
 }
 
@@ -150,7 +150,7 @@ describe('refunds and reactions', () => {
     await setNow(Date.parse('2026-11-24T03:00:10Z'));
     const first = (await g.take('File', 'normal', 10)) as Grant;
     await g.settle('File', first, 0, 'refused', 'Throttling.User');
-    await redis.del(`${keys.prefix}quota:hold:calls`);
+    await redis.del(keys.callsHold);
     const second = (await g.take('File', 'normal', 10)) as Grant;
     expect(second.granted).toBe(10);
     await g.settle('File', second, 3, 'unused');
@@ -205,13 +205,19 @@ describe('re-sent calls (a reply lost on reconnect)', () => {
     const g = governor();
     await setNow(Date.parse('2026-11-24T03:00:10Z'));
     const grant = (await g.take('File', 'normal', 4)) as Grant;
-    const { runScript } = await import('../src/lua-scripts.js');
-    const replay = (await runScript(
-      redis,
-      'takeQuota',
-      [],
-      [keys.prefix, 'File', 'normal', 4, grant.ticket, 1000, 10, 1000, 0, 480, 'offset'],
-    )) as number[];
+    const { takeQuota } = await import('../src/script-calls.js');
+    const replay = (await takeQuota.raw(redis, keys, {
+      objectType: 'File',
+      lane: 'normal',
+      want: 4,
+      ticket: grant.ticket,
+      dayBudget: 1000,
+      minuteBudget: 10,
+      callsPerSecond: 1000,
+      highReservePercent: 0,
+      utcOffsetMinutes: 480,
+      clockMode: 'offset',
+    })) as number[];
     expect(Number(replay[0])).toBe(4);
     expect((await g.state()).byType.File.minuteUsed).toBe(4);
     await g.settle('File', grant, 0, 'unused');
