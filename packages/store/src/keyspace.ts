@@ -101,19 +101,22 @@ export function keyspace(namespace = 'refreshq'): Keyspace {
 }
 
 /**
- * Lua source of `keyspace.<family>(...)`, one builder per family with params, for the keys a
- * script only finds while it runs (a pending path's lane, a batch's type, a domain, a path, a
- * request linked to a path). Families without params are never built in Lua: a script gets them
- * as KEYS. The prefix is KEYS[1]'s, so every key built lives in the slot the call is routed to.
+ * Lua source of `keyspace.<family>(...)` for the given families (those a script uses), for the
+ * keys a script only finds while it runs (a pending path's lane, a batch's type, a domain, a
+ * path, a request linked to a path). Families without params are never built in Lua: a script
+ * gets them as KEYS. The prefix is KEYS[1]'s, so every key built lives in the slot the call is
+ * routed to.
  */
-export function luaKeyBuilders(): string {
+export function luaKeyBuilders(families: Iterable<string>): string {
   const lines = [
     '-- Generated from packages/store/src/keyspace.ts (`--@include keyspace`).',
     "local keyspace = { prefix = string.match(KEYS[1], '^{[^}]*}:') }",
   ];
-  for (const [family, template] of Object.entries(KEY_FAMILIES)) {
+  for (const family of new Set(families)) {
+    const template: string | undefined = KEY_FAMILIES[family as KeyFamily];
+    if (template === undefined) throw new Error(`keyspace.${family} is not a key family (keyspace.ts)`);
     const parts = literalParts(template);
-    if (parts.length === 1) continue;
+    if (parts.length === 1) throw new Error(`keyspace.${family} has no params: a script gets it as a KEY`);
     for (const part of parts) {
       if (!/^[a-z:-]*$/.test(part)) throw new Error(`key template ${template} cannot be written in Lua`);
     }

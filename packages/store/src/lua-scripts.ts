@@ -31,12 +31,15 @@ const readLua = (file: string): string => readFileSync(new URL(`../lua/${file}`,
 
 /**
  * A script's text with its `--@include <file>` lines replaced by those files (shared helpers),
- * and `--@include keyspace` by the key builders generated from keyspace.ts.
+ * and `--@include keyspace` by the key builders generated from keyspace.ts, for the families
+ * the script and its helpers use (an unknown one fails here, at load).
  */
 export function scriptSource(name: ScriptName): string {
-  return readLua(SCRIPTS[name]).replace(/^--@include (\S+)$/gm, (_line, file: string) =>
-    file === 'keyspace' ? luaKeyBuilders() : readLua(file),
+  const text = readLua(SCRIPTS[name]).replace(/^--@include (?!keyspace$)(\S+)$/gm, (_line, file: string) =>
+    readLua(file),
   );
+  const used = [...text.matchAll(/\bkeyspace\.(\w+)\(/g)].map((match) => match[1] as string);
+  return text.replace(/^--@include keyspace$/m, () => luaKeyBuilders(used));
 }
 
 const sources = new Map<ScriptName, string>();

@@ -27,15 +27,16 @@ export interface ScriptCall<A, R> {
 }
 
 function script<A, R>(spec: ScriptSpec<A, R>): ScriptCall<A, R> {
+  const keyBuilders = Object.values(spec.keys);
   const raw = (redis: Redis, keys: Keyspace, args: A) =>
     runScript(
       redis,
       spec.name,
-      Object.values(spec.keys).map((key) => key(keys, args)),
+      keyBuilders.map((key) => key(keys, args)),
       spec.argv(args),
     );
-  const call = async (redis: Redis, keys: Keyspace, args: A) =>
-    spec.decode(await raw(redis, keys, args), args);
+  const call = (redis: Redis, keys: Keyspace, args: A) =>
+    raw(redis, keys, args).then((reply) => spec.decode(reply, args));
   return Object.assign(call, { raw, spec });
 }
 
