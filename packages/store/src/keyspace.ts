@@ -113,18 +113,21 @@ export function luaKeyBuilders(families: Iterable<string>): string {
     "local keyspace = { prefix = string.match(KEYS[1], '^{[^}]*}:') }",
   ];
   for (const family of new Set(families)) {
-    const template: string | undefined = KEY_FAMILIES[family as KeyFamily];
-    if (template === undefined) throw new Error(`keyspace.${family} is not a key family (keyspace.ts)`);
+    if (!Object.hasOwn(KEY_FAMILIES, family))
+      throw new Error(`keyspace.${family} is not a key family (keyspace.ts)`);
+    const template: string = KEY_FAMILIES[family as KeyFamily];
     const parts = literalParts(template);
     if (parts.length === 1) throw new Error(`keyspace.${family} has no params: a script gets it as a KEY`);
-    for (const part of parts) {
-      if (!/^[a-z:-]*$/.test(part)) throw new Error(`key template ${template} cannot be written in Lua`);
-    }
     const params = parts.slice(1).map((_, index) => `p${index + 1}`);
-    const body = parts
-      .flatMap((part, index) => [part === '' ? [] : `'${part}'`, params[index] ?? []].flat())
-      .join(' .. ');
-    lines.push(`function keyspace.${family}(${params.join(', ')}) return keyspace.prefix .. ${body} end`);
+    const pieces: string[] = [];
+    parts.forEach((part, index) => {
+      if (!/^[a-z:-]*$/.test(part)) throw new Error(`key template ${template} cannot be written in Lua`);
+      if (part !== '') pieces.push(`'${part}'`);
+      if (index < params.length) pieces.push(params[index] as string);
+    });
+    lines.push(
+      `function keyspace.${family}(${params.join(', ')}) return keyspace.prefix .. ${pieces.join(' .. ')} end`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
