@@ -5,6 +5,7 @@ import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
 import { errorHandler, notFoundRoute } from './api-error.js';
 import { bearerAuth } from './bearer-auth.js';
+import { type HookSet, hookRoutes, NO_HOOKS } from './hooks/index.js';
 import type { IntakeMetrics } from './intake-metrics.js';
 import type { BodyRules } from './refresh-body.js';
 import { healthRoutes } from './routes/health.js';
@@ -23,6 +24,8 @@ export interface IntakeDeps {
   trustProxyHops?: number;
   clock: RedisClock;
   keys: Keyspace;
+  /** The hooks of WEBHOOKS_FILE, served at POST /v1/hooks/:name. */
+  hooks?: HookSet;
 }
 
 /** The intake HTTP API; main.ts only builds the deps and listens. */
@@ -52,7 +55,22 @@ export function createServer(deps: IntakeDeps): Express {
   });
 
   app.use(healthRoutes(deps.redis, deps.metrics.registry));
-  app.use('/v1', bearerAuth(deps.tokens));
+  const bearer = bearerAuth(deps.tokens);
+  // Before the bearer check and the JSON parser: hooks read raw bytes and authenticate by signature.
+  app.use(
+    hookRoutes({
+      hooks: deps.hooks ?? NO_HOOKS,
+      queue: deps.queue,
+      idempotency: deps.idempotency,
+      metrics: deps.metrics,
+      clock: deps.clock,
+      rules: deps.rules,
+      logger: deps.logger,
+      maxBodyBytes: deps.maxBodyBytes,
+      bearer,
+    }),
+  );
+  app.use('/v1', bearer);
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   app.use(
     express.json({

@@ -12,6 +12,7 @@ import type { RefreshRequest } from '@refreshq/domain';
 import type { Logger } from '@refreshq/telemetry';
 import type { Queue } from 'bullmq';
 import type { IntakeEnv } from './env.js';
+import { type HookSet, loadHooks } from './hooks/index.js';
 import { createIntakeMetrics, type IntakeMetrics } from './intake-metrics.js';
 import { createServer } from './server.js';
 
@@ -25,11 +26,26 @@ export interface RunningIntake {
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** Hooks already loaded (main.ts loads them first, to exit 78 on a bad file); else from WEBHOOKS_FILE. */
+  hooks?: HookSet;
+}
+
+/** Reads WEBHOOKS_FILE; the secrets it names come from the process environment. Throws ConfigError. */
+export const loadIntakeHooks = (env: IntakeEnv): HookSet =>
+  loadHooks(env.WEBHOOKS_FILE, process.env, env.WEBHOOK_TOLERANCE_SECONDS * 1000);
+
 /**
  * Builds intake from a validated environment and listens. main.ts adds only signal handling; the
  * tests start intake through this same function.
  */
-export async function startIntake(env: IntakeEnv, logger: Logger): Promise<RunningIntake> {
+export async function startIntake(
+  env: IntakeEnv,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<RunningIntake> {
+  // Before Redis: a bad hooks file is a configuration error, whatever else is up.
+  const hooks = options.hooks ?? loadIntakeHooks(env);
   const keys = keyspace(env.REFRESHQ_NAMESPACE);
   const redis = createRedis(env.REDIS_URL, 'client', 'intake');
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection problem'));
@@ -57,6 +73,7 @@ export async function startIntake(env: IntakeEnv, logger: Logger): Promise<Runni
     trustProxyHops: env.TRUST_PROXY_HOPS,
     clock,
     keys,
+    hooks,
   });
 
   const server: Server = await new Promise((resolve, reject) => {

@@ -32,7 +32,9 @@ export function createAdmitter(
       settings.admit.promoteAt > 0 && !settings.promotionAllowed()
         ? { ...settings.admit, promoteAt: 0 }
         : settings.admit;
-    const result = await requests.admit(request, request.paths.map(domainOf), admit);
+    // Intake computed each path's domain while checking it; jobs queued by an older intake lack them.
+    const domains = request.domains ?? request.paths.map(domainOf);
+    const result = await requests.admit(request, domains, admit);
     if (result.admitted) {
       metrics.requestsAdmitted.inc();
       if (result.coalesced > 0)

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { backoffDelay } from '@refreshq/domain';
 import { storedRequestView, type CallbackStore, type RequestStore } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
+import { Periodic } from './periodic.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 export interface CallbackSettings {
@@ -24,8 +25,7 @@ export function signCallback(secret: string, timestamp: string, body: string): s
  * with backoff, in its own loop: a slow or failing receiver never holds up submitting.
  */
 export class CallbackSender {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly loop: Periodic;
 
   constructor(
     private readonly callbacks: CallbackStore,
@@ -33,19 +33,18 @@ export class CallbackSender {
     private readonly settings: CallbackSettings,
     private readonly metrics: WorkerMetrics,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.loop = new Periodic(settings.everyMs, () => this.tick());
+  }
 
   start(): void {
     if (!this.settings.secret)
       this.logger.warn('CALLBACK_SIGNING_SECRET is not set: completion callbacks are sent unsigned');
-    this.timer = setInterval(() => {
-      if (!this.running) this.running = this.tick().finally(() => (this.running = undefined));
-    }, this.settings.everyMs);
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   async tick(): Promise<void> {

@@ -5,13 +5,14 @@ import {
   type CircuitBreaker,
   type ClaimedBatch,
   type Grant,
-  type PathOutcome,
   type PendingPool,
   type PoolSettings,
   type QuotaGovernor,
 } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
-import type { BatchSubmitter, CallTally } from './batch-submitter.js';
+import type { Settlement } from '@refreshq/domain';
+import type { BatchSubmitter } from './batch-submitter.js';
+import { Periodic } from './periodic.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 export interface DispatcherSettings {
@@ -39,7 +40,7 @@ export class Dispatcher {
   private running = false;
   private loops: Promise<void>[] = [];
   private wakeups = new Set<() => void>();
-  private reclaimTimer: NodeJS.Timeout | undefined;
+  private readonly sweep: Periodic;
 
   constructor(
     private readonly pool: PendingPool,
@@ -51,19 +52,20 @@ export class Dispatcher {
     private readonly logger: Logger,
     /** Called after a quota error, so the budgets are re-read from the upstream soon. */
     private readonly onQuotaError: () => void = () => {},
-  ) {}
+  ) {
+    this.sweep = new Periodic(settings.reclaimEveryMs, () => this.reclaim());
+  }
 
   start(): void {
     if (this.running) return;
     this.running = true;
     for (let index = 0; index < this.settings.concurrency; index += 1) this.loops.push(this.loop());
-    this.reclaimTimer = setInterval(() => void this.reclaim(), this.settings.reclaimEveryMs);
-    void this.reclaim();
+    this.sweep.start({ now: true });
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    clearInterval(this.reclaimTimer);
+    await this.sweep.stop();
     for (const wake of this.wakeups) wake();
     await Promise.all(this.loops);
     this.loops = [];
@@ -95,13 +97,12 @@ export class Dispatcher {
         wait = Math.min(wait, Math.max(grant.waitMs, 5));
         continue;
       }
-      const localBefore = Date.now();
       const claim = await this.pool.claim(type, lane, randomUUID(), this.settings.pool, grant.granted);
       if (!claim.batch) {
-        await this.governor.settle(type, grant, 0, 'unused');
+        await this.settle(type, grant, { spent: 0, answer: 'unused' });
         continue;
       }
-      await this.process(claim.batch, localBefore, grant);
+      await this.process(claim.batch, grant);
       return 0;
     }
     return wait;
@@ -120,51 +121,44 @@ export class Dispatcher {
     }
   }
 
-  private async process(batch: ClaimedBatch, localAtClaim: number, grant: Grant): Promise<void> {
-    const skew = batch.claimedAt - localAtClaim;
-    const now = () => Date.now() + skew;
+  /** run → settle → finish: the batch's calls, then its quota and breaker, then its paths. */
+  private async process(batch: ClaimedBatch, grant: Grant): Promise<void> {
     this.metrics.batchSize.observe({ object_type: batch.objectType }, batch.items.length);
-    const outcomes = new Map<string, PathOutcome>();
-    const tally: CallTally = { spent: 0, accepted: false };
-    try {
-      await this.submitter.run(batch, now, outcomes, tally);
-    } catch (error) {
+    const result = await this.submitter.run(batch).catch((error: unknown) => {
       // Paths without an outcome go back as uncertain: a call may have left before the failure.
       this.logger.error(
         { err: error, batchId: batch.id },
         'batch failed unexpectedly; unsettled paths go back as uncertain',
       );
-      tally.spent = grant.granted;
-    }
-    const answer = tally.quotaCode
-      ? 'refused'
-      : tally.accepted
-        ? 'success'
-        : tally.spent > 0
-          ? 'uncertain'
-          : 'refused';
-    if (tally.quotaCode?.startsWith('Quota')) this.onQuotaError();
-    try {
-      await this.governor.settle(
-        batch.objectType,
-        grant,
-        tally.spent,
-        answer,
-        tally.quotaCode ?? '',
-        tally.backoffMs,
-      );
-    } catch (error) {
-      this.logger.warn(
-        { err: error, batchId: batch.id },
-        'settling quota failed; the unspent units stay counted until the window passes',
-      );
-    }
-    const finished = await this.pool.finish(batch, outcomes, this.settings.pool);
+      return { outcomes: new Map(), settlement: { spent: grant.granted, answer: 'uncertain' } as Settlement };
+    });
+    await this.settle(batch.objectType, grant, result.settlement);
+    const finished = await this.pool.finish(batch, result.outcomes, this.settings.pool);
     if (!finished)
       this.logger.warn(
         { batchId: batch.id },
         'batch lease ran out before it finished; another worker took it back',
       );
+  }
+
+  /** Carries out a settlement: the governor's refund and hold, the breaker, a quota re-read. */
+  private async settle(type: ObjectType, grant: Grant, settlement: Settlement): Promise<void> {
+    if (settlement.resyncQuota) this.onQuotaError();
+    try {
+      if (settlement.breaker) {
+        await this.breaker.open(settlement.breaker.code, settlement.breaker.probeMs);
+        this.logger.error(
+          { code: settlement.breaker.code, probeInMs: settlement.breaker.probeMs },
+          'account refused all refreshing: submitting stopped, paths kept queued',
+        );
+      }
+      await this.governor.settle(type, grant, settlement);
+    } catch (error) {
+      this.logger.warn(
+        { err: error, type },
+        'settling quota failed; the unspent units stay counted until the window passes',
+      );
+    }
   }
 
   private async reclaim(): Promise<void> {

@@ -1,4 +1,12 @@
-import { estimateSubmitAt, OBJECT_TYPES, PRIORITIES, type ObjectType, type Priority } from '@refreshq/domain';
+import {
+  estimateSubmitAt,
+  laneDayBudget,
+  lanesAtOrAbove,
+  OBJECT_TYPES,
+  PRIORITIES,
+  type ObjectType,
+  type Priority,
+} from '@refreshq/domain';
 import {
   publishEstimates,
   type CircuitBreaker,
@@ -7,23 +15,24 @@ import {
   type QuotaEstimates,
   type QuotaGovernor,
   type Redis,
+  type RedisClock,
 } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
+import { Periodic } from './periodic.js';
 import type { WorkerMetrics } from './worker-metrics.js';
-
-const LANE_RANK: Record<Priority, number> = { high: 3, normal: 2, low: 1 };
 
 /**
  * Every few seconds: reads the governor's state and the backlog, sets the quota and backlog
  * gauges, and publishes when each lane's backlog will be submitted at the current budgets.
  */
 export class QuotaReport {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly loop: Periodic;
   private directoriesLeftToday = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keyspace,
+    private readonly clock: RedisClock,
     private readonly governor: QuotaGovernor,
     private readonly pool: PendingPool,
     private readonly highReservePercent: number,
@@ -33,16 +42,16 @@ export class QuotaReport {
     private readonly metrics: WorkerMetrics,
     private readonly logger: Logger,
     private readonly everyMs = 5000,
-  ) {}
-
-  start(): void {
-    void this.once();
-    this.timer = setInterval(() => void this.once(), this.everyMs);
-    this.timer.unref();
+  ) {
+    this.loop = new Periodic(everyMs, () => this.once());
   }
 
-  stop(): void {
-    clearInterval(this.timer);
+  start(): void {
+    this.loop.start({ now: true });
+  }
+
+  async stop(): Promise<void> {
+    await this.loop.stop();
   }
 
   /** Whether the directory budget has room today, as of the last report (for directory promotion). */
@@ -71,19 +80,15 @@ export class QuotaReport {
         this.metrics.quotaHoldSeconds.set({ object_type: type }, Math.max(0, holdUntil - state.now) / 1000);
         byType[type] = {} as Record<Priority, QuotaEstimates['byType'][ObjectType][Priority]>;
         for (const lane of PRIORITIES) {
-          const ahead = PRIORITIES.filter((other) => LANE_RANK[other] >= LANE_RANK[lane]).reduce(
-            (sum, other) => sum + backlog[type][other],
-            0,
-          );
-          const laneDayBudget =
-            lane === 'high' ? t.dayBudget : Math.floor((t.dayBudget * (100 - this.highReservePercent)) / 100);
+          const ahead = lanesAtOrAbove(lane).reduce((sum, other) => sum + backlog[type][other], 0);
+          const dayBudget = laneDayBudget(t.dayBudget, lane, this.highReservePercent);
           const at = estimateSubmitAt({
             now: state.now,
             ahead,
             minuteBudget: t.minuteBudget,
             minuteLeft: t.minuteBudget - t.minuteUsed,
-            dayBudget: laneDayBudget,
-            dayLeft: laneDayBudget - t.dayUsed,
+            dayBudget,
+            dayLeft: dayBudget - t.dayUsed,
             nextDayStart: state.nextDayStart,
             ...(holdUntil > 0 ? { holdUntil } : {}),
           });
@@ -99,7 +104,7 @@ export class QuotaReport {
         }
       }
       this.metrics.breakerOpen.set((await this.breaker.remainingMs()) > 0 ? 1 : 0);
-      const redisNow = Date.now();
+      const redisNow = this.clock.now();
       for (const type of OBJECT_TYPES) {
         for (const lane of PRIORITIES) {
           const eligibleAt = await this.pool.oldestEligibleAt(type, lane);

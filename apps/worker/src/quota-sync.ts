@@ -1,13 +1,14 @@
 import type { QuotaGovernor } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { VodClient } from '@refreshq/vod-client';
+import { Periodic } from './periodic.js';
 
 /**
  * Reads DescribeVodRefreshQuota at start, every `intervalMs`, and soon after any quota error, and
  * folds it into the governor, so quota spent by other tools on the same account is respected.
  */
 export class QuotaSync {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly loop: Periodic;
   private soon: NodeJS.Timeout | undefined;
 
   constructor(
@@ -15,19 +16,18 @@ export class QuotaSync {
     private readonly governor: QuotaGovernor,
     private readonly intervalMs: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.loop = new Periodic(intervalMs, () => this.syncOnce());
+  }
 
   async start(): Promise<void> {
     await this.syncOnce();
-    if (this.intervalMs > 0) {
-      this.timer = setInterval(() => void this.syncOnce(), this.intervalMs);
-      this.timer.unref();
-    }
+    if (this.intervalMs > 0) this.loop.start();
   }
 
-  stop(): void {
-    clearInterval(this.timer);
+  async stop(): Promise<void> {
     clearTimeout(this.soon);
+    await this.loop.stop();
   }
 
   /** After a quota error: one sync within a few seconds (coalesced). */

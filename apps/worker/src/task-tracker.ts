@@ -1,6 +1,8 @@
+import type { Clock } from '@refreshq/domain';
 import type { TaskPathState, TaskStore, TrackedTask } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { RefreshTask, VodClient } from '@refreshq/vod-client';
+import { Periodic } from './periodic.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 export interface TrackerSettings {
@@ -29,30 +31,28 @@ function pathState(status: string): TaskPathState {
  * polling sooner for young tasks and at most every `maxPollMs` for old ones.
  */
 export class TaskTracker {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly loop: Periodic;
   private stopped = false;
 
   constructor(
     private readonly vod: VodClient,
     private readonly tasks: TaskStore,
     private readonly settings: TrackerSettings,
-    private readonly now: () => number,
+    private readonly clock: Clock,
     private readonly metrics: WorkerMetrics,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.loop = new Periodic(settings.everyMs, () => this.tick());
+  }
 
   start(): void {
     this.stopped = false;
-    this.timer = setInterval(() => {
-      if (!this.running) this.running = this.tick().finally(() => (this.running = undefined));
-    }, this.settings.everyMs);
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   async tick(): Promise<void> {
@@ -69,7 +69,7 @@ export class TaskTracker {
   }
 
   private async follow(task: TrackedTask): Promise<void> {
-    const now = this.now();
+    const now = this.clock.now();
     const age = now - task.submittedAt;
     if (age > LOOKUP_LIMIT_MS) {
       await this.tasks.record(task.taskId, new Map(), true, 0);

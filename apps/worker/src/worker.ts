@@ -74,7 +74,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const quotaSync = new QuotaSync(vod, governor, env.QUOTA_SYNC_INTERVAL_MS, logger);
   const submitter = new BatchSubmitter(
     vod,
-    breaker,
+    clock,
     {
       breakerProbeMs: env.BREAKER_PROBE_MS,
       backoff: { baseMs: 500, maxMs: 60_000 },
@@ -86,6 +86,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const quotaReport = new QuotaReport(
     redis,
     keys,
+    clock,
     governor,
     pool,
     env.QUOTA_HIGH_RESERVE_PERCENT,
@@ -104,7 +105,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       callsPerSecond: env.TASK_POLL_CALLS_PER_SECOND,
       maxPollMs: env.TASK_POLL_MAX_INTERVAL_MS,
     },
-    () => clock.now(),
+    clock,
     metrics,
     logger,
   );
@@ -178,8 +179,8 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     dispatcher,
     admitter,
     stop: async () => {
-      quotaSync.stop();
-      quotaReport.stop();
+      await quotaSync.stop();
+      await quotaReport.stop();
       clock.stop();
       await tracker.stop();
       await callbackSender.stop();

@@ -6,5 +6,6 @@ export * from './backoff.js';
 export * from './quota-day.js';
 export * from './task-ids.js';
 export * from './path-status.js';
-export * from './pending-pool-model.js';
 export * from './quota-estimate.js';
+export * from './clock.js';
+export * from './scarcity.js';

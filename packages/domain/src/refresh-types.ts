@@ -1,8 +1,18 @@
 export const OBJECT_TYPES = ['File', 'Directory'] as const;
 export type ObjectType = (typeof OBJECT_TYPES)[number];
 
+/** Lanes, highest first: a higher lane is claimed before any lower one. */
 export const PRIORITIES = ['high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
+
+const LANE_RANK: Record<Priority, number> = { high: 3, normal: 2, low: 1 };
+
+/** The higher of two lanes (a path asked for in both goes in the higher). */
+export const higherLane = (a: Priority, b: Priority): Priority => (LANE_RANK[a] >= LANE_RANK[b] ? a : b);
+
+/** The lanes claimed before or with `lane`: its own and every higher one. */
+export const lanesAtOrAbove = (lane: Priority): Priority[] =>
+  PRIORITIES.filter((other) => LANE_RANK[other] >= LANE_RANK[lane]);
 
 /** What one accepted request asked for, as the intake queue carries it. */
 export interface RefreshRequest {
@@ -12,6 +22,8 @@ export interface RefreshRequest {
   /** Normalised, distinct paths. */
   paths: string[];
   receivedAt: number;
+  /** The domain of each path, as intake computed it while checking (same order as paths). */
+  domains?: string[];
   /** Where to POST the request's result once every path has ended. */
   callbackUrl?: string;
 }

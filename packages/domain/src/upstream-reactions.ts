@@ -1,6 +1,11 @@
+import { type BackoffPolicy, backoffDelay } from './backoff.js';
+
 /**
  * The deliberate reaction to every outcome of a RefreshVodObjectCaches call
- * (shared/vod-api.md, "Error codes ... and the reaction refreshq owes each").
+ * (shared/vod-api.md, "Error codes ... and the reaction refreshq owes each"). This file is the one
+ * place that decides what a code does: to the paths of the call (settleCall's fates), to the
+ * quota governor (units spent, the answer, an explicit hold), and to the breaker. The submitter
+ * and the Lua scripts only carry out what it returns.
  */
 export type Reaction =
   /** Nothing spent: retry after a backoff with jitter and slow the call rate. */
@@ -47,4 +52,266 @@ export function reactionTo(code: string | undefined): Reaction {
   if (code === 'Throttling' || code.startsWith('Throttling.')) return { kind: 'backoff' };
   if (code.startsWith('OperationDenied.')) return { kind: 'open-breaker' };
   return BY_CODE[code] ?? UNKNOWN_CODE;
+}
+
+/** How one call ended, as the client saw it. */
+export type CallResult =
+  | { kind: 'accepted' }
+  /** The upstream answered with an error code. */
+  | { kind: 'refused'; code: string }
+  /** Nothing left this process (connection refused, DNS): nothing can have been accepted. */
+  | { kind: 'not-sent'; code: string }
+  /** Sent at `calledAt`, but no answer was read (timeout, reset, non-JSON 5xx): it may have been accepted. */
+  | { kind: 'unanswered'; code: string; calledAt: number };
+
+/** What a path of a batch carries between attempts that reactions read and change. */
+export interface AttemptState {
+  /** Calls refused with a retry-then-reject code so far. */
+  attempts: number;
+  /** Consecutive backoffs, which size the next delay. */
+  backoffs?: number;
+  /** When a call carrying this path may have been accepted without us hearing back. */
+  uncertainSince?: number;
+}
+
+export type RequeueReason =
+  | 'backoff'
+  | 'hold-minute'
+  | 'hold-day'
+  | 'throttled'
+  | 'retry'
+  | 'breaker'
+  | 'uncertain';
+
+/** What becomes of one path of a call. */
+export type PathFate =
+  | { kind: 'submitted' }
+  | { kind: 'rejected'; code: string }
+  | {
+      kind: 'requeue';
+      delayMs: number;
+      reason: RequeueReason;
+      patch: Partial<AttemptState> & { lastCode?: string };
+    };
+
+/**
+ * A hold the governor must put in force, already decided: which budget, until when, and how to
+ * tune the budget. The governor's script computes the instant on its own clock.
+ */
+export interface QuotaHold {
+  /** 'type': the call's object type; 'calls': every call of any type. */
+  budget: 'type' | 'calls';
+  until: { kind: 'next-minute' } | { kind: 'next-quota-day' } | { kind: 'after'; ms: number };
+  /** Lower the learned per-minute budget below what the window held; halve the call rate. */
+  tune?: 'lower-minute' | 'halve-call-rate';
+  /** Shown in status answers and metrics (the upstream code). */
+  reason: string;
+}
+
+/** How a granted call ended, for the refund and for tuning. */
+export type CallAnswer = 'success' | 'refused' | 'unused' | 'uncertain';
+
+/** What a batch's calls did with its quota grant: everything the governor's settle step needs. */
+export interface Settlement {
+  /** Units whose call was accepted, or may have been (no answer): they stay spent. */
+  spent: number;
+  answer: CallAnswer;
+  hold?: QuotaHold;
+  /** Open the account-wide breaker for probeMs, with this code. */
+  breaker?: { code: string; probeMs: number };
+  /** The budgets should be re-read from the upstream soon (a quota code was answered). */
+  resyncQuota?: boolean;
+}
+
+export interface ReactionSettings {
+  backoff: BackoffPolicy;
+  breakerProbeMs: number;
+  random?: () => number;
+}
+
+/** The decision for one call of `states.length` paths: a fate per path, or a split. */
+export type CallSettlement =
+  | { split: true; settlement: Settlement; reaction: Reaction }
+  | { split: false; fates: PathFate[]; settlement: Settlement; reaction: Reaction };
+
+/** Throttling holds every call at most this long: the pressure is per second, the lower rate does the rest. */
+export const THROTTLE_HOLD_MAX_MS = 10_000;
+
+/** Decides everything that follows from one call's result. Pure: time and randomness come in. */
+export function settleCall(
+  result: CallResult,
+  states: readonly AttemptState[],
+  settings: ReactionSettings,
+): CallSettlement {
+  const random = settings.random ?? Math.random;
+  const count = states.length;
+  const nothing: Settlement = { spent: 0, answer: 'refused' };
+  const all = (fate: (state: AttemptState) => PathFate) => states.map(fate);
+  if (result.kind === 'accepted') {
+    return {
+      split: false,
+      reaction: { kind: 'uncertain' },
+      fates: all(() => ({ kind: 'submitted' })),
+      settlement: { spent: count, answer: 'success' },
+    };
+  }
+  const reaction: Reaction =
+    result.kind === 'refused'
+      ? reactionTo(result.code)
+      : result.kind === 'not-sent'
+        ? { kind: 'backoff' }
+        : { kind: 'uncertain' };
+  const code = result.code;
+  const backoffFor = (state: AttemptState) => {
+    const backoffs = (state.backoffs ?? 0) + 1;
+    return { backoffs, delayMs: backoffDelay(backoffs, settings.backoff, random) };
+  };
+
+  switch (reaction.kind) {
+    case 'backoff': {
+      // One delay for the whole batch, sized by its first path, so the batch stays together.
+      const { backoffs, delayMs } = backoffFor(states[0] ?? { attempts: 0 });
+      if (result.kind === 'refused') {
+        const holdMs = Math.min(THROTTLE_HOLD_MAX_MS, Math.max(delayMs, settings.backoff.baseMs));
+        return {
+          split: false,
+          reaction,
+          fates: all(() => ({
+            kind: 'requeue',
+            delayMs: 0,
+            reason: 'throttled',
+            patch: { backoffs, lastCode: code },
+          })),
+          settlement: {
+            ...nothing,
+            hold: {
+              budget: 'calls',
+              until: { kind: 'after', ms: holdMs },
+              tune: 'halve-call-rate',
+              reason: code,
+            },
+          },
+        };
+      }
+      return {
+        split: false,
+        reaction,
+        fates: all(() => ({
+          kind: 'requeue',
+          delayMs,
+          reason: 'backoff',
+          patch: { backoffs, lastCode: code },
+        })),
+        settlement: nothing,
+      };
+    }
+    // Quota refusals spend nothing. The governor holds the type on its own clock, so the paths
+    // stay eligible and go as soon as it allows.
+    case 'hold-minute':
+      return {
+        split: false,
+        reaction,
+        fates: all(() => ({ kind: 'requeue', delayMs: 0, reason: 'hold-minute', patch: { lastCode: code } })),
+        settlement: {
+          ...nothing,
+          resyncQuota: true,
+          hold: { budget: 'type', until: { kind: 'next-minute' }, tune: 'lower-minute', reason: code },
+        },
+      };
+    case 'hold-day':
+      return {
+        split: false,
+        reaction,
+        fates: all(() => ({ kind: 'requeue', delayMs: 0, reason: 'hold-day', patch: { lastCode: code } })),
+        settlement: {
+          ...nothing,
+          resyncQuota: true,
+          hold: { budget: 'type', until: { kind: 'next-quota-day' }, reason: code },
+        },
+      };
+    case 'retry-then-reject':
+      return {
+        split: false,
+        reaction,
+        fates: all((state) =>
+          state.attempts + 1 >= reaction.maxAttempts
+            ? { kind: 'rejected', code }
+            : {
+                kind: 'requeue',
+                delayMs: reaction.delayMs + Math.round(random() * (reaction.delayMs / 10)),
+                reason: 'retry',
+                patch: { attempts: state.attempts + 1, lastCode: code },
+              },
+        ),
+        settlement: nothing,
+      };
+    case 'reject':
+      return { split: false, reaction, fates: all(() => ({ kind: 'rejected', code })), settlement: nothing };
+    case 'split':
+      if (count <= 1)
+        return {
+          split: false,
+          reaction,
+          fates: all(() => ({ kind: 'rejected', code })),
+          settlement: nothing,
+        };
+      return { split: true, reaction, settlement: nothing };
+    case 'open-breaker':
+      return {
+        split: false,
+        reaction,
+        fates: all(() => ({
+          kind: 'requeue',
+          delayMs: settings.breakerProbeMs,
+          reason: 'breaker',
+          patch: { lastCode: code },
+        })),
+        settlement: { ...nothing, breaker: { code, probeMs: settings.breakerProbeMs } },
+      };
+    case 'uncertain': {
+      const calledAt = result.kind === 'unanswered' ? result.calledAt : undefined;
+      return {
+        split: false,
+        reaction,
+        fates: all((state) => {
+          const { backoffs, delayMs } = backoffFor(state);
+          const uncertainSince = state.uncertainSince ?? calledAt;
+          return {
+            kind: 'requeue',
+            delayMs,
+            reason: 'uncertain',
+            patch: { backoffs, lastCode: code, ...(uncertainSince === undefined ? {} : { uncertainSince }) },
+          };
+        }),
+        settlement: { spent: count, answer: 'uncertain' },
+      };
+    }
+  }
+}
+
+/**
+ * One settlement for a batch whose paths went in several calls (a split): units add up, a hold
+ * or breaker of any call stands, and the answer is 'success' only when a call was accepted and
+ * none asked for a hold.
+ */
+export function combineSettlements(parts: readonly Settlement[]): Settlement {
+  const spent = parts.reduce((sum, part) => sum + part.spent, 0);
+  const hold = parts.findLast((part) => part.hold)?.hold;
+  const breaker = parts.findLast((part) => part.breaker)?.breaker;
+  const answer: CallAnswer = hold
+    ? 'refused'
+    : parts.some((part) => part.answer === 'success')
+      ? 'success'
+      : spent > 0
+        ? 'uncertain'
+        : parts.length === 0
+          ? 'unused'
+          : 'refused';
+  return {
+    spent,
+    answer,
+    ...(hold ? { hold } : {}),
+    ...(breaker ? { breaker } : {}),
+    ...(parts.some((part) => part.resyncQuota) ? { resyncQuota: true } : {}),
+  };
 }

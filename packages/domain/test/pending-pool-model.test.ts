@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { covers, PendingPoolModel, type ModelBatch, type ModelOutcome } from '../src/pending-pool-model.js';
+import {
+  covers,
+  PendingPoolModel,
+  type ModelBatch,
+  type ModelOutcome,
+} from '../src/testing/pending-pool-model.js';
 import { OBJECT_TYPES, PRIORITIES } from '../src/refresh-types.js';
 import { LATER_MS, poolOps, type OutcomeKind, type PoolOp } from './pool-ops.js';
 

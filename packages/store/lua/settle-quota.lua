@@ -1,18 +1,20 @@
 -- Settles a grant after the call: units not spent go back (a refused call spends nothing; a
--- batch smaller than its grant returns the rest), and the upstream's answer tunes the governor:
--- success raises a lowered per-minute budget and call rate slowly; QuotaPerMinuteExceeded lowers
--- the per-minute budget and holds the type to the next minute; QuotaExceeded holds the type to the
--- next quota day; Throttling halves the call rate and holds all calls for a backoff.
+-- batch smaller than its grant returns the rest); a success raises a lowered per-minute budget
+-- and call rate slowly; and the hold the reaction table decided is put in force. This script
+-- never interprets an upstream code: the hold arrives decided (which budget, until when, tuning).
 -- ARGV: prefix, object type, ticket, granted, day index, units spent, answer ('success' |
---       'refused' | 'unused' | 'uncertain'), upstream code, minute budget, calls per second,
---       utc offset minutes, clock mode, backoff ms
+--       'refused' | 'unused' | 'uncertain'), hold budget ('' | 'type' | 'calls'), hold until
+--       ('next-minute' | 'next-quota-day' | 'after'), hold ms (for 'after'), tune ('' |
+--       'lower-minute' | 'halve-call-rate'), hold reason, minute budget, calls per second,
+--       utc offset minutes, clock mode
 -- Returns the per-minute budget in force afterwards.
 --@include lib/clock.lua
 --@include lib/quota.lua
 local prefix, otype, ticket = ARGV[1], ARGV[2], ARGV[3]
 local granted, day, spent = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local answer, code = ARGV[7], ARGV[8]
-local minute_cfg, cps_cfg, offset, clock_mode, backoff = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]), ARGV[12], tonumber(ARGV[13])
+local answer = ARGV[7]
+local hold_budget, hold_until, hold_ms, tune, reason = ARGV[8], ARGV[9], tonumber(ARGV[10]), ARGV[11], ARGV[12]
+local minute_cfg, cps_cfg, offset, clock_mode = tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15]), ARGV[16]
 local now = quota_now(prefix, clock_mode)
 local mkey = minute_key(prefix, otype)
 
@@ -46,17 +48,27 @@ if answer == 'success' then
     cps = cps + 0.1
     if cps >= cps_cfg then redis.call('DEL', cps_key) else redis.call('SET', cps_key, cps) end
   end
-elseif code == 'QuotaPerMinuteExceeded.Refresh' then
+end
+
+if tune == 'lower-minute' then
   -- The upstream's limit is below what the window held plus this call.
   local effective = minute_budget(prefix, otype, minute_cfg)
   local seen = minute_used(prefix, otype, now) + granted
   redis.call('SET', learned_key, math.max(1, math.min(math.floor(effective * 0.8), seen - 1)))
-  hold(prefix, otype, math.floor(now / MINUTE) * MINUTE + MINUTE, 'QuotaPerMinuteExceeded.Refresh')
-elseif code == 'QuotaExceeded.Refresh' then
-  hold(prefix, otype, next_day_start(now, offset), 'QuotaExceeded.Refresh')
-elseif string.sub(code, 1, 10) == 'Throttling' then
+elseif tune == 'halve-call-rate' then
   local cps = tonumber(redis.call('GET', cps_key)) or cps_cfg
   redis.call('SET', cps_key, math.max(1, cps / 2))
-  hold(prefix, 'calls', now + backoff, code)
+end
+
+if hold_budget ~= '' then
+  local until_ms = now + hold_ms
+  if hold_until == 'next-minute' then
+    until_ms = math.floor(now / MINUTE) * MINUTE + MINUTE
+  elseif hold_until == 'next-quota-day' then
+    until_ms = next_day_start(now, offset)
+  end
+  local scope = otype
+  if hold_budget == 'calls' then scope = 'calls' end
+  hold(prefix, scope, until_ms, reason)
 end
 return minute_budget(prefix, otype, minute_cfg)

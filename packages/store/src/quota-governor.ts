@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { ObjectType, Priority } from '@refreshq/domain';
+import {
+  type CallAnswer,
+  nextQuotaDayStart,
+  type ObjectType,
+  type Priority,
+  quotaDayIndex,
+  type Settlement,
+} from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
 import { runScript } from './lua-scripts.js';
@@ -36,8 +43,7 @@ export interface Refusal {
   short: string;
 }
 
-/** How a granted call ended, for the refund and for tuning. */
-export type CallAnswer = 'success' | 'refused' | 'unused' | 'uncertain';
+export type { CallAnswer };
 
 export interface TypeQuotaState {
   dayUsed: number;
@@ -55,7 +61,6 @@ export interface QuotaState {
 }
 
 const MINUTE = 60_000;
-const DAY = 86_400_000;
 
 /**
  * The token bucket shared by every worker: per-minute and daily budgets for URLs and for
@@ -85,15 +90,12 @@ export class QuotaGovernor {
     });
   }
 
-  /** Returns the units of `grant` not `spent`, and tunes the governor from the upstream's answer. */
-  async settle(
-    objectType: ObjectType,
-    grant: Grant,
-    spent: number,
-    answer: CallAnswer,
-    code = '',
-    backoffMs = 1000,
-  ): Promise<number> {
+  /**
+   * Returns the units of `grant` the calls did not spend, raises lowered budgets after a success,
+   * and puts in force the hold the settlement carries (decided by the domain's reaction table).
+   */
+  async settle(objectType: ObjectType, grant: Grant, settlement: Settlement): Promise<number> {
+    const hold = settlement.hold;
     const reply = await runScript(
       this.redis,
       'settleQuota',
@@ -104,14 +106,17 @@ export class QuotaGovernor {
         grant.ticket,
         grant.granted,
         grant.day,
-        Math.min(spent, grant.granted),
-        answer,
-        code,
+        Math.min(settlement.spent, grant.granted),
+        settlement.answer,
+        hold?.budget ?? '',
+        hold?.until.kind ?? '',
+        hold?.until.kind === 'after' ? Math.max(1, Math.round(hold.until.ms)) : 0,
+        hold?.tune ?? '',
+        hold?.reason ?? '',
         this.perMinute(objectType),
         this.budgets.callsPerSecond,
         this.budgets.utcOffsetMinutes,
         this.budgets.clockMode,
-        Math.max(1, Math.round(backoffMs)),
       ],
     );
     return Number(reply);
@@ -131,8 +136,7 @@ export class QuotaGovernor {
   /** A read-only view for metrics and estimates (not atomic across types; good enough to show). */
   async state(): Promise<QuotaState> {
     const now = await this.now();
-    const shift = this.budgets.utcOffsetMinutes * MINUTE;
-    const day = Math.floor((now + shift) / DAY);
+    const day = quotaDayIndex(now, this.budgets.utcOffsetMinutes);
     const byType = {} as Record<ObjectType, TypeQuotaState>;
     for (const type of ['File', 'Directory'] as const) {
       const [dayUsed, upstream, learned, log, holdFields] = await Promise.all([
@@ -154,7 +158,11 @@ export class QuotaGovernor {
       byType[type] = state;
     }
     const calls = await this.redis.hgetall(this.keys.callsHold);
-    const view: QuotaState = { now, nextDayStart: (day + 1) * DAY - shift, byType };
+    const view: QuotaState = {
+      now,
+      nextDayStart: nextQuotaDayStart(now, this.budgets.utcOffsetMinutes),
+      byType,
+    };
     if (calls.until && Number(calls.until) > now)
       view.callsHold = { until: Number(calls.until), reason: calls.reason ?? '' };
     return view;

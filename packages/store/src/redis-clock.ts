@@ -1,3 +1,4 @@
+import type { Clock } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 
 /**
@@ -6,7 +7,7 @@ import type { Redis } from 'ioredis';
  * `now()` reads it locally: the offset to Redis TIME is measured (half the round trip corrected)
  * at start and then every `resyncMs`, so stamping a request costs no round trip. `read()` asks.
  */
-export class RedisClock {
+export class RedisClock implements Clock {
   private offsetMs = 0;
   private timer: NodeJS.Timeout | undefined;
 

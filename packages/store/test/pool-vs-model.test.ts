@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { PendingPoolModel, type ModelOutcome } from '@refreshq/domain';
+import { PendingPoolModel, type ModelOutcome } from '@refreshq/domain/testing';
 import { dropNamespace, testNamespace } from '@refreshq/test-redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LATER_MS, poolOps, type OutcomeKind, type PoolOp } from '../../domain/test/pool-ops.js';

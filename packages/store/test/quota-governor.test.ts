@@ -1,3 +1,4 @@
+import { type Settlement, settleCall } from '@refreshq/domain';
 import { dropNamespace, testNamespace } from '@refreshq/test-redis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import {
@@ -15,6 +16,16 @@ import {
 let redis: Redis;
 let keys: Keyspace;
 let namespace: string;
+
+/** The settlement the domain's reaction table decides for a call refused with `code`. */
+function refusedWith(code: string, backoffMs = 1000): Settlement {
+  const backoff = { baseMs: backoffMs, maxMs: backoffMs };
+  return settleCall({ kind: 'refused', code }, [{ attempts: 0 }], {
+    backoff,
+    breakerProbeMs: 60_000,
+    random: () => 1,
+  }).settlement;
+}
 
 const BASE: QuotaBudgets = {
   urlsPerDay: 1000,
@@ -149,11 +160,11 @@ describe('refunds and reactions', () => {
     const g = governor();
     await setNow(Date.parse('2026-11-24T03:00:10Z'));
     const first = (await g.take('File', 'normal', 10)) as Grant;
-    await g.settle('File', first, 0, 'refused', 'Throttling.User');
+    await g.settle('File', first, refusedWith('Throttling.User'));
     await redis.del(keys.callsHold);
     const second = (await g.take('File', 'normal', 10)) as Grant;
     expect(second.granted).toBe(10);
-    await g.settle('File', second, 3, 'unused');
+    await g.settle('File', second, { spent: 3, answer: 'unused' });
     expect((await g.state()).byType.File).toMatchObject({ minuteUsed: 3, dayUsed: 3 });
     expect((await g.take('File', 'normal', 10)).granted).toBe(7);
   });
@@ -162,7 +173,7 @@ describe('refunds and reactions', () => {
     const g = governor({ urlsPerMinute: 100 });
     await setNow(Date.parse('2026-11-24T03:00:30Z'));
     const grant = (await g.take('File', 'normal', 50)) as Grant;
-    const learned = await g.settle('File', grant, 0, 'refused', 'QuotaPerMinuteExceeded.Refresh');
+    const learned = await g.settle('File', grant, refusedWith('QuotaPerMinuteExceeded.Refresh'));
     expect(learned).toBe(49);
     expect(await g.take('File', 'normal', 1)).toMatchObject({
       granted: 0,
@@ -171,14 +182,14 @@ describe('refunds and reactions', () => {
     await setNow(Date.parse('2026-11-24T03:01:00.050Z'));
     const next = (await g.take('File', 'normal', 100)) as Grant;
     expect(next.granted).toBe(49);
-    expect(await g.settle('File', next, 49, 'success')).toBe(50);
+    expect(await g.settle('File', next, { spent: 49, answer: 'success' })).toBe(50);
   });
 
   it('holds a type to the next quota day on QuotaExceeded', async () => {
     const g = governor();
     await setNow(Date.parse('2026-11-24T10:00:00Z'));
     const grant = (await g.take('Directory', 'normal', 1)) as Grant;
-    await g.settle('Directory', grant, 0, 'refused', 'QuotaExceeded.Refresh');
+    await g.settle('Directory', grant, refusedWith('QuotaExceeded.Refresh'));
     const refusal = await g.take('Directory', 'normal', 1);
     expect(refusal).toMatchObject({ granted: 0, short: 'hold:QuotaExceeded.Refresh' });
     expect(Math.abs((refusal as { waitMs: number }).waitMs - 6 * 3600_000)).toBeLessThan(1000);
@@ -191,7 +202,7 @@ describe('refunds and reactions', () => {
     const g = governor({ callsPerSecond: 4 });
     await setNow(Date.parse('2026-11-24T03:00:00Z'));
     const grant = (await g.take('File', 'normal', 1)) as Grant;
-    await g.settle('File', grant, 0, 'refused', 'Throttling', 2000);
+    await g.settle('File', grant, refusedWith('Throttling', 2000));
     expect(await g.take('Directory', 'normal', 1)).toMatchObject({ granted: 0, short: 'hold:Throttling' });
     await advance(2_100);
     expect((await g.take('File', 'normal', 1)).granted).toBe(1);
@@ -220,8 +231,8 @@ describe('re-sent calls (a reply lost on reconnect)', () => {
     })) as number[];
     expect(Number(replay[0])).toBe(4);
     expect((await g.state()).byType.File.minuteUsed).toBe(4);
-    await g.settle('File', grant, 0, 'unused');
-    await g.settle('File', grant, 0, 'unused');
+    await g.settle('File', grant, { spent: 0, answer: 'unused' });
+    await g.settle('File', grant, { spent: 0, answer: 'unused' });
     expect((await g.state()).byType.File).toMatchObject({ minuteUsed: 0, dayUsed: 0 });
   });
 });

@@ -1,3 +1,4 @@
+import { redactText } from '@refreshq/telemetry';
 /**
  * How far a failed call got: `refused` means the upstream answered with an error code (nothing
  * was spent), `not-sent` means the request never reached it, `unknown` means it may have been
@@ -21,11 +22,9 @@ export class UpstreamError extends Error {
 
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-/** Strips pop-core's signed URL, any URL, and the given credential values. */
+/** pop-core's signed URL and the caller's credentials go (redactText), and so does any other URL. */
 function redactMessage(text: string, secrets: readonly string[]): string {
-  let out = text.replace(/,?\s*URL:\s*\S+/g, '').replace(/https?:\/\/\S+/g, '[url]');
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  return out;
+  return redactText(text, secrets).replace(/https?:\/\/\S+/g, '[url]');
 }
 
 /**

@@ -1,5 +1,5 @@
-import type { PathStatus } from './path-status.js';
-import type { ObjectType, Priority } from './refresh-types.js';
+import type { PathStatus } from '../path-status.js';
+import { higherLane, type ObjectType, type Priority } from '../refresh-types.js';
 
 /**
  * The pending pool's semantics as plain data: the executable specification of the Lua steps in
@@ -58,12 +58,8 @@ interface Entry {
   uncertainSince?: number;
 }
 
-const LANE_RANK: Record<Priority, number> = { high: 3, normal: 2, low: 1 };
-
 /** Eligibility of a path re-requested while an earlier copy is in flight: never, until that batch finishes. */
 export const PARKED = 9e15;
-
-export const higherLane = (a: Priority, b: Priority): Priority => (LANE_RANK[a] >= LANE_RANK[b] ? a : b);
 
 /** A directory covers every file whose path starts with it (itself included) and every directory strictly under it. */
 export function covers(dir: string, path: string, kind: ObjectType): boolean {

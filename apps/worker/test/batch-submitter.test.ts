@@ -1,0 +1,217 @@
+import type { Settlement } from '@refreshq/domain';
+import type { BatchItem, ClaimedBatch, PathOutcome } from '@refreshq/store';
+import { createLogger } from '@refreshq/telemetry';
+import { UpstreamError, type VodClient } from '@refreshq/vod-client';
+import { describe, expect, it } from 'vitest';
+import { BatchSubmitter } from '../src/batch-submitter.js';
+import { createWorkerMetrics } from '../src/worker-metrics.js';
+
+const NOW = Date.parse('2026-12-01T10:00:00Z');
+const SETTINGS = { backoff: { baseMs: 500, maxMs: 60_000 }, breakerProbeMs: 60_000, random: () => 1 };
+
+type Answer = { taskId: string } | UpstreamError;
+
+/** A VodClient whose refresh calls answer from a script, recording each call's paths. */
+function fakeVod(
+  answer: (paths: readonly string[]) => Answer,
+  tasks: { taskId: string; objectPath: string }[] = [],
+) {
+  const calls: string[][] = [];
+  const vod = {
+    refreshObjectCaches: async (paths: readonly string[]) => {
+      calls.push([...paths]);
+      const reply = answer(paths);
+      if (reply instanceof UpstreamError) throw reply;
+      return { refreshTaskId: reply.taskId, requestId: 'req-1' };
+    },
+    describeRefreshTasks: async () => ({
+      tasks: tasks.map((task) => ({
+        ...task,
+        creationTime: new Date(NOW).toISOString(),
+        status: 'Complete',
+      })),
+      totalCount: tasks.length,
+    }),
+  } as unknown as VodClient;
+  return { vod, calls };
+}
+
+function batch(paths: string[], meta: Partial<BatchItem['meta']> = {}): ClaimedBatch {
+  return {
+    id: 'b1',
+    objectType: 'File',
+    lane: 'normal',
+    domain: 'cdn.example.com',
+    claimedAt: NOW,
+    items: paths.map((path) => ({
+      path,
+      requestIds: ['r1'],
+      meta: { domain: 'cdn.example.com', lane: 'normal', attempts: 0, ...meta },
+    })),
+  };
+}
+
+const paths = (n: number) => Array.from({ length: n }, (_, i) => `https://cdn.example.com/v/${i}.mp4`);
+const refused = (code: string) => new UpstreamError(`the upstream answered ${code}`, 'refused', code, 'up-1');
+
+async function run(
+  answer: (paths: readonly string[]) => Answer,
+  claimed: ClaimedBatch,
+  tasks?: { taskId: string; objectPath: string }[],
+) {
+  const { vod, calls } = fakeVod(answer, tasks);
+  const submitter = new BatchSubmitter(
+    vod,
+    { now: () => NOW },
+    SETTINGS,
+    createWorkerMetrics(),
+    createLogger({ name: 't', level: 'silent' }),
+  );
+  return { ...(await submitter.run(claimed)), calls };
+}
+
+const states = (outcomes: Map<string, PathOutcome>) =>
+  [...outcomes.values()].map((outcome) => ('status' in outcome ? outcome.status.state : 'requeue'));
+
+describe('BatchSubmitter: each row of the reaction table gives its settlement and outcomes', () => {
+  it('success: every path submitted with its task id; units spent; answer success', async () => {
+    const { outcomes, settlement } = await run(() => ({ taskId: 't1' }), batch(paths(3)));
+    expect(states(outcomes)).toEqual(['submitted', 'submitted', 'submitted']);
+    expect(outcomes.get(paths(1)[0] as string)).toEqual({
+      status: { state: 'submitted', taskId: 't1', submittedAt: NOW },
+    });
+    expect(settlement).toEqual<Settlement>({ spent: 3, answer: 'success' });
+  });
+
+  it('Throttling: requeued at once, nothing spent, every call held briefly and the rate halved', async () => {
+    const { outcomes, settlement } = await run(() => refused('Throttling.User'), batch(paths(2)));
+    expect([...outcomes.values()]).toEqual(
+      paths(2).map(() => expect.objectContaining({ requeue: expect.objectContaining({ delayMs: 0 }) })),
+    );
+    expect(settlement).toEqual({
+      spent: 0,
+      answer: 'refused',
+      hold: {
+        budget: 'calls',
+        until: { kind: 'after', ms: 500 },
+        tune: 'halve-call-rate',
+        reason: 'Throttling.User',
+      },
+    });
+  });
+
+  it('connection refused: a backoff, nothing spent, no hold', async () => {
+    const { outcomes, settlement } = await run(
+      () => new UpstreamError('refused', 'not-sent', 'ECONNREFUSED'),
+      batch(paths(1)),
+    );
+    expect([...outcomes.values()][0]).toMatchObject({
+      requeue: { delayMs: 500, meta: { backoffs: 1, lastCode: 'ECONNREFUSED' } },
+    });
+    expect(settlement).toEqual({ spent: 0, answer: 'refused' });
+  });
+
+  it('QuotaPerMinuteExceeded: hold the type to the next minute and lower the budget', async () => {
+    const { settlement, outcomes } = await run(
+      () => refused('QuotaPerMinuteExceeded.Refresh'),
+      batch(paths(2)),
+    );
+    expect(states(outcomes)).toEqual(['requeue', 'requeue']);
+    expect(settlement).toEqual({
+      spent: 0,
+      answer: 'refused',
+      resyncQuota: true,
+      hold: {
+        budget: 'type',
+        until: { kind: 'next-minute' },
+        tune: 'lower-minute',
+        reason: 'QuotaPerMinuteExceeded.Refresh',
+      },
+    });
+  });
+
+  it('QuotaExceeded: hold the type to the next quota day; nothing fails', async () => {
+    const { settlement, outcomes } = await run(() => refused('QuotaExceeded.Refresh'), batch(paths(2)));
+    expect(states(outcomes)).toEqual(['requeue', 'requeue']);
+    expect(settlement.hold).toEqual({
+      budget: 'type',
+      until: { kind: 'next-quota-day' },
+      reason: 'QuotaExceeded.Refresh',
+    });
+  });
+
+  it.each([
+    ['ServiceBusy', 6, 300_000],
+    ['InvalidDomain.Configure_failed', 3, 60_000],
+    ['SomethingNobodyDocumented', 5, 60_000],
+  ])('%s: retried every %d-th call at most, then rejected', async (code, maxAttempts, delayMs) => {
+    const early = await run(() => refused(code), batch(paths(1), { attempts: maxAttempts - 2 }));
+    expect([...early.outcomes.values()][0]).toMatchObject({
+      requeue: { delayMs: delayMs + delayMs / 10, meta: { attempts: maxAttempts - 1, lastCode: code } },
+    });
+    const last = await run(() => refused(code), batch(paths(1), { attempts: maxAttempts - 1 }));
+    expect([...last.outcomes.values()][0]).toMatchObject({ status: { state: 'rejected', error: { code } } });
+    expect(last.settlement).toEqual({ spent: 0, answer: 'refused' });
+  });
+
+  it.each(['IllegalOperation', 'InvalidDomain.NotFound', 'InvalidDomain.Offline', 'MissingParameter'])(
+    '%s: every path rejected with the code and the upstream message',
+    async (code) => {
+      const { outcomes, settlement } = await run(() => refused(code), batch(paths(2)));
+      expect([...outcomes.values()]).toEqual(
+        paths(2).map(() => ({
+          status: { state: 'rejected', error: { code, message: `the upstream answered ${code}` } },
+        })),
+      );
+      expect(settlement).toEqual({ spent: 0, answer: 'refused' });
+    },
+  );
+
+  it('InvalidObjectPath.Malformed: bisects until the bad path is alone; the rest go', async () => {
+    const bad = paths(5)[3] as string;
+    const { outcomes, settlement, calls } = await run(
+      (sent) => (sent.includes(bad) ? refused('InvalidObjectPath.Malformed') : { taskId: `t${sent.length}` }),
+      batch(paths(5)),
+    );
+    expect(outcomes.get(bad)).toMatchObject({
+      status: { state: 'rejected', error: { code: 'InvalidObjectPath.Malformed' } },
+    });
+    expect(states(outcomes).filter((state) => state === 'submitted')).toHaveLength(4);
+    expect(calls.map((call) => call.length)).toEqual([5, 3, 2, 1, 1]);
+    expect(settlement).toEqual({ spent: 4, answer: 'success' });
+  });
+
+  it('OperationDenied: the breaker opens for the probe time; paths wait that long', async () => {
+    const { outcomes, settlement } = await run(() => refused('OperationDenied.Suspended'), batch(paths(1)));
+    expect([...outcomes.values()][0]).toMatchObject({ requeue: { delayMs: 60_000 } });
+    expect(settlement).toEqual({
+      spent: 0,
+      answer: 'refused',
+      breaker: { code: 'OperationDenied.Suspended', probeMs: 60_000 },
+    });
+  });
+
+  it('no answer: uncertain since the call, units stay spent', async () => {
+    const { outcomes, settlement } = await run(
+      () => new UpstreamError('timeout', 'unknown', 'ETIMEDOUT'),
+      batch(paths(2)),
+    );
+    expect([...outcomes.values()][0]).toMatchObject({
+      requeue: { meta: { uncertainSince: NOW, backoffs: 1 } },
+    });
+    expect(settlement).toEqual({ spent: 2, answer: 'uncertain' });
+  });
+
+  it('an uncertain path found upstream is submitted without a call; one not found is called again', async () => {
+    const [found, missing] = paths(2) as [string, string];
+    const { outcomes, calls, settlement } = await run(
+      () => ({ taskId: 'new' }),
+      batch([found, missing], { uncertainSince: NOW - 1000 }),
+      [{ taskId: 'old', objectPath: found }],
+    );
+    expect(outcomes.get(found)).toMatchObject({ status: { state: 'submitted', taskId: 'old' } });
+    expect(outcomes.get(missing)).toMatchObject({ status: { state: 'submitted', taskId: 'new' } });
+    expect(calls).toEqual([[missing]]);
+    expect(settlement).toEqual({ spent: 1, answer: 'success' });
+  });
+});
