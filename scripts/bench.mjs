@@ -81,8 +81,8 @@ if (wanted('quota')) {
   results.push(q);
   table([
     ['quota governor', 'value'],
-    ['take-quota.lua decisions/s, granting (32 in flight)', q.grantDecisionsPerSecond],
-    ['take-quota.lua decisions/s, refusing (32 in flight)', q.refusalDecisionsPerSecond],
+    ['take-quota-9.lua decisions/s, granting (32 in flight)', q.grantDecisionsPerSecond],
+    ['take-quota-9.lua decisions/s, refusing (32 in flight)', q.refusalDecisionsPerSecond],
     [
       `utilisation, VOD day budgets, ${q.dayBound.days} simulated days (URLs)`,
       `${q.dayBound.urls.used}/${q.dayBound.urls.available} = ${q.dayBound.urls.utilisation}`,

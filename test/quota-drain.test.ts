@@ -1,4 +1,4 @@
-import { keyspace, setClockOffset, createRedis, type Redis } from '@refreshq/store';
+import { keyspace, setClockOffset, createRedis, RedisClock, type Redis } from '@refreshq/store';
 import { startEmulator, type RunningEmulator, type Submission } from '@refreshq/vod-emulator';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mapLimit, startApp, workerProcessEnv, type AppProcess } from './support/processes.js';
@@ -36,11 +36,10 @@ afterEach(async () => {
 /** Sets the emulator's clock and the governor's clock to the same emulated time. */
 async function setEmulatedNow(current: Rig, ms: number): Promise<void> {
   current.emulator.emulator.setNow(ms);
-  const [seconds, micros] = await current.redis.time();
   await setClockOffset(
     current.redis,
     keyspace(current.intake.namespace),
-    ms - (Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)),
+    ms - (await new RedisClock(current.redis).read()),
   );
 }
 

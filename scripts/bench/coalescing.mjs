@@ -1,7 +1,13 @@
 // Coalescing: how fast the admission step merges repeated paths, and how many upstream calls the
 // merged backlog costs against the ideal ceil(distinct / per-call max) per domain.
 import { randomUUID } from 'node:crypto';
-import { createRedis, keyspace, PendingPool, RequestStore } from '../../packages/store/dist/index.js';
+import {
+  createRedis,
+  keyspace,
+  PendingPool,
+  RedisClock,
+  RequestStore,
+} from '../../packages/store/dist/index.js';
 import { startRedisServer } from '../../packages/test-redis/dist/index.js';
 import { startEmulator } from '../../apps/vod-emulator/dist/index.js';
 import { startWorker, workerEnvSchema } from '../../apps/worker/dist/index.js';
@@ -74,7 +80,7 @@ export async function benchCoalescing({
     });
     const drainStarted = performance.now();
     const worker = await startWorker(env, createLogger({ name: 'bench', level: 'silent' }));
-    const pool = new PendingPool(redis, keys);
+    const pool = new PendingPool(redis, keys, new RedisClock(redis));
     for (;;) {
       const submitted = emulator.emulator.submissions().reduce((sum, s) => sum + s.paths.length, 0);
       if (submitted >= distinct && (await pool.inflightCount()) === 0) break;

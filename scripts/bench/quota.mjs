@@ -1,6 +1,12 @@
-// Quota governor: decisions per second of take-quota.lua, and quota utilisation (units used /
+// Quota governor: decisions per second of take-quota-9.lua, and quota utilisation (units used /
 // units available) over simulated days, with the governor's test clock moved instead of waited.
-import { createRedis, keyspace, QuotaGovernor, setClockOffset } from '../../packages/store/dist/index.js';
+import {
+  createRedis,
+  keyspace,
+  QuotaGovernor,
+  RedisClock,
+  setClockOffset,
+} from '../../packages/store/dist/index.js';
 import { startRedisServer } from '../../packages/test-redis/dist/index.js';
 
 const DAY = 86_400_000;
@@ -21,11 +27,11 @@ async function decisionsPerSecond(governor, { seconds, concurrency }) {
 
 /** A standing backlog against the governor for `days` simulated days; returns units used per type. */
 async function simulate(redis, keys, budgets, days, seed) {
-  const governor = new QuotaGovernor(redis, keys, budgets);
+  const clock = new RedisClock(redis);
+  const governor = new QuotaGovernor(redis, keys, clock, budgets);
   let random = seed;
   const next = () => (random = (random * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const [seconds, micros] = await redis.time();
-  const realNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  const realNow = await clock.read();
   const start = Math.ceil(realNow / DAY) * DAY - 8 * 3600_000 + DAY; // a quota-day start (UTC+8)
   let offset = start - realNow;
   await setClockOffset(redis, keys, offset);
@@ -81,9 +87,10 @@ async function simulate(redis, keys, budgets, days, seed) {
 export async function benchQuota({ seconds = 5 } = {}) {
   const server = await startRedisServer();
   const redis = createRedis(server.url, 'consumer', 'bench-quota');
+  const clock = new RedisClock(redis);
   try {
     const base = { callsPerSecond: 1_000_000, highReservePercent: 0, utcOffsetMinutes: 480 };
-    const grants = new QuotaGovernor(redis, keyspace('bench-grants'), {
+    const grants = new QuotaGovernor(redis, keyspace('bench-grants'), clock, {
       ...base,
       urlsPerDay: 1e12,
       dirsPerDay: 1e12,
@@ -92,7 +99,7 @@ export async function benchQuota({ seconds = 5 } = {}) {
       clockMode: 'redis',
     });
     const grantRate = await decisionsPerSecond(grants, { seconds, concurrency: 32 });
-    const refusals = new QuotaGovernor(redis, keyspace('bench-refusals'), {
+    const refusals = new QuotaGovernor(redis, keyspace('bench-refusals'), clock, {
       ...base,
       urlsPerDay: 1,
       dirsPerDay: 1,

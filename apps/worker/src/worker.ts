@@ -68,9 +68,10 @@ export async function startWorker(
     },
   });
 
+  const clock = new RedisClock(redis);
   const requests = new RequestStore(redis, keys);
   const breaker = new CircuitBreaker(redis, keys);
-  const governor = new QuotaGovernor(redis, keys, {
+  const governor = new QuotaGovernor(redis, keys, clock, {
     urlsPerDay: env.QUOTA_URLS_PER_DAY,
     dirsPerDay: env.QUOTA_DIRS_PER_DAY,
     urlsPerMinute: env.QUOTA_URLS_PER_MINUTE,
@@ -81,7 +82,6 @@ export async function startWorker(
     clockMode: env.QUOTA_CLOCK,
   });
   const quotaSync = new QuotaSync(vod, governor, env.QUOTA_SYNC_INTERVAL_MS, logger);
-  const clock = new RedisClock(redis);
   const submitter = new BatchSubmitter(
     vod,
     clock,
@@ -92,7 +92,7 @@ export async function startWorker(
     metrics,
     logger,
   );
-  const pool = new PendingPool(redis, keys);
+  const pool = new PendingPool(redis, keys, clock);
   const quotaReport = new QuotaReport(
     redis,
     keys,
@@ -120,7 +120,7 @@ export async function startWorker(
     logger,
   );
   const callbackSender = new CallbackSender(
-    new CallbackStore(redis, keys),
+    new CallbackStore(redis, keys, clock),
     requests,
     {
       ...(env.CALLBACK_SIGNING_SECRET ? { secret: env.CALLBACK_SIGNING_SECRET } : {}),

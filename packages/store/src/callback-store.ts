@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
-import { runScript } from './lua-scripts.js';
+import type { RedisClock } from './redis-clock.js';
+import { claimDue } from './script-calls.js';
 
 export interface CallbackRecord {
   state: 'pending' | 'delivered' | 'failed';
@@ -10,26 +11,18 @@ export interface CallbackRecord {
 }
 
 /**
- * Completion callbacks due: finish-batch.lua and finish-task.lua put a request in
+ * Completion callbacks due: finish-batch-5.lua and finish-task-3.lua put a request in
  * `{ns}:callbacks-due` when its last path ends; senders claim them leased and record the result.
  */
 export class CallbackStore {
-  private readonly due: string;
-
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keyspace,
-  ) {
-    this.due = `${keys.prefix}callbacks-due`;
-  }
+    private readonly clock: RedisClock,
+  ) {}
 
-  async claimDue(max: number, leaseMs: number): Promise<string[]> {
-    return (await runScript(
-      this.redis,
-      'claimDue',
-      [],
-      [this.keys.prefix, 'callbacks-due', max, leaseMs],
-    )) as string[];
+  claimDue(max: number, leaseMs: number): Promise<string[]> {
+    return claimDue(this.redis, this.keys, { schedule: 'callbacksDue', max, leaseMs });
   }
 
   async record(requestId: string): Promise<CallbackRecord> {
@@ -41,22 +34,21 @@ export class CallbackStore {
   async finish(requestId: string, record: CallbackRecord): Promise<void> {
     await this.redis
       .multi()
-      .zrem(this.due, requestId)
+      .zrem(this.keys.callbacksDue, requestId)
       .hset(this.keys.request(requestId), 'callback', JSON.stringify(record))
       .exec();
   }
 
   async retryLater(requestId: string, record: CallbackRecord, delayMs: number): Promise<void> {
-    const [seconds, micros] = await this.redis.time();
-    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const now = await this.clock.read();
     await this.redis
       .multi()
-      .zadd(this.due, now + delayMs, requestId)
+      .zadd(this.keys.callbacksDue, now + delayMs, requestId)
       .hset(this.keys.request(requestId), 'callback', JSON.stringify(record))
       .exec();
   }
 
   async forget(requestId: string): Promise<void> {
-    await this.redis.zrem(this.due, requestId);
+    await this.redis.zrem(this.keys.callbacksDue, requestId);
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
-import { runScript } from './lua-scripts.js';
+import { claimIdempotencyKey } from './script-calls.js';
 
 export interface IdempotencyRecord {
   requestId: string;
@@ -20,18 +20,8 @@ export class IdempotencyStore {
   ) {}
 
   /** Returns the record bound before, or undefined when `candidate` is now bound. */
-  async claim(
-    scope: string,
-    key: string,
-    candidate: IdempotencyRecord,
-  ): Promise<IdempotencyRecord | undefined> {
+  claim(scope: string, key: string, candidate: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {
     const digest = createHash('sha256').update(scope).update('\0').update(key).digest('hex');
-    const bound = await runScript(
-      this.redis,
-      'claimIdempotencyKey',
-      [this.keys.idempotency(digest)],
-      [JSON.stringify(candidate), this.ttlSeconds],
-    );
-    return typeof bound === 'string' ? (JSON.parse(bound) as IdempotencyRecord) : undefined;
+    return claimIdempotencyKey(this.redis, this.keys, { digest, candidate, ttlSeconds: this.ttlSeconds });
   }
 }

@@ -1,34 +1,133 @@
+import type { ObjectType, Priority } from '@refreshq/domain';
+
+/**
+ * Every refreshq key family, named once: what follows the namespace prefix, with `<param>` for
+ * each part filled in per entity. The TypeScript keyspace and the Lua key builders
+ * (`--@include keyspace`) are both made from this table, and docs/architecture.md's key table is
+ * checked against it. Changing a template renames keys holding live data: don't.
+ */
+export const KEY_FAMILIES = {
+  // Requests
+  request: 'req:<id>',
+  idempotency: 'idem:<digest>',
+  // The pending pool
+  ready: 'ready:<type>:<lane>',
+  pending: 'pending:<type>:<lane>:<domain>',
+  links: 'links:<type>:<path>',
+  pendingMeta: 'pmeta:<type>',
+  files: 'files:<domain>',
+  dirs: 'dirs:<domain>',
+  inflightDirs: 'inflight-dirs:<domain>',
+  inflightPaths: 'inflight-paths:<type>',
+  covered: 'covered:<dir>',
+  batch: 'batch:<id>',
+  inflight: 'inflight',
+  backlog: 'backlog',
+  // The quota governor
+  quotaMinute: 'quota:minute:<type>',
+  quotaMinuteSum: 'quota:minute-sum:<type>',
+  quotaDay: 'quota:day:<type>:<day>',
+  quotaCalls: 'quota:calls',
+  learnedMinute: 'quota:learned-minute:<type>',
+  learnedCps: 'quota:learned-cps',
+  upstreamDay: 'quota:upstream:<type>:<day>',
+  hold: 'quota:hold:<type>',
+  callsHold: 'quota:hold:calls',
+  grant: 'quota:grant:<ticket>',
+  settled: 'quota:settled:<ticket>',
+  /** Per type and lane: backlog and estimated submission time, published by the workers. */
+  estimates: 'quota:estimates',
+  /** Tests only (QUOTA_CLOCK=offset): added to Redis TIME by the governor. */
+  clockOffset: 'clock-offset',
+  // Task tracking, callbacks, call budgets
+  task: 'task:<id>',
+  tracking: 'tracking',
+  callbacksDue: 'callbacks-due',
+  callLog: 'calls:<scope>',
+  breaker: 'breaker',
+} as const;
+
+export type KeyFamily = keyof typeof KEY_FAMILIES;
+
+/** What fills each `<param>`: the domain's names where they exist, text otherwise. */
+interface ParamTypes {
+  type: ObjectType;
+  lane: Priority;
+  day: number;
+}
+
+type Params<T extends string> = T extends `${string}<${infer P}>${infer Rest}` ? [P, ...Params<Rest>] : [];
+type Values<P extends string[]> = P extends [infer H, ...infer R extends string[]]
+  ? [H extends keyof ParamTypes ? ParamTypes[H] : string, ...Values<R>]
+  : [];
+type KeyOf<T extends string> = Params<T> extends [] ? string : (...parts: Values<Params<T>>) => string;
+
 /**
  * Every refreshq key, and BullMQ's, starts with the hash tag `{namespace}` so that all of them
  * live in one Redis Cluster slot and Lua scripts may touch any of them.
  */
-export interface Keyspace {
+export type Keyspace = {
   namespace: string;
-  /** Prefix of refreshq's own keys, e.g. `{refreshq}:`. */
+  /**
+   * Prefix of refreshq's own keys, e.g. `{refreshq}:`. Only settle-quota.lua still takes it (as
+   * ARGV[1]); every other script gets its keys as KEYS.
+   */
   prefix: string;
   /** BullMQ's `prefix` option: its keys become `{refreshq}:<queue>:...`. */
   bullPrefix: string;
-  request(id: string): string;
-  idempotency(digest: string): string;
-  breaker: string;
-  /** Per type and lane: backlog and estimated submission time, published by the workers. */
-  estimates: string;
-  inflight: string;
-  ready(objectType: string, lane: string): string;
-}
+} & { readonly [F in KeyFamily]: KeyOf<(typeof KEY_FAMILIES)[F]> };
+
+const PARAM = /<[^>]+>/g;
+
+/** A template's literal parts around its params: `pending:<type>:<lane>` → ['pending:', ':', '']. */
+const literalParts = (template: string): string[] => template.split(PARAM);
 
 export function keyspace(namespace = 'refreshq'): Keyspace {
   const bullPrefix = `{${namespace}}`;
   const prefix = `${bullPrefix}:`;
-  return {
-    namespace,
-    prefix,
-    bullPrefix,
-    request: (id) => `${prefix}req:${id}`,
-    idempotency: (digest) => `${prefix}idem:${digest}`,
-    breaker: `${prefix}breaker`,
-    estimates: `${prefix}quota:estimates`,
-    inflight: `${prefix}inflight`,
-    ready: (objectType, lane) => `${prefix}ready:${objectType}:${lane}`,
-  };
+  const families = Object.fromEntries(
+    Object.entries(KEY_FAMILIES).map(([family, template]) => {
+      const parts = literalParts(template);
+      if (parts.length === 1) return [family, prefix + template];
+      const build = (...values: (string | number)[]) =>
+        parts.reduce(
+          (key, part, index) => key + part + (index < values.length ? String(values[index]) : ''),
+          prefix,
+        );
+      return [family, build];
+    }),
+  );
+  return { namespace, prefix, bullPrefix, ...families } as Keyspace;
+}
+
+/**
+ * Lua source of `keyspace.<family>(...)` for the given families (those a script uses), for the
+ * keys a script only finds while it runs (a pending path's lane, a batch's type, a domain, a
+ * path, a request linked to a path). Families without params are never built in Lua: a script
+ * gets them as KEYS. The prefix is KEYS[1]'s, so every key built lives in the slot the call is
+ * routed to.
+ */
+export function luaKeyBuilders(families: Iterable<string>): string {
+  const lines = [
+    '-- Generated from packages/store/src/keyspace.ts (`--@include keyspace`).',
+    "local keyspace = { prefix = string.match(KEYS[1], '^{[^}]*}:') }",
+  ];
+  for (const family of new Set(families)) {
+    if (!Object.hasOwn(KEY_FAMILIES, family))
+      throw new Error(`keyspace.${family} is not a key family (keyspace.ts)`);
+    const template: string = KEY_FAMILIES[family as KeyFamily];
+    const parts = literalParts(template);
+    if (parts.length === 1) throw new Error(`keyspace.${family} has no params: a script gets it as a KEY`);
+    const params = parts.slice(1).map((_, index) => `p${index + 1}`);
+    const pieces: string[] = [];
+    parts.forEach((part, index) => {
+      if (!/^[a-z:-]*$/.test(part)) throw new Error(`key template ${template} cannot be written in Lua`);
+      if (part !== '') pieces.push(`'${part}'`);
+      if (index < params.length) pieces.push(params[index] as string);
+    });
+    lines.push(
+      `function keyspace.${family}(${params.join(', ')}) return keyspace.prefix .. ${pieces.join(' .. ')} end`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -1,53 +1,72 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { luaKeyBuilders } from './keyspace.js';
 
+/**
+ * Script files by name. As in BullMQ, a file's name ends with the number of KEYS it takes; every
+ * script takes at least one, so a Redis Cluster client routes it to the namespace's slot.
+ * settle-quota.lua still takes none and builds its keys from ARGV[1] (until it is converted).
+ */
 const SCRIPTS = {
-  admitRequest: { file: 'admit-request.lua', keys: 1 },
-  claimBatch: { file: 'claim-batch.lua', keys: 0 },
-  finishBatch: { file: 'finish-batch.lua', keys: 0 },
-  claimIdempotencyKey: { file: 'claim-idempotency-key.lua', keys: 1 },
-  takeQuota: { file: 'take-quota.lua', keys: 0 },
-  settleQuota: { file: 'settle-quota.lua', keys: 0 },
-  syncQuota: { file: 'sync-quota.lua', keys: 0 },
-  claimDue: { file: 'claim-due.lua', keys: 0 },
-  finishTask: { file: 'finish-task.lua', keys: 0 },
-  takeCall: { file: 'take-call.lua', keys: 0 },
+  admitRequest: 'admit-request-2.lua',
+  claimBatch: 'claim-batch-6.lua',
+  finishBatch: 'finish-batch-5.lua',
+  claimIdempotencyKey: 'claim-idempotency-key-1.lua',
+  takeQuota: 'take-quota-9.lua',
+  settleQuota: 'settle-quota.lua',
+  syncQuota: 'sync-quota-1.lua',
+  claimDue: 'claim-due-1.lua',
+  finishTask: 'finish-task-3.lua',
+  takeCall: 'take-call-1.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
 
-const sources = new Map<ScriptName, string>();
+/** The KEYS count a script file's name ends with (`claim-batch-6.lua` takes 6). */
+export const keyCount = (file: string): number => Number(/-(\d+)\.lua$/.exec(file)?.[1] ?? 0);
+
+export const scriptFile = (name: ScriptName): string => SCRIPTS[name];
 
 const readLua = (file: string): string => readFileSync(new URL(`../lua/${file}`, import.meta.url), 'utf8');
 
-/** A script's text with its `--@include <file>` lines replaced by those files (shared helpers). */
-function source(name: ScriptName): string {
-  let text = sources.get(name);
-  if (text === undefined) {
-    text = readLua(SCRIPTS[name].file).replace(/^--@include (\S+)$/gm, (_line, file: string) =>
-      readLua(file),
-    );
-    sources.set(name, text);
-  }
-  return text;
+/**
+ * A script's text with its `--@include <file>` lines replaced by those files (shared helpers),
+ * and `--@include keyspace` by the key builders generated from keyspace.ts, for the families
+ * the script and its helpers use (an unknown one fails here, at load).
+ */
+export function scriptSource(name: ScriptName): string {
+  const text = readLua(SCRIPTS[name]).replace(/^--@include (?!keyspace$)(\S+)$/gm, (_line, file: string) =>
+    readLua(file),
+  );
+  const used = [...text.matchAll(/\bkeyspace\.(\w+)\(/g)].map((match) => match[1] as string);
+  return text.replace(/^--@include keyspace$/m, () => luaKeyBuilders(used));
 }
+
+const sources = new Map<ScriptName, string>();
 
 type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
 
-/** Runs a script by name through EVALSHA (ioredis falls back to EVAL once per connection). */
+/**
+ * Runs a script by name through EVALSHA (ioredis falls back to EVAL once per connection) and
+ * returns its reply undecoded; script-calls.ts gives each script its typed call.
+ */
 export function runScript(
   redis: Redis,
   name: ScriptName,
   keys: string[],
   args: (string | number)[],
 ): Promise<unknown> {
-  const spec = SCRIPTS[name];
-  if (keys.length !== spec.keys)
-    throw new Error(`script ${name} takes ${spec.keys} keys, got ${keys.length}`);
+  const expected = keyCount(SCRIPTS[name]);
+  if (keys.length !== expected) throw new Error(`script ${name} takes ${expected} keys, got ${keys.length}`);
   const commands = redis as unknown as Record<string, ScriptCall | undefined>;
   const command = `refreshq_${name}`;
   if (typeof commands[command] !== 'function') {
-    redis.defineCommand(command, { numberOfKeys: spec.keys, lua: source(name) });
+    let lua = sources.get(name);
+    if (lua === undefined) {
+      lua = scriptSource(name);
+      sources.set(name, lua);
+    }
+    redis.defineCommand(command, { numberOfKeys: expected, lua });
   }
   return (commands[command] as ScriptCall).call(redis, ...keys, ...args);
 }

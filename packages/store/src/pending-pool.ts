@@ -1,7 +1,8 @@
 import { OBJECT_TYPES, PRIORITIES, type ObjectType, type PathStatus, type Priority } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
-import { runScript } from './lua-scripts.js';
+import { RedisClock } from './redis-clock.js';
+import { claimBatch, finishBatch } from './script-calls.js';
 
 /** What the pool remembers of a pending path between attempts. */
 export interface PendingMeta {
@@ -63,16 +64,12 @@ export const patienceMs = (settings: Pick<PoolSettings, 'windowMs' | 'quietMs'>)
 export const maxPerCall = (settings: PoolSettings, objectType: ObjectType): number =>
   objectType === 'Directory' ? settings.maxDirsPerCall : settings.maxFilesPerCall;
 
-/** Lua's cjson writes an empty array as `{}`. */
-function asArray<T>(value: unknown): T[] {
-  return Array.isArray(value) ? (value as T[]) : [];
-}
-
 /** The shared pool of pending paths: workers claim leased batches from it and finish them. */
 export class PendingPool {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keyspace,
+    private readonly clock: RedisClock,
   ) {}
 
   /**
@@ -85,8 +82,9 @@ export class PendingPool {
     for (const [type, lane] of pairs) pipeline.zrange(this.keys.ready(type, lane), 0, 0, 'WITHSCORES');
     pipeline.time();
     const replies = (await pipeline.exec()) ?? [];
-    const [seconds, micros] = (replies[pairs.length]?.[1] ?? ['0', '0']) as [string, string];
-    const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const [timeError, time] = replies[pairs.length] ?? [];
+    if (timeError) throw timeError;
+    const nowMs = RedisClock.fromTime(time);
     const readiness = new Map<string, number>();
     pairs.forEach(([type, lane], index) => {
       const [error, head] = replies[index] ?? [];
@@ -105,30 +103,16 @@ export class PendingPool {
     settings: PoolSettings,
     limit = Infinity,
   ): Promise<Claim> {
-    const reply = (await runScript(
-      this.redis,
-      'claimBatch',
-      [],
-      [
-        this.keys.prefix,
-        objectType,
-        lane,
-        Math.min(limit, maxPerCall(settings, objectType)),
-        settings.leaseMs,
-        batchId,
-        settings.windowMs,
-        settings.quietMs,
-        patienceMs(settings),
-      ],
-    )) as [number, string | number];
-    if (Number(reply[0]) !== 1) return { batch: undefined, retryInMs: Number(reply[1]) };
-    const raw = JSON.parse(String(reply[1])) as ClaimedBatch;
-    const items = asArray<BatchItem>(raw.items).map((item) => ({
-      path: item.path,
-      requestIds: asArray<string>(item.requestIds),
-      meta: { ...item.meta, attempts: Number(item.meta?.attempts ?? 0) },
-    }));
-    return { batch: { ...raw, items } };
+    return claimBatch(this.redis, this.keys, {
+      objectType,
+      lane,
+      batchId,
+      maxPerCall: Math.min(limit, maxPerCall(settings, objectType)),
+      leaseMs: settings.leaseMs,
+      windowMs: settings.windowMs,
+      quietMs: settings.quietMs,
+      patienceMs: patienceMs(settings),
+    });
   }
 
   /** Records outcomes and requeues the rest; paths without an outcome go back as uncertain. */
@@ -142,8 +126,7 @@ export class PendingPool {
 
   /** Puts back the batches whose holders died (lease ran out); returns how many. */
   async reclaimExpired(settings: PoolSettings, limit = 100): Promise<number> {
-    const time = await this.redis.time();
-    const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    const nowMs = await this.clock.read();
     const expired = await this.redis.zrangebyscore(this.keys.inflight, '-inf', nowMs, 'LIMIT', 0, limit);
     let reclaimed = 0;
     for (const batchId of expired) {
@@ -154,7 +137,7 @@ export class PendingPool {
 
   /** Pending paths per object type and lane (covered paths ride with their directory and are not counted). */
   async backlog(): Promise<Record<ObjectType, Record<Priority, number>>> {
-    const fields = await this.redis.hgetall(`${this.keys.prefix}backlog`);
+    const fields = await this.redis.hgetall(this.keys.backlog);
     const count = (type: ObjectType, lane: Priority) => Math.max(0, Number(fields[`${type}:${lane}`] ?? 0));
     return {
       File: { high: count('File', 'high'), normal: count('File', 'normal'), low: count('File', 'low') },
@@ -184,27 +167,20 @@ export class PendingPool {
     return this.redis.zcard(this.keys.inflight);
   }
 
-  private async runFinish(
+  private runFinish(
     batchId: string,
     outcomes: Map<string, PathOutcome>,
     settings: PoolSettings,
     onlyIfExpired: boolean,
-  ) {
-    const reply = await runScript(
-      this.redis,
-      'finishBatch',
-      [],
-      [
-        this.keys.prefix,
-        batchId,
-        settings.windowMs,
-        settings.maxFilesPerCall,
-        settings.maxDirsPerCall,
-        onlyIfExpired ? '1' : '0',
-        JSON.stringify(Object.fromEntries(outcomes)),
-        settings.firstPollMs ?? 5000,
-      ],
-    );
-    return Number(reply) === 1;
+  ): Promise<boolean> {
+    return finishBatch(this.redis, this.keys, {
+      batchId,
+      outcomes,
+      windowMs: settings.windowMs,
+      maxFilesPerCall: settings.maxFilesPerCall,
+      maxDirsPerCall: settings.maxDirsPerCall,
+      firstPollMs: settings.firstPollMs ?? 5000,
+      onlyIfExpired,
+    });
   }
 }

@@ -10,6 +10,8 @@ import {
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
 import { runScript } from './lua-scripts.js';
+import type { RedisClock } from './redis-clock.js';
+import { syncQuota, takeQuota } from './script-calls.js';
 
 export interface QuotaBudgets {
   urlsPerDay: number;
@@ -63,38 +65,29 @@ const MINUTE = 60_000;
 /**
  * The token bucket shared by every worker: per-minute and daily budgets for URLs and for
  * directories, and a calls-per-second cap. All state lives in Redis and changes only through
- * take-quota.lua, settle-quota.lua and sync-quota.lua, on Redis' clock.
+ * take-quota-9.lua, settle-quota.lua and sync-quota-1.lua, on Redis' clock.
  */
 export class QuotaGovernor {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keyspace,
+    private readonly clock: RedisClock,
     private readonly budgets: QuotaBudgets,
   ) {}
 
-  async take(objectType: ObjectType, lane: Priority, want: number): Promise<Grant | Refusal> {
-    const ticket = randomUUID();
-    const reply = (await runScript(
-      this.redis,
-      'takeQuota',
-      [],
-      [
-        this.keys.prefix,
-        objectType,
-        lane,
-        want,
-        ticket,
-        this.perDay(objectType),
-        this.perMinute(objectType),
-        this.budgets.callsPerSecond,
-        this.budgets.highReservePercent,
-        this.budgets.utcOffsetMinutes,
-        this.budgets.clockMode,
-      ],
-    )) as [number, number, number | string];
-    const granted = Number(reply[0]);
-    if (granted === 0) return { ok: false, granted: 0, waitMs: Number(reply[1]), short: String(reply[2]) };
-    return { ok: true, granted, ticket, day: Number(reply[1]), now: Number(reply[2]) };
+  take(objectType: ObjectType, lane: Priority, want: number): Promise<Grant | Refusal> {
+    return takeQuota(this.redis, this.keys, {
+      objectType,
+      lane,
+      want,
+      ticket: randomUUID(),
+      dayBudget: this.perDay(objectType),
+      minuteBudget: this.perMinute(objectType),
+      callsPerSecond: this.budgets.callsPerSecond,
+      highReservePercent: this.budgets.highReservePercent,
+      utcOffsetMinutes: this.budgets.utcOffsetMinutes,
+      clockMode: this.budgets.clockMode,
+    });
   }
 
   /**
@@ -130,22 +123,14 @@ export class QuotaGovernor {
   }
 
   /** Folds in DescribeVodRefreshQuota's figures for one type; returns today's units used. */
-  async sync(objectType: ObjectType, upstreamQuota: number, upstreamRemain: number): Promise<number> {
-    return Number(
-      await runScript(
-        this.redis,
-        'syncQuota',
-        [],
-        [
-          this.keys.prefix,
-          objectType,
-          upstreamQuota,
-          upstreamRemain,
-          this.budgets.utcOffsetMinutes,
-          this.budgets.clockMode,
-        ],
-      ),
-    );
+  sync(objectType: ObjectType, upstreamQuota: number, upstreamRemain: number): Promise<number> {
+    return syncQuota(this.redis, this.keys, {
+      objectType,
+      upstreamQuota,
+      upstreamRemain,
+      utcOffsetMinutes: this.budgets.utcOffsetMinutes,
+      clockMode: this.budgets.clockMode,
+    });
   }
 
   /** A read-only view for metrics and estimates (not atomic across types; good enough to show). */
@@ -154,13 +139,12 @@ export class QuotaGovernor {
     const day = quotaDayIndex(now, this.budgets.utcOffsetMinutes);
     const byType = {} as Record<ObjectType, TypeQuotaState>;
     for (const type of ['File', 'Directory'] as const) {
-      const p = this.keys.prefix;
       const [dayUsed, upstream, learned, log, holdFields] = await Promise.all([
-        this.redis.get(`${p}quota:day:${type}:${day}`),
-        this.redis.get(`${p}quota:upstream:${type}:${day}`),
-        this.redis.get(`${p}quota:learned-minute:${type}`),
-        this.redis.zrangebyscore(`${p}quota:minute:${type}`, now - MINUTE, '+inf'),
-        this.redis.hgetall(`${p}quota:hold:${type}`),
+        this.redis.get(this.keys.quotaDay(type, day)),
+        this.redis.get(this.keys.upstreamDay(type, day)),
+        this.redis.get(this.keys.learnedMinute(type)),
+        this.redis.zrangebyscore(this.keys.quotaMinute(type), now - MINUTE, '+inf'),
+        this.redis.hgetall(this.keys.hold(type)),
       ]);
       const minuteUsed = log.reduce((sum, member) => sum + Number(member.split('|')[1] ?? 0), 0);
       const state: TypeQuotaState = {
@@ -173,7 +157,7 @@ export class QuotaGovernor {
         state.hold = { until: Number(holdFields.until), reason: holdFields.reason ?? '' };
       byType[type] = state;
     }
-    const calls = await this.redis.hgetall(`${this.keys.prefix}quota:hold:calls`);
+    const calls = await this.redis.hgetall(this.keys.callsHold);
     const view: QuotaState = {
       now,
       nextDayStart: nextQuotaDayStart(now, this.budgets.utcOffsetMinutes),
@@ -184,12 +168,11 @@ export class QuotaGovernor {
     return view;
   }
 
-  /** The governor's clock (Redis TIME, plus the test offset in 'offset' mode). */
+  /** The governor's clock: Redis' time, plus the test offset in 'offset' mode. */
   async now(): Promise<number> {
-    const [seconds, micros] = await this.redis.time();
-    let now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    let now = await this.clock.read();
     if (this.budgets.clockMode === 'offset')
-      now += Number((await this.redis.get(`${this.keys.prefix}clock-offset`)) ?? 0);
+      now += Number((await this.redis.get(this.keys.clockOffset)) ?? 0);
     return now;
   }
 
@@ -204,5 +187,5 @@ export class QuotaGovernor {
 
 /** Tests only: moves the governor's clock (clock mode 'offset') by setting `{ns}:clock-offset`. */
 export async function setClockOffset(redis: Redis, keys: Keyspace, offsetMs: number): Promise<void> {
-  await redis.set(`${keys.prefix}clock-offset`, String(Math.round(offsetMs)));
+  await redis.set(keys.clockOffset, String(Math.round(offsetMs)));
 }

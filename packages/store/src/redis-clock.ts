@@ -1,21 +1,35 @@
+import type { Clock } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 
 /**
- * Redis' clock, read locally: the offset to Redis TIME is measured (half the round trip
- * corrected) at start and then every `resyncMs`, so stamping a request costs no round trip.
- * Every time refreshq compares across processes is on this clock.
+ * Redis' clock, the one every time refreshq compares across processes is on, and the only code
+ * that turns a Redis `TIME` reply into epoch ms (the Lua scripts read it with lib/clock.lua).
+ * `now()` reads it locally: the offset to Redis TIME is measured (half the round trip corrected)
+ * at start and then every `resyncMs`, so stamping a request costs no round trip. `read()` asks.
  */
-export class RedisClock {
+export class RedisClock implements Clock {
   private offsetMs = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly redis: Redis) {}
 
+  /** Epoch ms of a `TIME` reply ([seconds, microseconds]), e.g. one read in a pipeline. */
+  static fromTime(reply: unknown): number {
+    if (!Array.isArray(reply) || reply.length !== 2)
+      throw new Error(`not a Redis TIME reply: ${String(reply)}`);
+    const [seconds, micros] = reply as [string | number, string | number];
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
+  /** Redis' time now, exactly: one round trip. */
+  async read(): Promise<number> {
+    return RedisClock.fromTime(await this.redis.time());
+  }
+
   async sync(): Promise<void> {
     const before = Date.now();
-    const [seconds, micros] = await this.redis.time();
+    const redisMs = await this.read();
     const after = Date.now();
-    const redisMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     this.offsetMs = redisMs - (before + after) / 2;
   }
 
@@ -29,6 +43,7 @@ export class RedisClock {
     clearInterval(this.timer);
   }
 
+  /** Redis' time estimated locally from the last measured offset (no round trip). */
   now(): number {
     return Math.round(Date.now() + this.offsetMs);
   }

@@ -1,7 +1,7 @@
 import type { ObjectType, PathStatus, Priority, RefreshRequest } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
-import { runScript } from './lua-scripts.js';
+import { admitRequest } from './script-calls.js';
 
 export interface RequestMeta {
   id: string;
@@ -52,28 +52,8 @@ export class RequestStore {
       pathCount: request.paths.length,
       ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
     };
-    const pairs = request.paths.flatMap((path, index) => [path, domains[index] as string]);
-    const result = Number(
-      await runScript(
-        this.redis,
-        'admitRequest',
-        [this.keys.request(request.id)],
-        [
-          this.keys.prefix,
-          request.id,
-          JSON.stringify(meta),
-          request.objectType,
-          request.priority,
-          settings.windowMs,
-          settings.maxFilesPerCall,
-          settings.maxDirsPerCall,
-          settings.retentionSeconds,
-          settings.promoteAt,
-          ...pairs,
-        ],
-      ),
-    );
-    return result === 0 ? { admitted: false } : { admitted: true, coalesced: result - 1 };
+    const paths = request.paths.map((path, index) => [path, domains[index] as string] as const);
+    return admitRequest(this.redis, this.keys, { meta, settings, paths });
   }
 
   async read(id: string): Promise<StoredRequest | undefined> {

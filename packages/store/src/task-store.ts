@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ObjectType } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
-import { runScript } from './lua-scripts.js';
+import { claimDue, finishTask, takeCall } from './script-calls.js';
 
 export interface TrackedTask {
   taskId: string;
@@ -14,7 +14,7 @@ export interface TrackedTask {
 
 export type TaskPathState = 'refreshing' | 'complete' | 'failed';
 
-/** Refresh tasks under tracking: recorded by finish-batch.lua, followed by the task tracker. */
+/** Refresh tasks under tracking: recorded by finish-batch-5.lua, followed by the task tracker. */
 export class TaskStore {
   constructor(
     private readonly redis: Redis,
@@ -23,15 +23,8 @@ export class TaskStore {
 
   /** Claims up to `max` tasks due for a look, leased for `leaseMs`. */
   async claimDue(max: number, leaseMs: number): Promise<TrackedTask[]> {
-    const ids = (await runScript(
-      this.redis,
-      'claimDue',
-      [],
-      [this.keys.prefix, 'tracking', max, leaseMs],
-    )) as string[];
-    const metas = await Promise.all(
-      ids.map((id) => this.redis.hget(`${this.keys.prefix}task:${id}`, '_meta')),
-    );
+    const ids = await claimDue(this.redis, this.keys, { schedule: 'tracking', max, leaseMs });
+    const metas = await Promise.all(ids.map((id) => this.redis.hget(this.keys.task(id), '_meta')));
     return ids.map((taskId, index) => {
       const meta = JSON.parse(metas[index] ?? '{}') as Partial<TrackedTask>;
       return {
@@ -44,28 +37,21 @@ export class TaskStore {
   }
 
   /** Records the upstream's view per submitted path; `ended` forgets the task. Returns the request ids touched. */
-  async record(
+  record(
     taskId: string,
     byPath: Map<string, { state: TaskPathState; description?: string }>,
     ended: boolean,
     nextPollMs: number,
   ): Promise<string[]> {
-    return (await runScript(
-      this.redis,
-      'finishTask',
-      [],
-      [this.keys.prefix, taskId, ended ? '1' : '0', nextPollMs, JSON.stringify(Object.fromEntries(byPath))],
-    )) as string[];
+    return finishTask(this.redis, this.keys, { taskId, byPath, ended, nextPollMs });
   }
 
   async trackedCount(): Promise<number> {
-    return this.redis.zcard(`${this.keys.prefix}tracking`);
+    return this.redis.zcard(this.keys.tracking);
   }
 
   /** One token from a per-second call budget shared by all workers; resolves to the ms to wait (0: taken). */
-  async takeCall(scope: string, callsPerSecond: number): Promise<number> {
-    return Number(
-      await runScript(this.redis, 'takeCall', [], [this.keys.prefix, scope, callsPerSecond, randomUUID()]),
-    );
+  takeCall(scope: string, callsPerSecond: number): Promise<number> {
+    return takeCall(this.redis, this.keys, { scope, callsPerSecond, token: randomUUID() });
   }
 }

@@ -5,6 +5,7 @@ import {
   createRedis,
   keyspace,
   PendingPool,
+  RedisClock,
   RequestStore,
   type ClaimedBatch,
   type PathOutcome,
@@ -28,7 +29,7 @@ const settings: PoolSettings = {
 beforeEach(async () => {
   namespace = testNamespace('pool');
   redis = createRedis(inject('redisUrl'), 'consumer', 'test');
-  pool = new PendingPool(redis, keyspace(namespace));
+  pool = new PendingPool(redis, keyspace(namespace), new RedisClock(redis));
   requests = new RequestStore(redis, keyspace(namespace));
 });
 

@@ -7,6 +7,7 @@ import {
   createRedis,
   keyspace,
   PendingPool,
+  RedisClock,
   RequestStore,
   type ClaimedBatch,
   type PathOutcome,
@@ -37,7 +38,7 @@ function statusFor(kind: OutcomeKind, path: string, calledAt: number): RecordedS
 async function replay(ops: readonly PoolOp[], promoteAt: number): Promise<void> {
   const namespace = testNamespace('diff');
   const keys = keyspace(namespace);
-  const pool = new PendingPool(redis, keys);
+  const pool = new PendingPool(redis, keys, new RedisClock(redis));
   const requests = new RequestStore(redis, keys);
   const model = new PendingPoolModel(LIMITS, promoteAt);
   const open: ClaimedBatch[] = [];

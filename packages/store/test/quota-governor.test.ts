@@ -5,6 +5,7 @@ import {
   createRedis,
   keyspace,
   QuotaGovernor,
+  RedisClock,
   setClockOffset,
   type Grant,
   type Keyspace,
@@ -49,16 +50,15 @@ afterEach(async () => {
 });
 
 const governor = (overrides: Partial<QuotaBudgets> = {}) =>
-  new QuotaGovernor(redis, keys, { ...BASE, ...overrides });
+  new QuotaGovernor(redis, keys, new RedisClock(redis), { ...BASE, ...overrides });
 
 /** Moves the governor's clock to `ms` (epoch). */
 async function setNow(ms: number): Promise<void> {
-  const [seconds, micros] = await redis.time();
-  await setClockOffset(redis, keys, ms - (Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)));
+  await setClockOffset(redis, keys, ms - (await new RedisClock(redis).read()));
 }
 
 async function advance(ms: number): Promise<void> {
-  const current = Number((await redis.get(`${keys.prefix}clock-offset`)) ?? 0);
+  const current = Number((await redis.get(keys.clockOffset)) ?? 0);
   await setClockOffset(redis, keys, current + ms);
 }
 
@@ -161,7 +161,7 @@ describe('refunds and reactions', () => {
     await setNow(Date.parse('2026-11-24T03:00:10Z'));
     const first = (await g.take('File', 'normal', 10)) as Grant;
     await g.settle('File', first, refusedWith('Throttling.User'));
-    await redis.del(`${keys.prefix}quota:hold:calls`);
+    await redis.del(keys.callsHold);
     const second = (await g.take('File', 'normal', 10)) as Grant;
     expect(second.granted).toBe(10);
     await g.settle('File', second, { spent: 3, answer: 'unused' });
@@ -216,13 +216,19 @@ describe('re-sent calls (a reply lost on reconnect)', () => {
     const g = governor();
     await setNow(Date.parse('2026-11-24T03:00:10Z'));
     const grant = (await g.take('File', 'normal', 4)) as Grant;
-    const { runScript } = await import('../src/lua-scripts.js');
-    const replay = (await runScript(
-      redis,
-      'takeQuota',
-      [],
-      [keys.prefix, 'File', 'normal', 4, grant.ticket, 1000, 10, 1000, 0, 480, 'offset'],
-    )) as number[];
+    const { takeQuota } = await import('../src/script-calls.js');
+    const replay = (await takeQuota.raw(redis, keys, {
+      objectType: 'File',
+      lane: 'normal',
+      want: 4,
+      ticket: grant.ticket,
+      dayBudget: 1000,
+      minuteBudget: 10,
+      callsPerSecond: 1000,
+      highReservePercent: 0,
+      utcOffsetMinutes: 480,
+      clockMode: 'offset',
+    })) as number[];
     expect(Number(replay[0])).toBe(4);
     expect((await g.state()).byType.File.minuteUsed).toBe(4);
     await g.settle('File', grant, { spent: 0, answer: 'unused' });

@@ -1,11 +1,12 @@
--- Shared helper of the scripts that write a path's status on a request (included by the loader).
--- A request counts its paths that have not ended (`open`); when the last one ends and the
--- request asked for a callback, it is put in `{ns}:callbacks-due` in the same step.
+-- Shared helper of the scripts that write a path's status on a request (included by the loader,
+-- after keyspace). A request counts its paths that have not ended (`open`); when the last one
+-- ends and the request asked for a callback, it is put in `callbacks_due` (the script's
+-- `{ns}:callbacks-due` KEY) in the same step.
 
 local TERMINAL = { complete = true, failed = true, rejected = true }
 
-local function write_status(prefix, rid, path, status, now)
-  local req_key = prefix .. 'req:' .. rid
+local function write_status(callbacks_due, rid, path, status, now)
+  local req_key = keyspace.request(rid)
   local meta_raw = redis.call('HGET', req_key, 'meta')
   if not meta_raw then return end
   local old_raw = redis.call('HGET', req_key, 'p:' .. path)
@@ -14,7 +15,7 @@ local function write_status(prefix, rid, path, status, now)
   redis.call('HSET', req_key, 'p:' .. path, cjson.encode(status))
   if was_open and TERMINAL[status.state] then
     if redis.call('HINCRBY', req_key, 'open', -1) <= 0 and cjson.decode(meta_raw).callbackUrl then
-      redis.call('ZADD', prefix .. 'callbacks-due', 'NX', now, rid)
+      redis.call('ZADD', callbacks_due, 'NX', now, rid)
     end
   end
 end

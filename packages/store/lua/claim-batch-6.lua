@@ -1,24 +1,31 @@
 -- Claims the next batch of one object type and lane: up to max-per-call pending paths of one
 -- domain, from the domain that is ready first. The batch is leased: if its holder dies,
--- finish-batch.lua with only-if-expired puts it back. Claimed directories stay "in flight"
+-- finish-batch-5.lua with only-if-expired puts it back. Claimed directories stay "in flight"
 -- and keep covering what is admitted under them until the batch finishes.
 -- A path still receiving repeats (one within the last quiet ms) waits for the domain's next
 -- batch, so a burst of webhooks for it is submitted once; after `patience` ms it goes regardless.
--- ARGV: prefix, object type, lane, max per call, lease ms, batch id, window ms, quiet ms, patience ms
+-- KEYS[1] ready           of the type and lane
+-- KEYS[2] pendingMeta     of the type
+-- KEYS[3] inflightPaths   of the type
+-- KEYS[4] backlog
+-- KEYS[5] inflight
+-- KEYS[6] batch           the batch id's
+-- ARGV: object type, lane, max per call, lease ms, batch id, window ms, quiet ms, patience ms
 -- Returns {1, batch JSON} or {0, ms until the next domain is ready (-1: nothing pending)}.
 -- Idempotent per batch id.
+--@include keyspace
 --@include lib/clock.lua
 --@include lib/pool.lua
+local ready_key, pmeta_key, inflight_paths_key = KEYS[1], KEYS[2], KEYS[3]
+local backlog, inflight_key, batch_key = KEYS[4], KEYS[5], KEYS[6]
 local now = now_ms()
-local prefix, otype, lane = ARGV[1], ARGV[2], ARGV[3]
-local max_per_call, lease, batch_id, window = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
-local quiet, patience = tonumber(ARGV[8]), tonumber(ARGV[9])
-local ready_key = prefix .. 'ready:' .. otype .. ':' .. lane
-local pmeta_key = prefix .. 'pmeta:' .. otype
+local otype, lane = ARGV[1], ARGV[2]
+local max_per_call, lease, batch_id, window = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
+local quiet, patience = tonumber(ARGV[7]), tonumber(ARGV[8])
 
 -- A client that lost the reply re-sends the same call (ioredis does on reconnect): the batch
 -- already cut under this id is the answer, never a second one (that would strand the first).
-local already = redis.call('GET', prefix .. 'batch:' .. batch_id)
+local already = redis.call('GET', batch_key)
 if already then return { 1, already } end
 
 for _ = 1, 32 do
@@ -28,7 +35,7 @@ for _ = 1, 32 do
   if ready_at > now then return { 0, ready_at - now } end
 
   -- Paths that would be ready within the window ride along; paths held for later stay.
-  local key = pending_key(prefix, otype, lane, domain)
+  local key = keyspace.pending(otype, lane, domain)
   local paths = redis.call('ZRANGE', key, '-inf', now + window, 'BYSCORE', 'LIMIT', 0, max_per_call)
   local items = {}
   for _, path in ipairs(paths) do
@@ -38,20 +45,20 @@ for _ = 1, 32 do
       -- Back to the window: it joins the domain's next batch instead of going alone.
       redis.call('ZADD', key, math.max(last_seen + quiet, now + window), path)
     else
-      local links_key = prefix .. 'links:' .. otype .. ':' .. path
+      local links_key = keyspace.links(otype, path)
       items[#items + 1] = { path = path, requestIds = redis.call('SMEMBERS', links_key), meta = meta }
       redis.call('DEL', links_key)
-      remove_pending(prefix, otype, path, meta)
-      redis.call('SADD', inflight_paths_key(prefix, otype), path)
-      if otype == 'Directory' then redis.call('SADD', prefix .. 'inflight-dirs:' .. domain, path) end
+      remove_pending(backlog, otype, path, meta)
+      redis.call('SADD', inflight_paths_key, path)
+      if otype == 'Directory' then redis.call('SADD', keyspace.inflightDirs(domain), path) end
     end
   end
-  refresh_ready(prefix, otype, lane, domain, now, window, max_per_call)
+  refresh_ready(ready_key, key, domain, now, window, max_per_call)
 
   if #items > 0 then
     local batch = cjson.encode({ id = batch_id, objectType = otype, lane = lane, domain = domain, claimedAt = now, items = items })
-    redis.call('SET', prefix .. 'batch:' .. batch_id, batch)
-    redis.call('ZADD', prefix .. 'inflight', now + lease, batch_id)
+    redis.call('SET', batch_key, batch)
+    redis.call('ZADD', inflight_key, now + lease, batch_id)
     return { 1, batch }
   end
 end

@@ -2,14 +2,18 @@
 -- Ended: each path becomes complete or failed (with the upstream's description), the task is
 -- forgotten. Still running: paths become refreshing and the task is due again after `next` ms.
 -- A path the upstream did not list is left as it is.
--- ARGV: prefix, task id, ended ('1'/'0'), next poll ms, JSON {submitted path: {state, description}}
+-- KEYS[1] task           the task id's
+-- KEYS[2] tracking
+-- KEYS[3] callbacksDue
+-- ARGV: task id, ended ('1'/'0'), next poll ms, JSON {submitted path: {state, description}}
 -- Returns the ids of requests touched.
+--@include keyspace
 --@include lib/requests.lua
 --@include lib/clock.lua
+local task_key, tracking_key, callbacks_due = KEYS[1], KEYS[2], KEYS[3]
 local now = now_ms()
-local prefix, task_id, ended, next_poll = ARGV[1], ARGV[2], ARGV[3] == '1', tonumber(ARGV[4])
-local by_path = cjson.decode(ARGV[5])
-local task_key = prefix .. 'task:' .. task_id
+local task_id, ended, next_poll = ARGV[1], ARGV[2] == '1', tonumber(ARGV[3])
+local by_path = cjson.decode(ARGV[4])
 local touched = {}
 
 for _, field in ipairs(redis.call('HKEYS', task_key)) do
@@ -20,7 +24,7 @@ for _, field in ipairs(redis.call('HKEYS', task_key)) do
     local submitted_path = path
     if covered_by ~= '' then submitted_path = covered_by end
     local seen = by_path[submitted_path]
-    local req_key = prefix .. 'req:' .. rid
+    local req_key = keyspace.request(rid)
     local old_raw = redis.call('HGET', req_key, 'p:' .. path)
     if seen and old_raw then
       local status = cjson.decode(old_raw)
@@ -31,7 +35,7 @@ for _, field in ipairs(redis.call('HKEYS', task_key)) do
         status.updatedAt = now
         if seen.state == 'complete' or seen.state == 'failed' then status.completedAt = now end
         if seen.state == 'failed' then status.error = { code = 'TaskFailed', message = seen.description or '' } end
-        write_status(prefix, rid, path, status, now)
+        write_status(callbacks_due, rid, path, status, now)
         touched[rid] = true
       end
     end
@@ -40,9 +44,9 @@ end
 
 if ended then
   redis.call('DEL', task_key)
-  redis.call('ZREM', prefix .. 'tracking', task_id)
+  redis.call('ZREM', tracking_key, task_id)
 else
-  redis.call('ZADD', prefix .. 'tracking', now + next_poll, task_id)
+  redis.call('ZADD', tracking_key, now + next_poll, task_id)
 end
 local ids = {}
 for rid in pairs(touched) do ids[#ids + 1] = rid end

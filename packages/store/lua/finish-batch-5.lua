@@ -6,17 +6,23 @@
 -- whose lease ran out (its holder died), putting all of it back.
 -- A submitted path with a single task id is also put under tracking (task-tracker follows it to
 -- its end): `{ns}:task:<id>` maps `requestId<TAB>path` to the covering directory ('' if none).
--- ARGV: prefix, batch id, window ms, max files per call, max dirs per call, only-if-expired,
+-- The batch's type is only known once it is read, so its pool keys are built, not given.
+-- KEYS[1] batch          the batch id's
+-- KEYS[2] inflight
+-- KEYS[3] backlog
+-- KEYS[4] tracking
+-- KEYS[5] callbacksDue
+-- ARGV: batch id, window ms, max files per call, max dirs per call, only-if-expired,
 --       JSON {path: {status = {...}} | {requeue = {delayMs, meta}}}, first poll delay ms
 -- Returns 1, or 0 when the batch is gone (already finished or reclaimed) or its lease still runs.
+--@include keyspace
 --@include lib/clock.lua
 --@include lib/pool.lua
 --@include lib/requests.lua
+local batch_key, inflight_key, backlog, tracking_key, callbacks_due = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local now = now_ms()
-local prefix, batch_id = ARGV[1], ARGV[2]
-local window, max_files, max_dirs, only_if_expired = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == '1'
-local batch_key = prefix .. 'batch:' .. batch_id
-local inflight_key = prefix .. 'inflight'
+local batch_id = ARGV[1]
+local window, max_files, max_dirs, only_if_expired = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5] == '1'
 
 local raw = redis.call('GET', batch_key)
 if not raw then return 0 end
@@ -26,9 +32,10 @@ if only_if_expired then
 end
 
 local batch = cjson.decode(raw)
-local outcomes = cjson.decode(ARGV[7])
-local first_poll = tonumber(ARGV[8]) or 5000
+local outcomes = cjson.decode(ARGV[6])
+local first_poll = tonumber(ARGV[7]) or 5000
 local otype, domain = batch.objectType, batch.domain
+local pmeta_key, inflight_dirs_key = keyspace.pendingMeta(otype), keyspace.inflightDirs(domain)
 local touched = {}
 
 -- A RefreshTaskId of several ids (the upstream's 2,000-task merging) cannot be split by path
@@ -36,15 +43,15 @@ local touched = {}
 local function track(status, request_ids, path, covered_by)
   if status.state ~= 'submitted' or type(status.taskId) ~= 'string' then return end
   for task_id in string.gmatch(status.taskId, '[^,%s]+') do
-    local task_key = prefix .. 'task:' .. task_id
+    local task_key = keyspace.task(task_id)
     for _, rid in ipairs(request_ids) do redis.call('HSET', task_key, rid .. '\t' .. path, covered_by) end
     redis.call('HSETNX', task_key, '_meta', cjson.encode({ objectType = otype, submittedAt = status.submittedAt, domain = domain }))
-    redis.call('ZADD', prefix .. 'tracking', 'NX', now + first_poll, task_id)
+    redis.call('ZADD', tracking_key, 'NX', now + first_poll, task_id)
   end
 end
 
 local function record(request_ids, path, status)
-  for _, rid in ipairs(request_ids) do write_status(prefix, rid, path, status, now) end
+  for _, rid in ipairs(request_ids) do write_status(callbacks_due, rid, path, status, now) end
   track(status, request_ids, path, status.coveredBy or '')
 end
 
@@ -53,20 +60,20 @@ for _, item in ipairs(batch.items) do
   if outcome and outcome.status then outcome.status.updatedAt = now end
   local request_ids = item.requestIds
   if type(request_ids) ~= 'table' then request_ids = {} end
-  if otype == 'Directory' then redis.call('SREM', prefix .. 'inflight-dirs:' .. domain, item.path) end
-  redis.call('SREM', inflight_paths_key(prefix, otype), item.path)
+  if otype == 'Directory' then redis.call('SREM', inflight_dirs_key, item.path) end
+  redis.call('SREM', keyspace.inflightPaths(otype), item.path)
   -- A copy requested while this one was in flight was parked. Its requests received before this
   -- call started are satisfied by the call's success; any later ones make it go, as a fresh request.
-  local parked_raw = redis.call('HGET', prefix .. 'pmeta:' .. otype, item.path)
+  local parked_raw = redis.call('HGET', pmeta_key, item.path)
   if parked_raw then
     local parked = cjson.decode(parked_raw)
-    local parked_key = pending_key(prefix, otype, parked.lane, domain)
+    local parked_key = keyspace.pending(otype, parked.lane, domain)
     if tonumber(redis.call('ZSCORE', parked_key, item.path)) == PARKED then
-      local links_key = prefix .. 'links:' .. otype .. ':' .. item.path
+      local links_key = keyspace.links(otype, item.path)
       local called_at = outcome and outcome.status and outcome.status.state == 'submitted' and tonumber(outcome.status.submittedAt)
       if called_at then
         for _, rid in ipairs(redis.call('SMEMBERS', links_key)) do
-          local meta_raw = redis.call('HGET', prefix .. 'req:' .. rid, 'meta')
+          local meta_raw = redis.call('HGET', keyspace.request(rid), 'meta')
           local received_at = meta_raw and tonumber(cjson.decode(meta_raw).receivedAt)
           if received_at and received_at <= called_at then
             record({ rid }, item.path, outcome.status)
@@ -75,7 +82,7 @@ for _, item in ipairs(batch.items) do
         end
       end
       if called_at and redis.call('SCARD', links_key) == 0 then
-        remove_pending(prefix, otype, item.path, parked)
+        remove_pending(backlog, otype, item.path, parked)
       else
         redis.call('ZADD', parked_key, now + window, item.path)
       end
@@ -88,7 +95,7 @@ for _, item in ipairs(batch.items) do
     if otype == 'Directory' then
       -- Everything covered so far, while pending and while in flight, gets this outcome; a
       -- pending copy of the same directory covers only what arrives from now on.
-      local covered_key = prefix .. 'covered:' .. item.path
+      local covered_key = keyspace.covered(item.path)
       for _, entry in ipairs(redis.call('SMEMBERS', covered_key)) do
         local sep = string.find(entry, '\t', 1, true)
         status.coveredBy = item.path
@@ -104,34 +111,34 @@ for _, item in ipairs(batch.items) do
     else
       meta.uncertainSince = meta.uncertainSince or batch.claimedAt
     end
-    local dir = covering_dir(prefix, domain, item.path, otype)
+    local dir = covering_dir(domain, item.path, otype)
     if dir then
-      cover(prefix, dir, request_ids, item.path)
-      local own_covered = prefix .. 'covered:' .. item.path
-      if otype == 'Directory' and redis.call('SISMEMBER', prefix .. 'dirs:' .. domain, item.path) == 0 then
-        local parent_covered = prefix .. 'covered:' .. dir
+      cover(dir, request_ids, item.path)
+      local own_covered = keyspace.covered(item.path)
+      if otype == 'Directory' and redis.call('SISMEMBER', keyspace.dirs(domain), item.path) == 0 then
+        local parent_covered = keyspace.covered(dir)
         redis.call('SUNIONSTORE', parent_covered, parent_covered, own_covered)
         redis.call('DEL', own_covered)
       end
     else
       local eligible_at = now + delay
-      local existing_raw = redis.call('HGET', prefix .. 'pmeta:' .. otype, item.path)
+      local existing_raw = redis.call('HGET', pmeta_key, item.path)
       if existing_raw then
         local existing = cjson.decode(existing_raw)
-        local score = redis.call('ZSCORE', pending_key(prefix, otype, existing.lane, domain), item.path)
+        local score = redis.call('ZSCORE', keyspace.pending(otype, existing.lane, domain), item.path)
         if score then eligible_at = math.max(eligible_at, tonumber(score)) end
         meta.lane = higher_lane(meta.lane, existing.lane)
-        remove_pending(prefix, otype, item.path, existing)
+        remove_pending(backlog, otype, item.path, existing)
         touched[otype .. '|' .. existing.lane] = true
       end
-      add_pending(prefix, otype, item.path, eligible_at, meta)
-      if #request_ids > 0 then sadd_all(prefix .. 'links:' .. otype .. ':' .. item.path, request_ids) end
+      add_pending(backlog, otype, item.path, eligible_at, meta)
+      if #request_ids > 0 then sadd_all(keyspace.links(otype, item.path), request_ids) end
       touched[otype .. '|' .. meta.lane] = true
     end
   end
 end
 
-refresh_touched(prefix, domain, touched, now, window, max_files, max_dirs)
+refresh_touched(domain, touched, now, window, max_files, max_dirs)
 redis.call('DEL', batch_key)
 redis.call('ZREM', inflight_key, batch_id)
 return 1
