@@ -45,7 +45,7 @@ end
 
 local day = day_index(now, offset)
 local day_key = keyspace.quotaDay(otype, day)
-local budget = day_budget(otype, day, day_cfg)
+local budget = day_budget(keyspace.upstreamDay(otype, day), day_cfg)
 local limit = budget
 if lane ~= 'high' then limit = math.floor(budget * (100 - reserve_pct) / 100) end
 local day_left = limit - (tonumber(redis.call('GET', day_key)) or 0)

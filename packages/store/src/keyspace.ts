@@ -68,11 +68,6 @@ type KeyOf<T extends string> = Params<T> extends [] ? string : (...parts: Values
  */
 export type Keyspace = {
   namespace: string;
-  /**
-   * Prefix of refreshq's own keys, e.g. `{refreshq}:`. Only settle-quota.lua still takes it (as
-   * ARGV[1]); every other script gets its keys as KEYS.
-   */
-  prefix: string;
   /** BullMQ's `prefix` option: its keys become `{refreshq}:<queue>:...`. */
   bullPrefix: string;
 } & { readonly [F in KeyFamily]: KeyOf<(typeof KEY_FAMILIES)[F]> };
@@ -97,7 +92,7 @@ export function keyspace(namespace = 'refreshq'): Keyspace {
       return [family, build];
     }),
   );
-  return { namespace, prefix, bullPrefix, ...families } as Keyspace;
+  return { namespace, bullPrefix, ...families } as Keyspace;
 }
 
 /**

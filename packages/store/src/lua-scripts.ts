@@ -5,7 +5,6 @@ import { luaKeyBuilders } from './keyspace.js';
 /**
  * Script files by name. As in BullMQ, a file's name ends with the number of KEYS it takes; every
  * script takes at least one, so a Redis Cluster client routes it to the namespace's slot.
- * settle-quota.lua still takes none and builds its keys from ARGV[1] (until it is converted).
  */
 const SCRIPTS = {
   admitRequest: 'admit-request-2.lua',
@@ -13,7 +12,7 @@ const SCRIPTS = {
   finishBatch: 'finish-batch-5.lua',
   claimIdempotencyKey: 'claim-idempotency-key-1.lua',
   takeQuota: 'take-quota-9.lua',
-  settleQuota: 'settle-quota.lua',
+  settleQuota: 'settle-quota-8.lua',
   syncQuota: 'sync-quota-1.lua',
   claimDue: 'claim-due-1.lua',
   finishTask: 'finish-task-3.lua',

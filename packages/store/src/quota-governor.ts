@@ -9,9 +9,8 @@ import {
 } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
-import { runScript } from './lua-scripts.js';
 import type { RedisClock } from './redis-clock.js';
-import { syncQuota, takeQuota } from './script-calls.js';
+import { settleQuota, syncQuota, takeQuota } from './script-calls.js';
 
 export interface QuotaBudgets {
   urlsPerDay: number;
@@ -65,7 +64,7 @@ const MINUTE = 60_000;
 /**
  * The token bucket shared by every worker: per-minute and daily budgets for URLs and for
  * directories, and a calls-per-second cap. All state lives in Redis and changes only through
- * take-quota-9.lua, settle-quota.lua and sync-quota-1.lua, on Redis' clock.
+ * take-quota-9.lua, settle-quota-8.lua and sync-quota-1.lua, on Redis' clock.
  */
 export class QuotaGovernor {
   constructor(
@@ -94,32 +93,16 @@ export class QuotaGovernor {
    * Returns the units of `grant` the calls did not spend, raises lowered budgets after a success,
    * and puts in force the hold the settlement carries (decided by the domain's reaction table).
    */
-  async settle(objectType: ObjectType, grant: Grant, settlement: Settlement): Promise<number> {
-    const hold = settlement.hold;
-    const reply = await runScript(
-      this.redis,
-      'settleQuota',
-      [],
-      [
-        this.keys.prefix,
-        objectType,
-        grant.ticket,
-        grant.granted,
-        grant.day,
-        Math.min(settlement.spent, grant.granted),
-        settlement.answer,
-        hold?.budget ?? '',
-        hold?.until.kind ?? '',
-        hold?.until.kind === 'after' ? Math.max(1, Math.round(hold.until.ms)) : 0,
-        hold?.tune ?? '',
-        hold?.reason ?? '',
-        this.perMinute(objectType),
-        this.budgets.callsPerSecond,
-        this.budgets.utcOffsetMinutes,
-        this.budgets.clockMode,
-      ],
-    );
-    return Number(reply);
+  settle(objectType: ObjectType, grant: Grant, settlement: Settlement): Promise<number> {
+    return settleQuota(this.redis, this.keys, {
+      objectType,
+      grant,
+      settlement,
+      minuteBudget: this.perMinute(objectType),
+      callsPerSecond: this.budgets.callsPerSecond,
+      utcOffsetMinutes: this.budgets.utcOffsetMinutes,
+      clockMode: this.budgets.clockMode,
+    });
   }
 
   /** Folds in DescribeVodRefreshQuota's figures for one type; returns today's units used. */

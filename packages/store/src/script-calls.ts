@@ -1,4 +1,4 @@
-import type { ObjectType, Priority } from '@refreshq/domain';
+import type { ObjectType, Priority, Settlement } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { IdempotencyRecord } from './idempotency-store.js';
 import type { Keyspace } from './keyspace.js';
@@ -221,6 +221,49 @@ export const takeQuota = script<
     if (granted === 0) return { ok: false, granted: 0, waitMs: Number(second), short: String(third) };
     return { ok: true, granted, ticket, day: Number(second), now: Number(third) };
   },
+});
+
+export const settleQuota = script<
+  {
+    objectType: ObjectType;
+    grant: Grant;
+    settlement: Settlement;
+    minuteBudget: number;
+    callsPerSecond: number;
+    utcOffsetMinutes: number;
+    clockMode: ClockMode;
+  },
+  number
+>({
+  name: 'settleQuota',
+  keys: {
+    settled: (k, a) => k.settled(a.grant.ticket),
+    quotaMinute: (k, a) => k.quotaMinute(a.objectType),
+    quotaMinuteSum: (k, a) => k.quotaMinuteSum(a.objectType),
+    quotaDay: (k, a) => k.quotaDay(a.objectType, a.grant.day),
+    learnedMinute: (k, a) => k.learnedMinute(a.objectType),
+    learnedCps: (k) => k.learnedCps,
+    hold: (k, a) => (a.settlement.hold?.budget === 'calls' ? k.callsHold : k.hold(a.objectType)),
+    clockOffset: (k) => k.clockOffset,
+  },
+  argv: ({ grant, settlement, ...a }) => {
+    const hold = settlement.hold;
+    return [
+      grant.ticket,
+      grant.granted,
+      Math.min(settlement.spent, grant.granted),
+      settlement.answer,
+      hold?.until.kind ?? '',
+      hold?.until.kind === 'after' ? Math.max(1, Math.round(hold.until.ms)) : 0,
+      hold?.tune ?? '',
+      hold?.reason ?? '',
+      a.minuteBudget,
+      a.callsPerSecond,
+      a.utcOffsetMinutes,
+      a.clockMode,
+    ];
+  },
+  decode: Number,
 });
 
 export const syncQuota = script<

@@ -1,6 +1,5 @@
--- Shared helpers of the quota scripts that take their keys as KEYS (take, sync), included by the
--- loader after keyspace and lib/clock.lua. (settle-quota.lua still uses lib/quota.lua, which
--- builds the same keys from a prefix; both go once settle takes KEYS.)
+-- Shared helpers of the quota scripts (take, settle, sync), included by the loader after
+-- lib/clock.lua. Every key arrives as an argument.
 -- All times are on the governor's clock: Redis TIME, plus the value of `{ns}:clock-offset` when
 -- the clock mode is 'offset' (tests only; production passes 'redis').
 
@@ -62,10 +61,18 @@ local function calls_budget(learned_cps_key, configured)
 end
 
 -- The daily budget in force: the configured one, or the upstream's own when it reported less.
-local function day_budget(otype, day, configured)
-  local upstream = tonumber(redis.call('GET', keyspace.upstreamDay(otype, day)))
+local function day_budget(upstream_day_key, configured)
+  local upstream = tonumber(redis.call('GET', upstream_day_key))
   if upstream and upstream < configured then return upstream end
   return configured
+end
+
+-- Holds a budget (its `{ns}:quota:hold:*` key) until `until_ms`, unless a longer hold is in force.
+local function hold(hold_key, until_ms, reason)
+  local current = tonumber(redis.call('HGET', hold_key, 'until'))
+  if current and current >= until_ms then return end
+  redis.call('HSET', hold_key, 'until', until_ms, 'reason', reason)
+  redis.call('PEXPIRE', hold_key, math.max(1, until_ms - now_ms() + DAY))
 end
 
 local function held_until(hold_key, now)
