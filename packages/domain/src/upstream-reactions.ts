@@ -25,7 +25,7 @@ export type Reaction =
   | { kind: 'open-breaker' }
   /**
    * Our credentials, permissions or clock are wrong (account-errors.ts), never the paths'. The
-   * submitter refreshes the credentials and retries the call once; the settlement of a call that
+   * VOD client has already fetched the credentials anew and retried the call once; a call that
    * still gets one opens the breaker as for OperationDenied: paths stay queued, probes now and then.
    */
   | { kind: 'account-error' }

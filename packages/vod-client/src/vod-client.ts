@@ -1,7 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import RPCClient from '@alicloud/pop-core';
-import type { ObjectType } from '@refreshq/domain';
+import { type ObjectType, reactionTo } from '@refreshq/domain';
 import { CredentialSource, type VodCredentials } from './credentials.js';
 import { credentialsUnavailable, toUpstreamError, UpstreamError } from './upstream-error.js';
 
@@ -22,7 +22,17 @@ export interface VodClientSettings {
   timeoutMs: number;
   /** Called once per call, for metrics. */
   onCall?: (record: CallRecord) => void;
+  /** Called when an account error made the client fetch its credentials anew before its one retry. */
+  onCredentialsRefreshed?: (record: { action: string; code: string }) => void;
 }
+
+/** The actions refreshq calls: docs/ram-policy.json allows exactly these (a test holds them together). */
+export const VOD_ACTIONS = [
+  'RefreshVodObjectCaches',
+  'DescribeVodRefreshTasks',
+  'DescribeVodRefreshQuota',
+] as const;
+export type VodAction = (typeof VOD_ACTIONS)[number];
 
 export interface RefreshAccepted {
   refreshTaskId: string;
@@ -110,11 +120,6 @@ export class VodClient {
     this.agent = new Agent({ keepAlive: true, keepAliveMsecs: 3000 });
   }
 
-  /** After the upstream refused our credentials: the next call fetches them anew. */
-  refreshCredentials(): void {
-    this.credentials.refresh();
-  }
-
   async refreshObjectCaches(paths: readonly string[], objectType: ObjectType): Promise<RefreshAccepted> {
     const body = await this.call('RefreshVodObjectCaches', {
       ObjectPath: paths.join('\n'),
@@ -175,7 +180,26 @@ export class VodClient {
     };
   }
 
-  private async call(action: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /**
+   * An account error (a rotated key, an expired token, a permission just granted) may be cured by
+   * fetching the credentials anew, and the gateway refused before the action did anything, so the
+   * call is safe to make once more. A second account error is the caller's to react to.
+   */
+  private async call(action: VodAction, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+    try {
+      return await this.attempt(action, params);
+    } catch (error) {
+      if (!(error instanceof UpstreamError) || reactionTo(error.code).kind !== 'account-error') throw error;
+      this.credentials.refresh();
+      this.settings.onCredentialsRefreshed?.({ action, code: error.code });
+      return await this.attempt(action, params);
+    }
+  }
+
+  private async attempt(
+    action: VodAction,
+    params: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
     const started = performance.now();
     let code = 'Success';
     let client: SignedClient | undefined;
