@@ -160,7 +160,7 @@ describe('VodClient with a credentials URI', () => {
       body: JSON.stringify({
         Code: 'Success',
         ...sts,
-        Expiration: new Date(Date.now() + 3_600_000).toISOString().slice(0, 19) + 'Z',
+        Expiration: `${new Date(Date.now() + 3_600_000).toISOString().slice(0, 19)}Z`,
       }),
     });
     const refreshed: string[] = [];
