@@ -150,14 +150,14 @@ export function describeCredentialSettings(settings: CredentialSettings): Record
   switch (settings.kind) {
     case 'access_key':
     case 'sts':
-      return { provider: settings.kind, accessKeyId: maskAccessKeyId(settings.accessKeyId) };
+      return { provider: settings.kind, maskedAccessKeyId: maskAccessKeyId(settings.accessKeyId) };
     case 'ram_role_arn':
       return {
         provider: settings.kind,
         roleArn: settings.roleArn,
         roleSessionName: settings.roleSessionName,
         durationSeconds: settings.durationSeconds,
-        assumedBy: maskAccessKeyId(settings.base.accessKeyId),
+        assumedWithAccessKeyId: maskAccessKeyId(settings.base.accessKeyId),
       };
     case 'oidc_role_arn':
       return {
@@ -200,8 +200,13 @@ function withoutUserInfoOrQuery(uri: string): string {
  */
 export class CredentialSource {
   private provider: CredentialsProvider;
+  private refreshedAt = Number.NEGATIVE_INFINITY;
 
-  constructor(readonly settings: CredentialSettings) {
+  constructor(
+    readonly settings: CredentialSettings,
+    /** Refreshes closer together are skipped: an account error on every call must not hammer STS. */
+    private readonly minRefreshIntervalMs = 5000,
+  ) {
     this.provider = buildProvider(settings);
   }
 
@@ -226,9 +231,13 @@ export class CredentialSource {
     return { accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) };
   }
 
-  /** Forgets the cached credentials: the next get() asks the source anew. */
-  refresh(): void {
+  /** Forgets the cached credentials, so the next get() asks the source anew; false if done just before. */
+  refresh(): boolean {
+    const now = performance.now();
+    if (now - this.refreshedAt < this.minRefreshIntervalMs) return false;
+    this.refreshedAt = now;
     this.provider = buildProvider(this.settings);
+    return true;
   }
 }
 

@@ -22,7 +22,7 @@ export interface VodClientSettings {
   timeoutMs: number;
   /** Called once per call, for metrics. */
   onCall?: (record: CallRecord) => void;
-  /** Called when an account error made the client fetch its credentials anew before its one retry. */
+  /** Called when an account error made the client fetch its credentials anew (at most every 5 s) before its retry. */
   onCredentialsRefreshed?: (record: { action: string; code: string }) => void;
 }
 
@@ -190,8 +190,8 @@ export class VodClient {
       return await this.attempt(action, params);
     } catch (error) {
       if (!(error instanceof UpstreamError) || reactionTo(error.code).kind !== 'account-error') throw error;
-      this.credentials.refresh();
-      this.settings.onCredentialsRefreshed?.({ action, code: error.code });
+      // Another call may have refreshed them a moment ago: the retry then uses those.
+      if (this.credentials.refresh()) this.settings.onCredentialsRefreshed?.({ action, code: error.code });
       return await this.attempt(action, params);
     }
   }

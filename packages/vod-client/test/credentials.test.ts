@@ -90,6 +90,15 @@ describe('credentialSettingsFromEnv: the first configured source wins, half a so
   });
 });
 
+describe('CredentialSource.refresh', () => {
+  it('rebuilds the provider at most once per interval, so account errors on every call do not hammer STS', () => {
+    const source = new CredentialSource({ kind: 'access_key', ...KEY }, 60_000);
+    expect(source.refresh()).toBe(true);
+    expect(source.refresh()).toBe(false);
+    expect(new CredentialSource({ kind: 'access_key', ...KEY }, 0).refresh()).toBe(true);
+  });
+});
+
 describe('docs/ram-policy.json', () => {
   it('allows exactly the actions the client calls', () => {
     const policy = JSON.parse(
