@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // `pnpm bench`: runs every benchmark, prints a table each and writes bench-results/results.json.
 // BENCH_DURATION (seconds per measured HTTP run, default 10), BENCH_CONNECTIONS (default 32),
-// BENCH_ONLY (comma-separated names: intake, coalescing, quota, naive).
+// BENCH_ONLY (comma-separated names: intake, coalescing, quota, naive, scarcity).
+// scarcity: SCARCITY_SEED (1), SCARCITY_SCALE (1), SCARCITY_SECONDS (trace length, 60),
+// SCARCITY_QUIET_SECONDS (30), SCARCITY_POLICIES (fifo,spend-well; fifo-tuned on request).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchCoalescing } from './bench/coalescing.mjs';
 import { benchIntake } from './bench/intake.mjs';
 import { benchNaiveVsRefreshq } from './bench/naive-vs-refreshq.mjs';
 import { benchQuota } from './bench/quota.mjs';
+import { benchScarcity } from './bench/scarcity.mjs';
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -122,6 +125,59 @@ if (wanted('naive')) {
       '',
       `${n.intakeToSubmitMs.p50} / ${n.intakeToSubmitMs.p99} / ${n.intakeToSubmitMs.max}`,
     ],
+  ]);
+}
+
+if (wanted('scarcity')) {
+  const s = await benchScarcity({
+    seed: Number(process.env.SCARCITY_SEED ?? 1),
+    scale: Number(process.env.SCARCITY_SCALE ?? 1),
+    traceSeconds: Number(process.env.SCARCITY_SECONDS ?? 60),
+    quietSeconds: Number(process.env.SCARCITY_QUIET_SECONDS ?? 30),
+    policies: process.env.SCARCITY_POLICIES?.split(',').map((name) => name.trim()),
+  });
+  results.push(s);
+  const { trace, oracle, runs } = s;
+  const { urlsPerDay, dirsPerDay } = s.settings.limits;
+  const percent = (part, whole) => (whole === 0 ? '0%' : `${Math.round((100 * part) / whole)}%`);
+  const row = (label, ofRun, ofOracle = '') => [label, ...runs.map(ofRun), ofOracle];
+  table([
+    [
+      `scarcity: ${trace.distinctChangedPaths} changed paths (${trace.changedPerUrlUnit}x the day's ${urlsPerDay} URLs), ${dirsPerDay} dirs, seed ${s.settings.seed}`,
+      ...runs.map((r) => `${r.label} (${r.policy})`),
+      'oracle, same budgets',
+    ],
+    row(
+      'coverage (refreshed at/after the last change)',
+      (r) => `${r.coverage} (${r.covered}/${r.changedPaths})`,
+      `${oracle.coverage} (${oracle.covered}/${oracle.changedPaths})`,
+    ),
+    row('coverage with URL units only', () => '', oracle.urlsOnlyCoverage),
+    row('URL units spent', (r) => `${r.urlUnits}/${urlsPerDay}`, `${oracle.urlUnits}/${urlsPerDay}`),
+    row('directory units spent', (r) => `${r.dirUnits}/${dirsPerDay}`, `${oracle.dirUnits}/${dirsPerDay}`),
+    row(
+      'URL units on paths already refreshed',
+      (r) => `${r.urlRepeats} (${percent(r.urlRepeats, r.urlUnits)})`,
+      '0',
+    ),
+    row('  of which nothing changed since', (r) => r.urlNeedless, '0'),
+    row('directory units on folders already refreshed', (r) => r.dirRepeats, '0'),
+    row('directories promoted (units)', (r) => r.promotedUnits, oracle.promotedUnits),
+    row('unchanged objects under refreshed folders', (r) => r.sweptUnchanged, oracle.sweptUnchanged),
+    row('upstream refusals', (r) => `${r.refusals.total} ${JSON.stringify(r.refusals.byCode)}`),
+    row('URL budget gone at (s into the trace)', (r) => r.urlBudgetGoneAtSeconds ?? 'never'),
+    row('directory budget gone at (s into the trace)', (r) => r.dirBudgetGoneAtSeconds ?? 'never'),
+    row('staleness of covered paths p50 / p95 (s)', (r) =>
+      [r.stalenessMs.p50, r.stalenessMs.p95]
+        .map((ms) => (ms === null ? '-' : (ms / 1000).toFixed(1)))
+        .join(' / '),
+    ),
+    row('last submission (s after the last hook)', (r) => r.drainSeconds ?? '-'),
+    row('run ended', (r) => `${r.end.reason}, backlog ${r.end.backlogLeft}`),
+    row(
+      'hooks posted (not 202), latest send',
+      (r) => `${r.replay.hooks} (${r.replay.notAccepted}), ${r.replay.maxLateMs} ms late`,
+    ),
   ]);
 }
 

@@ -146,6 +146,9 @@ async function main() {
   say(
     `  metrics http://127.0.0.1:${port}/metrics (intake), http://127.0.0.1:${metricsPort}/metrics (worker)`,
   );
+  say(
+    '  callbacks to inside addresses (127.0.0.1, 10.x, …) are refused; to try one here, set CALLBACK_ALLOWED_HOSTS=127.0.0.1:<port> (or CALLBACK_ALLOW_PRIVATE=true) before start',
+  );
   say('Ctrl-C stops the stack.');
 }
 

@@ -46,10 +46,12 @@ beforeAll(async () => {
     domains: { 'ok.example.com': 'online', 'gone.example.com': 'offline' },
     tasks: { pendingMs: 50, completeAfterMs: 300 },
   });
+  // The receiver is on loopback: allowed the way an operator would, by naming host and port to both.
+  const allowed = { CALLBACK_ALLOWED_HOSTS: new URL(receiverUrl).host };
   ({ intake, worker } = stack = await startTestStack(
     upstream.url,
-    { TASK_FIRST_POLL_MS: '200', CALLBACK_SIGNING_SECRET: SECRET },
-    { CALLBACK_ALLOWED_HOSTS: '127.0.0.1' },
+    { TASK_FIRST_POLL_MS: '200', CALLBACK_SIGNING_SECRET: SECRET, ...allowed },
+    allowed,
   ));
 });
 

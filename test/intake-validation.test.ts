@@ -112,6 +112,35 @@ describe('intake rejects bad input with a 4xx JSON error and queues nothing', ()
     expect(((await response.json()) as any).error.code).toBe('unsupported_media_type');
   });
 
+  it('counts paths before looking at any: six non-strings are too_many_paths, not one issue each', async () => {
+    const answer = await post({ paths: [1, 2, 3, 4, 5, 6] });
+    expect(answer).toMatchObject({ status: 400, body: { error: { code: 'too_many_paths' } } });
+  });
+
+  it('rejects a lone surrogate in a path (it would become %EF%BF%BD, a URL nobody sent)', async () => {
+    const answer = await post('{"paths":["https://example.com/a\\udfff.png"]}');
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toMatchObject({
+      code: 'invalid_path',
+      details: [expect.objectContaining({ index: 0, reason: 'lone_surrogate' })],
+    });
+  });
+
+  it.each(['utf-16', 'UTF-16LE', 'latin1', 'us-ascii'])(
+    'rejects a body declared as charset=%s with 400 unsupported_charset',
+    async (charset) => {
+      const before = await intake.queueCounts();
+      const response = await fetch(`${intake.url}/v1/refreshes`, {
+        method: 'POST',
+        headers: { 'content-type': `application/json; charset=${charset}` },
+        body: Buffer.from(JSON.stringify({ paths: ['https://example.com/a'] }), 'utf16le'),
+      });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as any).error.code).toBe('unsupported_charset');
+      expect(await intake.queueCounts()).toBe(before);
+    },
+  );
+
   it('rejects a bad Idempotency-Key', async () => {
     const answer = await post({ paths: ['https://example.com/a'] }, { 'idempotency-key': 'has space' });
     expect(answer).toMatchObject({ status: 400, body: { error: { code: 'invalid_idempotency_key' } } });

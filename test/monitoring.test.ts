@@ -228,6 +228,8 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
       REFRESHQ_NAMESPACE: namespace,
       PORT: String(intakePort),
       HOST: '127.0.0.1',
+      // The callback receiver is on loopback: allowed by name and port, as an operator would.
+      CALLBACK_ALLOWED_HOSTS: new URL(callbackUrl).host,
     });
     worker = startApp(
       'worker',
@@ -242,6 +244,7 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
         TASK_FIRST_POLL_MS: '1000',
         TASK_POLL_MAX_INTERVAL_MS: '1000',
         CALLBACK_MAX_ATTEMPTS: '1',
+        CALLBACK_ALLOWED_HOSTS: new URL(callbackUrl).host,
       }),
     );
     for (const [name, url, app] of [

@@ -8,6 +8,8 @@ import { cleanNamespace, startTestIntake, type TestIntake } from '../support/sta
 import {
   ALLOWED_DOMAINS,
   authVariants,
+  CALLBACK_ALLOWED_HOSTS,
+  callbackUrls,
   contentEncodings,
   contentTypes,
   deepNesting,
@@ -22,6 +24,7 @@ import {
   pathsMain,
   pathsOpen,
   postRequest,
+  refusedBeforeBody,
   routes,
   TOKENS,
   truncatedJson,
@@ -49,6 +52,8 @@ import { PATH_REASONS, STATUS_OF_CODE } from './support/rejection-table.js';
  */
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20251124);
+/** No error answer is larger than this, whatever was sent. */
+const MAX_ERROR_BYTES = 32 * 1024;
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const STRICT = process.env.FUZZ_KNOWN_FAILURES === '1';
 
@@ -62,7 +67,12 @@ beforeAll(async () => {
     MAX_PATH_LENGTH: String(LIMITS.maxPathLength),
     MAX_BODY_BYTES: String(LIMITS.maxBodyBytes),
   };
-  main = await startTestIntake({ INTAKE_TOKENS: TOKENS.join(','), ALLOWED_DOMAINS, ...limits });
+  main = await startTestIntake({
+    INTAKE_TOKENS: TOKENS.join(','),
+    ALLOWED_DOMAINS,
+    CALLBACK_ALLOWED_HOSTS,
+    ...limits,
+  });
   open = await startTestIntake({ INTAKE_TOKENS: TOKENS.join(','), ...limits });
   ports.set('main', Number(new URL(main.url).port));
   ports.set('open', Number(new URL(open.url).port));
@@ -184,6 +194,8 @@ function refinedRejectionHolds(
       return /%(?![0-9A-Fa-f]{2})/.test(path.split('#')[0] ?? '');
     case 'replacement_character':
       return path.includes('\uFFFD');
+    case 'lone_surrogate':
+      return /[\uD800-\uDFFF]/u.test(path);
     case 'invalid_port':
       return /^[a-z]+:\/\/[^/?#]*:0+(?:[/?#]|$)/i.test(path);
     case 'invalid_host': {
@@ -268,7 +280,8 @@ async function judge(input: FuzzInput): Promise<string | undefined> {
   const intake = input.intake === 'main' ? main : open;
   const port = ports.get(input.intake) as number;
   const before = await intake.queueCounts();
-  const answer = await rawRequest(port, input.request);
+  // Refused from the headers alone: an answer that waits for the body never comes.
+  const answer = await rawRequest(port, input.request, input.expect.answerBeforeBody ? 5000 : 10_000);
   const after = await intake.queueCounts();
   const { expect: want } = input;
   const known = (defect: KnownDefect) => !STRICT && (want.known ?? []).includes(defect);
@@ -320,6 +333,9 @@ async function judge(input: FuzzInput): Promise<string | undefined> {
   const error = body?.error;
   if (!error || typeof error.code !== 'string' || typeof error.message !== 'string')
     return `error body not {"error":{"code","message"}}: ${JSON.stringify(body).slice(0, 200)}`;
+  // However bad the body, the answer stays small (a capped list of issues).
+  if (answer.body.length > MAX_ERROR_BYTES)
+    return `error answer of ${answer.body.length} bytes (more than ${MAX_ERROR_BYTES})`;
   tally(input.cls, error.code);
   if (!STATUS_OF_CODE.has(error.code)) return `code ${error.code} is not in the README's table`;
   if (STATUS_OF_CODE.get(error.code) !== answer.status)
@@ -442,6 +458,8 @@ const CLASSES: [string, fc.Arbitrary<FuzzInput>, number][] = [
   ['headers: duplicates', duplicateHeaders, 150],
   ['paths (ALLOWED_DOMAINS set)', pathsMain, 1500],
   ['paths (no ALLOWED_DOMAINS)', pathsOpen, 500],
+  ['body: callbackUrl', callbackUrls, 600],
+  ['framing: refused before the body', refusedBeforeBody, 150],
   ['routes', routes, 300],
   ['HTTP-level garbage', httpGarbage, 60],
 ];

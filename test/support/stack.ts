@@ -1,7 +1,7 @@
 import { type createIntakeMetrics, intakeEnvSchema, startIntake } from '@refreshq/intake';
 import { createLogger } from '@refreshq/telemetry';
 import { dropNamespace, testNamespace } from '@refreshq/test-redis';
-import { startWorker, workerEnvSchema, type RunningWorker } from '@refreshq/worker';
+import { startWorker, workerEnvSchema, type RunningWorker, type WorkerOptions } from '@refreshq/worker';
 import { inject } from 'vitest';
 
 export const TEST_KEY = { accessKeyId: 'LTAItestkey0001', accessKeySecret: 'test-secret-do-not-log-0001' };
@@ -60,6 +60,7 @@ export async function startTestWorker(
   namespace: string,
   endpoint: string,
   env: Record<string, string> = {},
+  options: WorkerOptions = {},
 ): Promise<RunningWorker> {
   const parsed = workerEnvSchema.parse({
     REDIS_URL: redisUrl(),
@@ -71,7 +72,7 @@ export async function startTestWorker(
     VOD_CALL_TIMEOUT_MS: '2000',
     ...env,
   });
-  return startWorker(parsed, silentLogger);
+  return startWorker(parsed, silentLogger, options);
 }
 
 export async function cleanNamespace(namespace: string): Promise<void> {

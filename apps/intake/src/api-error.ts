@@ -3,6 +3,8 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 export interface ErrorDetail {
   index?: number;
   path?: string;
+  /** The webhook URL template that produced `path` (POST /v1/hooks/:name). */
+  template?: string;
   reason: string;
   message: string;
 }
@@ -35,10 +37,15 @@ function fromBodyParser(error: BodyParserError): ApiError | undefined {
     case 'entity.parse.failed':
       return new ApiError(400, 'invalid_json', 'the body is not valid JSON');
     case 'entity.too.large':
-      return new ApiError(413, 'payload_too_large', 'the body is larger than allowed');
+      return new ApiError(413, 'payload_too_large', 'the body is larger than MAX_BODY_BYTES');
     case 'encoding.unsupported':
-    case 'charset.unsupported':
       return new ApiError(415, 'unsupported_media_type', 'the body must be UTF-8 JSON');
+    case 'charset.unsupported':
+      return new ApiError(
+        400,
+        'unsupported_charset',
+        'the body must be JSON in UTF-8 (charset=utf-8 or none)',
+      );
     case 'entity.verify.failed':
       return new ApiError(400, 'invalid_json', 'the body is not valid UTF-8 JSON');
     case 'request.aborted':
@@ -56,14 +63,22 @@ function fromBodyParser(error: BodyParserError): ApiError | undefined {
   }
 }
 
-/** Every error leaves as JSON `{"error": {"code", "message"}}`; unexpected ones as 500 without internals. */
+/**
+ * Every error leaves as JSON `{"error": {"code", "message"}}`; unexpected ones as 500 without
+ * internals. An answer given before the body was read in full (401, 413 by Content-Length, 415,
+ * …) closes the connection: Node then stops reading, where keeping it alive would read the
+ * whole body first.
+ */
 export function errorHandler(onUnexpected: (error: unknown) => void): ErrorRequestHandler {
-  return (error: unknown, _req, res, _next) => {
+  return (error: unknown, req, res, _next) => {
     const known = error instanceof ApiError ? error : fromBodyParser(error as BodyParserError);
     if (!known) onUnexpected(error);
     const answer =
       known ?? new ApiError(500, 'internal_error', 'unexpected error; nothing was queued by this request');
     res.locals.errorCode = answer.code;
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (hasBody && !req.complete) res.set('Connection', 'close');
     res
       .status(answer.status)
       .set(answer.headers)

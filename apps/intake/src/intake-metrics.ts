@@ -10,6 +10,7 @@ export interface IntakeMetrics {
   registry: Registry;
   requests: Counter<'outcome' | 'code'>;
   paths: Counter<'object_type' | 'priority'>;
+  hookDeliveries: Counter<'hook' | 'outcome'>;
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
 }
 
@@ -27,6 +28,12 @@ export function createIntakeMetrics(): IntakeMetrics {
       name: 'refreshq_intake_paths_accepted_total',
       help: 'Distinct paths accepted into the queue.',
       labelNames: ['object_type', 'priority'],
+      registers: [registry],
+    }),
+    hookDeliveries: new Counter({
+      name: 'refreshq_intake_hook_deliveries_total',
+      help: 'Webhook deliveries to POST /v1/hooks/:name, by hook and outcome (accepted, replayed, filtered, no_paths, ping, unauthorized, stale, invalid_body, invalid_path, unavailable, unknown_hook, error).',
+      labelNames: ['hook', 'outcome'],
       registers: [registry],
     }),
     httpDuration: new Histogram({

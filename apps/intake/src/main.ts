@@ -1,12 +1,26 @@
-import { loadEnvOrExit } from '@refreshq/config';
+import { exitOnConfigError, loadEnvOrExit } from '@refreshq/config';
 import { createLogger } from '@refreshq/telemetry';
 import { intakeEnvSchema } from './env.js';
-import { startIntake } from './start.js';
+import { hookSecrets } from './hooks/index.js';
+import { loadIntakeHooks, startIntake } from './start.js';
 
 const env = loadEnvOrExit(intakeEnvSchema);
-const logger = createLogger({ name: 'intake', level: env.LOG_LEVEL, secrets: env.INTAKE_TOKENS });
+const hooks = exitOnConfigError(() => loadIntakeHooks(env));
+const logger = createLogger({
+  name: 'intake',
+  level: env.LOG_LEVEL,
+  secrets: [...env.INTAKE_TOKENS, ...hookSecrets(hooks)],
+});
+for (const hook of hooks.values()) {
+  if (hook.secret === undefined) {
+    logger.warn(
+      { hook: hook.name, preset: hook.preset.name, bearer: env.INTAKE_TOKENS.length > 0 },
+      'hook is unsigned: anyone who knows its URL can queue refreshes through it (a bearer token is required when INTAKE_TOKENS is set)',
+    );
+  }
+}
 
-const intake = await startIntake(env, logger).catch((error: unknown) => {
+const intake = await startIntake(env, logger, { hooks }).catch((error: unknown) => {
   logger.fatal(
     { err: error, redis: new URL(env.REDIS_URL).host },
     'intake cannot start; is REDIS_URL right?',
@@ -19,6 +33,9 @@ logger.info(
     host: env.HOST,
     auth: env.INTAKE_TOKENS.length > 0,
     allowedDomains: env.ALLOWED_DOMAINS.length,
+    hooks: [...hooks.values()].map((hook) => `${hook.name} (${hook.preset.name})`),
+    callbackAllowedHosts: env.CALLBACK_ALLOWED_HOSTS.length,
+    callbackAllowPrivate: env.CALLBACK_ALLOW_PRIVATE,
   },
   `intake listening: POST ${intake.url}/v1/refreshes`,
 );

@@ -1,4 +1,11 @@
-import { checkPath, isDomainAllowed, type ObjectType, type Priority } from '@refreshq/domain';
+import {
+  checkPath,
+  isDomainAllowed,
+  judgeTarget,
+  type ObjectType,
+  type OutboundPolicy,
+  type Priority,
+} from '@refreshq/domain';
 import { z } from 'zod';
 import { ApiError, type ErrorDetail } from './api-error.js';
 
@@ -6,8 +13,8 @@ export interface BodyRules {
   maxPaths: number;
   maxPathLength: number;
   allowedDomains: readonly string[];
-  /** Hosts a callbackUrl may point at; empty = any public http(s) URL. */
-  callbackHosts?: readonly string[];
+  /** Where a callbackUrl may point (CALLBACK_ALLOWED_HOSTS, CALLBACK_ALLOW_PRIVATE). */
+  callbackPolicy: OutboundPolicy;
 }
 
 /** A request body that passed every check: distinct canonical paths and their domains. */
@@ -47,8 +54,31 @@ const bodySchema = z
   })
   .strict();
 
-/** A callback target: http(s), a host, no user info, and on CALLBACK_ALLOWED_HOSTS when that is set. */
-function checkCallbackUrl(raw: string, allowedHosts: readonly string[]): string {
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const WHITESPACE = /[\s\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]/;
+/** In a `u` regex a class of surrogates matches only unpaired ones. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * A callback target: http(s), a host, no user info, nothing the URL parser would silently drop or
+ * rewrite (control characters, white space, lone surrogates), and a target the outbound policy
+ * allows. Only an address literal is judged here; a name is judged again at connect time.
+ */
+function checkCallbackUrl(raw: string, policy: OutboundPolicy): string {
+  if (CONTROL.test(raw))
+    throw new ApiError(
+      400,
+      'invalid_callback_url',
+      'callbackUrl contains a control character (CR, LF, tab, …); remove it or percent-encode it',
+    );
+  if (WHITESPACE.test(raw))
+    throw new ApiError(400, 'invalid_callback_url', 'callbackUrl contains white space; percent-encode it');
+  if (LONE_SURROGATE.test(raw))
+    throw new ApiError(
+      400,
+      'invalid_callback_url',
+      'callbackUrl contains a lone UTF-16 surrogate, which is not text and cannot be encoded',
+    );
   let url: URL;
   try {
     url = new URL(raw);
@@ -59,24 +89,49 @@ function checkCallbackUrl(raw: string, allowedHosts: readonly string[]): string 
     throw new ApiError(400, 'invalid_callback_url', 'callbackUrl must be http:// or https://');
   if (url.username !== '' || url.password !== '')
     throw new ApiError(400, 'invalid_callback_url', 'callbackUrl must not carry user name or password');
-  if (allowedHosts.length > 0 && !isDomainAllowed(url.hostname, allowedHosts)) {
-    throw new ApiError(400, 'callback_host_not_allowed', `${url.hostname} is not in CALLBACK_ALLOWED_HOSTS`);
-  }
+  const verdict = judgeTarget(url, policy);
+  if (!verdict.ok) throw new ApiError(400, 'callback_host_not_allowed', `callbackUrl: ${verdict.message}`);
   url.hash = '';
   return url.toString();
 }
 
+const preview = (text: string, max = 200): string => (text.length > max ? `${text.slice(0, max)}…` : text);
+
+/** A few issues, each short: however bad the body, the answer stays small. */
+const MAX_ISSUES = 10;
+
 function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      if (issue.code === 'unrecognized_keys') return `unknown field(s): ${issue.keys.join(', ')}`;
-      const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-      return `${where}${issue.message}`;
-    })
-    .join('; ');
+  const described = error.issues.slice(0, MAX_ISSUES).map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys.slice(0, MAX_ISSUES).map((key) => preview(key, 40));
+      const more = issue.keys.length > MAX_ISSUES ? ` and ${issue.keys.length - MAX_ISSUES} more` : '';
+      return `unknown field(s): ${keys.join(', ')}${more}`;
+    }
+    const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    return `${where}${issue.message}`;
+  });
+  const more = error.issues.length > MAX_ISSUES ? `; and ${error.issues.length - MAX_ISSUES} more` : '';
+  return `${described.join('; ')}${more}`;
 }
 
-const preview = (path: string): string => (path.length > 200 ? `${path.slice(0, 200)}…` : path);
+const tooMany = (max: number) =>
+  new ApiError(400, 'too_many_paths', `at most ${max} paths per request; split the request`);
+
+/** The non-blank lines of an objectPath (split at LF or CRLF), or undefined as soon as there are more than `max`. */
+function objectPathLines(text: string, max: number): string[] | undefined {
+  const lines: string[] = [];
+  for (let start = 0; start <= text.length; ) {
+    const newline = text.indexOf('\n', start);
+    const end = newline === -1 ? text.length : newline;
+    const line = text.slice(start, newline !== -1 && text[end - 1] === '\r' ? end - 1 : end);
+    if (line.trim() !== '') {
+      if (lines.length === max) return undefined;
+      lines.push(line);
+    }
+    start = end + 1;
+  }
+  return lines;
+}
 
 /** Checks a POST /v1/refreshes body; throws ApiError (4xx) naming every problem before anything is queued. */
 export function checkRefreshBody(body: unknown, rules: BodyRules): CheckedBody {
@@ -87,25 +142,24 @@ export function checkRefreshBody(body: unknown, rules: BodyRules): CheckedBody {
       'the body must be a JSON object like {"paths": ["https://…"]}',
     );
   }
+  // The count before any per-element work: a huge list costs one comparison, not a check per element.
+  const { paths: sentPaths, objectPath: sentLines } = body as { paths?: unknown; objectPath?: unknown };
+  if (Array.isArray(sentPaths) && sentPaths.length > rules.maxPaths) throw tooMany(rules.maxPaths);
+  const lines = typeof sentLines === 'string' ? objectPathLines(sentLines, rules.maxPaths) : undefined;
+  if (typeof sentLines === 'string' && lines === undefined) throw tooMany(rules.maxPaths);
+
   const parsed = bodySchema.safeParse(body);
   if (!parsed.success) throw new ApiError(400, 'invalid_request', describeIssues(parsed.error));
   const { paths, objectPath, objectType, priority } = parsed.data;
   const callbackUrl =
     parsed.data.callbackUrl === undefined
       ? undefined
-      : checkCallbackUrl(parsed.data.callbackUrl, rules.callbackHosts ?? []);
+      : checkCallbackUrl(parsed.data.callbackUrl, rules.callbackPolicy);
   if (paths !== undefined && objectPath !== undefined) {
     throw new ApiError(400, 'invalid_request', 'send either paths or objectPath, not both');
   }
-  const raw = paths ?? (objectPath ?? '').split(/\r?\n/).filter((line) => line.trim() !== '');
+  const raw = paths ?? lines ?? [];
   if (raw.length === 0) throw new ApiError(400, 'empty_paths', 'at least one path is required');
-  if (raw.length > rules.maxPaths) {
-    throw new ApiError(
-      400,
-      'too_many_paths',
-      `at most ${rules.maxPaths} paths per request; split the request`,
-    );
-  }
 
   const problems: ErrorDetail[] = [];
   const outOfDomain: ErrorDetail[] = [];

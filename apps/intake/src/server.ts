@@ -5,6 +5,8 @@ import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
 import { errorHandler, notFoundRoute } from './api-error.js';
 import { bearerAuth } from './bearer-auth.js';
+import { type HookSet, hookRoutes, NO_HOOKS } from './hooks/index.js';
+import { bodyGate } from './body-gate.js';
 import type { IntakeMetrics } from './intake-metrics.js';
 import type { BodyRules } from './refresh-body.js';
 import { healthRoutes } from './routes/health.js';
@@ -20,9 +22,13 @@ export interface IntakeDeps {
   rules: BodyRules;
   tokens: readonly string[];
   maxBodyBytes: number;
+  /** REDIS_COMMAND_TIMEOUT_MS: the longest a Redis step of a request may take before 503. */
+  redisTimeoutMs: number;
   trustProxyHops?: number;
   clock: RedisClock;
   keys: Keyspace;
+  /** The hooks of WEBHOOKS_FILE, served at POST /v1/hooks/:name. */
+  hooks?: HookSet;
 }
 
 /** The intake HTTP API; main.ts only builds the deps and listens. */
@@ -52,7 +58,26 @@ export function createServer(deps: IntakeDeps): Express {
   });
 
   app.use(healthRoutes(deps.redis, deps.metrics.registry));
-  app.use('/v1', bearerAuth(deps.tokens));
+  const bearer = bearerAuth(deps.tokens);
+  const gate = bodyGate(deps.maxBodyBytes);
+  app.use('/v1/hooks', gate);
+  // Before the bearer check and the JSON parser: hooks read raw bytes and authenticate by signature.
+  app.use(
+    hookRoutes({
+      hooks: deps.hooks ?? NO_HOOKS,
+      queue: deps.queue,
+      idempotency: deps.idempotency,
+      metrics: deps.metrics,
+      clock: deps.clock,
+      rules: deps.rules,
+      logger: deps.logger,
+      maxBodyBytes: deps.maxBodyBytes,
+      redisTimeoutMs: deps.redisTimeoutMs,
+      bearer,
+    }),
+  );
+  app.use('/v1', bearer);
+  app.use(gate);
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   app.use(
     express.json({
@@ -76,6 +101,7 @@ export function createServer(deps: IntakeDeps): Express {
       clock: deps.clock,
       redis: deps.redis,
       keys: deps.keys,
+      redisTimeoutMs: deps.redisTimeoutMs,
     }),
   );
   app.use(notFoundRoute);

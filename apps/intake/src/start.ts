@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { outboundPolicy, type RefreshRequest } from '@refreshq/domain';
 import {
   createIntakeQueue,
   createRedis,
@@ -8,10 +9,10 @@ import {
   RequestStore,
   waitUntilReady,
 } from '@refreshq/store';
-import type { RefreshRequest } from '@refreshq/domain';
 import type { Logger } from '@refreshq/telemetry';
 import type { Queue } from 'bullmq';
 import type { IntakeEnv } from './env.js';
+import { type HookSet, loadHooks } from './hooks/index.js';
 import { createIntakeMetrics, type IntakeMetrics } from './intake-metrics.js';
 import { createServer } from './server.js';
 
@@ -25,13 +26,30 @@ export interface RunningIntake {
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** Hooks already loaded (main.ts loads them first, to exit 78 on a bad file); else from WEBHOOKS_FILE. */
+  hooks?: HookSet;
+}
+
+/** Reads WEBHOOKS_FILE; the secrets it names come from the process environment. Throws ConfigError. */
+export const loadIntakeHooks = (env: IntakeEnv): HookSet =>
+  loadHooks(env.WEBHOOKS_FILE, process.env, env.WEBHOOK_TOLERANCE_SECONDS * 1000);
+
 /**
  * Builds intake from a validated environment and listens. main.ts adds only signal handling; the
  * tests start intake through this same function.
  */
-export async function startIntake(env: IntakeEnv, logger: Logger): Promise<RunningIntake> {
+export async function startIntake(
+  env: IntakeEnv,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<RunningIntake> {
+  // Before Redis: a bad hooks file is a configuration error, whatever else is up.
+  const hooks = options.hooks ?? loadIntakeHooks(env);
   const keys = keyspace(env.REFRESHQ_NAMESPACE);
-  const redis = createRedis(env.REDIS_URL, 'client', 'intake');
+  const redis = createRedis(env.REDIS_URL, 'client', 'intake', {
+    commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+  });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection problem'));
   await waitUntilReady(redis, 15_000);
 
@@ -50,21 +68,34 @@ export async function startIntake(env: IntakeEnv, logger: Logger): Promise<Runni
       maxPaths: env.MAX_PATHS_PER_REQUEST,
       maxPathLength: env.MAX_PATH_LENGTH,
       allowedDomains: env.ALLOWED_DOMAINS,
-      callbackHosts: env.CALLBACK_ALLOWED_HOSTS,
+      callbackPolicy: outboundPolicy(env.CALLBACK_ALLOWED_HOSTS, env.CALLBACK_ALLOW_PRIVATE),
     },
     tokens: env.INTAKE_TOKENS,
     maxBodyBytes: env.MAX_BODY_BYTES,
+    redisTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
     trustProxyHops: env.TRUST_PROXY_HOPS,
     clock,
     keys,
+    hooks,
   });
 
-  const server: Server = await new Promise((resolve, reject) => {
-    const listening = app.listen(env.PORT, env.HOST, (error?: Error) =>
-      error ? reject(error) : resolve(listening),
-    );
+  // Node's defaults hold a slow request's socket for 5 minutes and look at it every 30 s.
+  const server = createHttpServer(
+    {
+      headersTimeout: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeout: env.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeout: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(1000, env.HTTP_HEADERS_TIMEOUT_MS),
+    },
+    app,
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(env.PORT, env.HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
-  server.keepAliveTimeout = 65_000;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
   const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? '127.0.0.1' : env.HOST;

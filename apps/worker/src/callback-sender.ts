@@ -1,8 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { backoffDelay } from '@refreshq/domain';
+import { backoffDelay, type OutboundPolicy } from '@refreshq/domain';
 import { storedRequestView, type CallbackStore, type RequestStore } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import { Periodic } from './periodic.js';
+import { OutboundRefused, postOutbound, type Resolve } from './outbound-post.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 export interface CallbackSettings {
@@ -13,6 +14,10 @@ export interface CallbackSettings {
   everyMs: number;
   leaseMs: number;
   backoff: { baseMs: number; maxMs: number };
+  /** Where callbacks may go (CALLBACK_ALLOWED_HOSTS, CALLBACK_ALLOW_PRIVATE), judged again at send time. */
+  policy: OutboundPolicy;
+  /** Name resolution under the connect-time guard; the system's by default, a stub in tests. */
+  resolve?: Resolve;
 }
 
 /** `v1=<hex HMAC-SHA256 of "<timestamp>.<body>">`, as the X-Refreshq-Signature header carries it. */
@@ -40,6 +45,8 @@ export class CallbackSender {
   start(): void {
     if (!this.settings.secret)
       this.logger.warn('CALLBACK_SIGNING_SECRET is not set: completion callbacks are sent unsigned');
+    if (this.settings.policy.allowPrivate)
+      this.logger.warn('CALLBACK_ALLOW_PRIVATE=true: completion callbacks may reach inside addresses');
     this.loop.start();
   }
 
@@ -78,16 +85,22 @@ export class CallbackSender {
       headers['x-refreshq-signature'] = signCallback(this.settings.secret, timestamp, body);
     let status = 0;
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers,
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
-      });
-      status = response.status;
-      await response.body?.cancel();
+      status = await postOutbound(
+        { url, headers, body, timeoutMs: this.settings.timeoutMs },
+        this.settings.policy,
+        this.settings.resolve,
+      );
     } catch (error) {
+      if (error instanceof OutboundRefused) {
+        // Policy, not a passing fault: no retry. The message names the host, never the path or query.
+        await this.callbacks.finish(requestId, { state: 'failed', attempts, lastStatus: 0, at: Date.now() });
+        this.metrics.callbacks.inc({ result: 'refused' });
+        this.logger.warn(
+          { requestId, refusal: error.message },
+          'callback refused: the target is not allowed',
+        );
+        return;
+      }
       this.logger.info({ requestId, attempt: attempts, err: error }, 'callback not delivered');
     }
     const at = Date.now();

@@ -1,4 +1,5 @@
 import {
+  callbackTargetEnv,
   credentialsEnv,
   logEnv,
   nonNegativeInt,
@@ -47,6 +48,7 @@ export const workerEnvSchema = z
       z.string().min(16, 'must be at least 16 characters').optional(),
     ),
     CALLBACK_TIMEOUT_MS: positiveInt(5000, 60_000),
+    ...callbackTargetEnv,
     CALLBACK_MAX_ATTEMPTS: positiveInt(10, 100),
     /** Batches one worker process submits at the same time. */
     DISPATCH_CONCURRENCY: positiveInt(2, 64),

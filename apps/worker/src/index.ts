@@ -5,3 +5,4 @@ export * from './batch-submitter.js';
 export * from './worker-metrics.js';
 export * from './metrics-server.js';
 export * from './callback-sender.js';
+export * from './outbound-post.js';

@@ -188,7 +188,7 @@ export function createWorkerMetrics(): WorkerMetrics {
     }),
     callbacks: new Counter({
       name: 'refreshq_callbacks_total',
-      help: 'Completion callback attempts by result: delivered, retried (will try again), failed (given up).',
+      help: 'Completion callback attempts by result: delivered, retried (will try again), failed (given up), refused (the target is an inside address or not allowed; not sent).',
       labelNames: ['result'],
       registers,
     }),

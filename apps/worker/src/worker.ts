@@ -1,4 +1,4 @@
-import { accountErrorRule, parseUtcOffset } from '@refreshq/domain';
+import { accountErrorRule, outboundPolicy, parseUtcOffset } from '@refreshq/domain';
 import {
   CallbackStore,
   CircuitBreaker,
@@ -18,6 +18,7 @@ import { createAdmitter } from './admitter.js';
 import { BatchSubmitter } from './batch-submitter.js';
 import { CallbackSender } from './callback-sender.js';
 import { Dispatcher } from './dispatcher.js';
+import type { Resolve } from './outbound-post.js';
 import { QuotaReport } from './quota-report.js';
 import { QuotaSync } from './quota-sync.js';
 import { TaskTracker } from './task-tracker.js';
@@ -33,8 +34,17 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
+export interface WorkerOptions {
+  /** Name resolution for completion callbacks (under the connect-time guard); tests pass a stub. */
+  resolve?: Resolve;
+}
+
 /** Builds and starts the worker's parts from a validated environment. */
-export async function startWorker(env: WorkerEnv, logger: Logger): Promise<RunningWorker> {
+export async function startWorker(
+  env: WorkerEnv,
+  logger: Logger,
+  options: WorkerOptions = {},
+): Promise<RunningWorker> {
   const keys = keyspace(env.REFRESHQ_NAMESPACE);
   const metrics = createWorkerMetrics();
   const redis = createRedis(env.REDIS_URL, 'consumer', 'worker');
@@ -125,6 +135,8 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       everyMs: 500,
       leaseMs: env.CALLBACK_TIMEOUT_MS * 3,
       backoff: { baseMs: 2000, maxMs: 3_600_000 },
+      policy: outboundPolicy(env.CALLBACK_ALLOWED_HOSTS, env.CALLBACK_ALLOW_PRIVATE),
+      ...(options.resolve ? { resolve: options.resolve } : {}),
     },
     metrics,
     logger,

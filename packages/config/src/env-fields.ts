@@ -72,6 +72,18 @@ export function url(defaultValue: string, protocols: readonly string[]) {
   );
 }
 
+/** `true`/`false` (also `1`/`0`, any case); unset takes the default. */
+export function flag(defaultValue: boolean) {
+  return z.preprocess(
+    (value) =>
+      typeof value === 'string' ? (unsetIfEmpty(value) as string | undefined)?.trim().toLowerCase() : value,
+    z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+      .default(defaultValue ? 'true' : 'false')
+      .transform((value) => value === 'true' || value === '1'),
+  );
+}
+
 export function optionalSecret() {
   return z.preprocess(unsetIfEmpty, z.string().optional());
 }

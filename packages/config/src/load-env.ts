@@ -20,13 +20,10 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv 
   throw new ConfigError(problems);
 }
 
-/** For main.ts files: on a bad environment, say why on stderr and exit 78 (EX_CONFIG). */
-export function loadEnvOrExit<S extends z.ZodType>(
-  schema: S,
-  env: NodeJS.ProcessEnv = process.env,
-): z.output<S> {
+/** For main.ts files: on a ConfigError (a bad environment or config file), say why on stderr and exit 78 (EX_CONFIG). */
+export function exitOnConfigError<T>(load: () => T): T {
   try {
-    return parseEnv(schema, env);
+    return load();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -34,4 +31,12 @@ export function loadEnvOrExit<S extends z.ZodType>(
     }
     throw error;
   }
+}
+
+/** For main.ts files: on a bad environment, say why on stderr and exit 78 (EX_CONFIG). */
+export function loadEnvOrExit<S extends z.ZodType>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.output<S> {
+  return exitOnConfigError(() => parseEnv(schema, env));
 }

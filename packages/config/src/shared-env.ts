@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { parseUtcOffset } from '@refreshq/domain';
-import { csvList, optionalPositiveInt, optionalSecret, positiveInt, url } from './env-fields.js';
+import { parseHostRule, parseUtcOffset } from '@refreshq/domain';
+import { csvList, flag, optionalPositiveInt, optionalSecret, positiveInt, url } from './env-fields.js';
 
 /** Variables every refreshq process reads. */
 export const redisEnv = {
@@ -85,6 +85,23 @@ export const quotaEnv = {
       .max(600_000, 'must be a whole number of milliseconds from 0 to 600000')
       .default(1000),
   ),
+};
+
+/**
+ * Where requests to URLs a caller gave (completion callbacks) may go. Intake and worker read the
+ * same two variables and judge with the same policy (@refreshq/domain outboundPolicy).
+ */
+export const callbackTargetEnv = {
+  CALLBACK_ALLOWED_HOSTS: csvList(
+    z
+      .string()
+      .refine(
+        (entry) => parseHostRule(entry) !== undefined,
+        'each entry must be host or host:port, optionally starting with *. or . for sub-domains',
+      ),
+  ),
+  /** Opt-in: callbacks may reach loopback, private, link-local and other inside addresses. */
+  CALLBACK_ALLOW_PRIVATE: flag(false),
 };
 
 export const logEnv = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, parseEnv } from '../src/load-env.js';
-import { csvList, port, positiveInt, quotaEnv, redisEnv } from '../src/index.js';
+import { callbackTargetEnv, csvList, port, positiveInt, quotaEnv, redisEnv } from '../src/index.js';
 
 const schema = z.object({
   ...redisEnv,
@@ -55,6 +55,40 @@ describe('parseEnv', () => {
       expect(message).toContain('N: must be a whole number from 1 to 10');
       expect(message).toContain('MAX_URLS_PER_CALL: must be a whole number from 1 to 1000');
       expect(message).not.toContain('secret@host');
+    }
+  });
+});
+
+describe('callbackTargetEnv', () => {
+  const callbacks = z.object(callbackTargetEnv);
+
+  it('takes host[:port] entries and a true/false opt-in, off by default', () => {
+    expect(parseEnv(callbacks, {})).toEqual({ CALLBACK_ALLOWED_HOSTS: [], CALLBACK_ALLOW_PRIVATE: false });
+    expect(
+      parseEnv(callbacks, {
+        CALLBACK_ALLOWED_HOSTS: 'cb.example.com:443, *.hooks.example ,127.0.0.1:4000,[::1]:8080',
+        CALLBACK_ALLOW_PRIVATE: 'TRUE',
+      }),
+    ).toEqual({
+      CALLBACK_ALLOWED_HOSTS: ['cb.example.com:443', '*.hooks.example', '127.0.0.1:4000', '[::1]:8080'],
+      CALLBACK_ALLOW_PRIVATE: true,
+    });
+    expect(parseEnv(callbacks, { CALLBACK_ALLOW_PRIVATE: '0' }).CALLBACK_ALLOW_PRIVATE).toBe(false);
+  });
+
+  it('names a bad entry or flag without echoing it', () => {
+    try {
+      parseEnv(callbacks, {
+        CALLBACK_ALLOWED_HOSTS: 'https://secret.example/x',
+        CALLBACK_ALLOW_PRIVATE: 'yes',
+      });
+      expect.unreachable();
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toContain('CALLBACK_ALLOWED_HOSTS');
+      expect(message).toContain('host or host:port');
+      expect(message).toContain('CALLBACK_ALLOW_PRIVATE: must be true or false');
+      expect(message).not.toContain('secret.example');
     }
   });
 });

@@ -9,3 +9,5 @@ export * from './task-ids.js';
 export * from './path-status.js';
 export * from './quota-estimate.js';
 export * from './clock.js';
+export * from './scarcity.js';
+export * from './outbound-address.js';

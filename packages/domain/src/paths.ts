@@ -11,6 +11,7 @@ export type PathRejection =
   | 'malformed_url'
   | 'malformed_percent_encoding'
   | 'replacement_character'
+  | 'lone_surrogate'
   | 'invalid_host'
   | 'invalid_port'
   | 'userinfo_not_allowed'
@@ -32,6 +33,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const WHITESPACE = /[\s\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]/;
 const HTTP_SCHEME = /^https?:\/\//i;
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
+/** In a `u` regex a class of surrogates matches only unpaired ones. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 function reject(reason: PathRejection, message: string): PathCheck {
   return { ok: false, reason, message };
@@ -67,6 +70,12 @@ export function checkPath(raw: string, rules: PathRules): PathCheck {
     return reject(
       'replacement_character',
       'path contains U+FFFD: the body was not valid UTF-8, or the URL was mangled before it was sent',
+    );
+  // The URL parser would turn it into %EF%BF%BD: a URL nobody sent.
+  if (LONE_SURROGATE.test(raw))
+    return reject(
+      'lone_surrogate',
+      'path contains a lone UTF-16 surrogate (an escape like \\udfff without its pair), which is not text',
     );
   if (!HTTP_SCHEME.test(raw)) return reject('unsupported_scheme', 'path must start with http:// or https://');
   if (/%(?![0-9A-Fa-f]{2})/.test(raw.split('#', 1)[0] ?? ''))

@@ -8,13 +8,24 @@ export type ConnectionRole =
   /** Long-lived consumers (BullMQ workers, dispatch loops): wait for Redis to come back. */
   | 'consumer';
 
-export function createRedis(url: string, role: ConnectionRole, name: string): Redis {
+export interface RedisConnectionOptions {
+  /** Rejects a command not answered within this time (a frozen Redis) instead of waiting. */
+  commandTimeoutMs?: number;
+}
+
+export function createRedis(
+  url: string,
+  role: ConnectionRole,
+  name: string,
+  { commandTimeoutMs }: RedisConnectionOptions = {},
+): Redis {
   const options: RedisOptions = {
     connectionName: `refreshq:${name}`,
     maxRetriesPerRequest: role === 'consumer' ? null : 1,
     enableOfflineQueue: role === 'consumer',
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
     lazyConnect: false,
+    ...(commandTimeoutMs === undefined ? {} : { commandTimeout: commandTimeoutMs }),
   };
   return new Redis(url, options);
 }

@@ -31,6 +31,8 @@ export interface Expectation {
   known?: readonly KnownDefect[];
   /** The request may be refused by Node's HTTP parser itself (bare 4xx, no JSON body). */
   httpLevel?: boolean;
+  /** The body is never sent in full: the answer must come from the headers alone. */
+  answerBeforeBody?: boolean;
 }
 
 export interface FuzzInput {
@@ -100,7 +102,7 @@ export const validBody = fc.array(validFileUrl, { minLength: 1, maxLength: 5 }).
 // ---------------------------------------------------------------------------------------------
 // Bodies
 
-const KNOWN_FIELDS = new Set(['paths', 'objectPath', 'objectType', 'priority']);
+const KNOWN_FIELDS = new Set(['paths', 'objectPath', 'objectType', 'priority', 'callbackUrl']);
 const BODY_REJECTIONS = [
   'invalid_request',
   'empty_paths',
@@ -108,6 +110,8 @@ const BODY_REJECTIONS = [
   'too_many_paths',
   'domain_not_allowed',
   'payload_too_large',
+  'invalid_callback_url',
+  'callback_host_not_allowed',
 ];
 
 /** Random JSON values as the whole body. */
@@ -210,6 +214,26 @@ export const hugeStrings = fc.oneof(
         {
           allow: [n <= LIMITS.maxPaths ? 'accepted' : 'too_many_paths'],
         },
+      );
+    }),
+  // Far more paths than allowed, none of them valid: the count decides, before any element is
+  // looked at, and the answer stays small (the judge caps every error answer's size).
+  fc
+    .record({
+      n: fc.integer({ min: LIMITS.maxPaths + 1, max: 12_000 }),
+      junk: fc.constantFrom('1', 'null', '{}', '[]', '"x"', '"https://cdn.example.com/a\\u0000"'),
+      asLines: fc.boolean(),
+    })
+    .map(({ n, junk, asLines }) => {
+      const body = asLines
+        ? JSON.stringify({ objectPath: Array.from({ length: n }, (_v, i) => `x${i}`).join('\n') })
+        : `{"paths":[${Array.from({ length: n }, () => junk).join(',')}]}`;
+      const tooLarge = Buffer.byteLength(body) > LIMITS.maxBodyBytes;
+      return input(
+        'body: huge strings near limits',
+        `${n} bad ${asLines ? 'objectPath lines' : `paths (${junk})`}`,
+        postRequest(body),
+        { allow: [tooLarge ? 'payload_too_large' : 'too_many_paths'] },
       );
     }),
   // Huge values in the short fields.
@@ -518,6 +542,12 @@ export const contentTypes = fc
         'application/json; charset=us-ascii',
         'application/json; charset=utf-16',
         'application/json; charset=utf-32',
+        'application/json; charset=UTF-16LE',
+        'application/json; charset=utf-16be',
+        'application/json; charset="utf-8"',
+        'application/json; charset=utf8',
+        'application/vnd.api+json; charset=utf-16',
+        'application/json; charset=windows-1252',
         'application/json; charset=""',
         'application/json; charset',
         'application/json;;;',
@@ -536,11 +566,14 @@ export const contentTypes = fc
   })
   .map(({ body, contentType }) => {
     const mediaType = (contentType.split(';', 1)[0] ?? '').trim();
-    const allow = JSONISH.test(mediaType)
-      ? ['accepted', 'unsupported_media_type', 'invalid_json']
-      : contentType.includes('json')
-        ? ['accepted', 'unsupported_media_type', 'invalid_json']
-        : ['unsupported_media_type'];
+    // A well-formed charset parameter on a JSON type: only UTF-8 may pass (README: UTF-8 only).
+    const charset = /^[^;]+;\s*charset=("?)([A-Za-z0-9_-]+)\1\s*$/i.exec(contentType)?.[2]?.toLowerCase();
+    const allow =
+      JSONISH.test(mediaType) && charset !== undefined && charset !== 'utf-8' && charset !== 'utf8'
+        ? ['unsupported_charset']
+        : JSONISH.test(mediaType) || contentType.includes('json')
+          ? ['accepted', 'unsupported_media_type', 'invalid_json', 'unsupported_charset']
+          : ['unsupported_media_type'];
     const request: RawRequest = {
       method: 'POST',
       target: '/v1/refreshes',
@@ -1118,8 +1151,6 @@ export const pathCases: fc.Arbitrary<PathCase> = fc.oneof(
         '\u200d',
         'é',
         '😀',
-        '\ud800',
-        '\udfff',
         'Ω',
         '\u0301',
         '\u2215',
@@ -1134,6 +1165,24 @@ export const pathCases: fc.Arbitrary<PathCase> = fc.oneof(
       pc(`unicode/odd text in path ${JSON.stringify(piece)}`, insertAt(url, at, piece, afterHost(url) + 1), [
         'accepted',
       ]),
+    ),
+  // A JSON escape of half a surrogate pair: the URL parser would make it %EF%BF%BD, a URL nobody sent.
+  fc
+    .record({
+      url: validFileUrl,
+      at: fc.nat(),
+      piece: fc.constantFrom(
+        '\ud800',
+        '\udbff',
+        '\udc00',
+        '\udfff',
+        '\udfff\ud800',
+        '\ud800\ud800',
+        'a\ud83d',
+      ),
+    })
+    .map(({ url, at, piece }) =>
+      pc(`lone surrogate ${JSON.stringify(piece)}`, insertAt(url, at, piece), ['lone_surrogate']),
     ),
   fc.integer({ min: LIMITS.maxPathLength - 3, max: LIMITS.maxPathLength + 3 }).chain((n) =>
     fc.constantFrom('a', '%41').map((unit) => {
@@ -1287,6 +1336,7 @@ export const pathCases: fc.Arbitrary<PathCase> = fc.oneof(
     .map((path) =>
       pc('random text', path, [
         'accepted',
+        'lone_surrogate',
         'malformed_url',
         'unsupported_scheme',
         'control_character',
@@ -1332,6 +1382,7 @@ const ALL_REASONS = [
   'malformed_url',
   'malformed_percent_encoding',
   'replacement_character',
+  'lone_surrogate',
   'invalid_host',
   'invalid_port',
   'userinfo_not_allowed',
@@ -1546,5 +1597,286 @@ export const httpGarbage = fc
     return input('HTTP-level garbage', kind, request, {
       allow: ['accepted', 'invalid_idempotency_key', 'not_found', 'route_not_found', 'invalid_request'],
       httpLevel: true,
+    });
+  });
+
+// ---------------------------------------------------------------------------------------------
+// callbackUrl: the outbound address policy at intake
+
+/** The main intake's CALLBACK_ALLOWED_HOSTS; the open intake has none (any public target). */
+export const CALLBACK_ALLOWED_HOSTS = 'hooks.example.com:8443,*.cb.example.org';
+
+/** Every spelling of an inside address a URL parser accepts, and names that are loopback by rule. */
+const INWARD_HOSTS = [
+  '127.0.0.1',
+  '2130706433',
+  '0x7f.1',
+  '0177.0.0.1',
+  '127.1',
+  '127.255.255.254',
+  '0.0.0.0',
+  '0',
+  '[::ffff:127.0.0.1]',
+  '[::1]',
+  '[::]',
+  '[0:0:0:0:0:0:0:1]',
+  '[::127.0.0.1]',
+  'localhost',
+  'LocalHost.',
+  'app.localhost',
+  '169.254.169.254',
+  '0xa9.0xfe.0xa9.0xfe',
+  '[fe80::1]',
+  '[::ffff:169.254.169.254]',
+  '[64:ff9b::a9fe:a9fe]',
+  '[2002:7f00:1::]',
+  '10.0.0.5',
+  '012.0.0.1',
+  '172.16.3.4',
+  '172.31.255.255',
+  '192.168.1.1',
+  '3232235777',
+  '[fd00::1]',
+  '[fc00::abcd]',
+  '100.64.0.1',
+  '100.127.255.255',
+  '224.0.0.1',
+  '239.255.255.250',
+  '255.255.255.255',
+  '[ff02::1]',
+  '192.0.2.1',
+  '240.0.0.1',
+];
+const PUBLIC_HOSTS = [
+  'hooks.example.net',
+  '8.8.8.8',
+  '[2606:4700:4700::1111]',
+  'cb.example.com',
+  'xn--bcher-kva.example',
+];
+
+/** Independent of the product: dotted IPv4 addresses the service must never call without leave. */
+function inwardIPv4(dotted: string): boolean {
+  const [a = 0, b = 0] = dotted.split('.').map(Number);
+  return (
+    a === 0 ||
+    a === 10 ||
+    a === 127 ||
+    a >= 224 ||
+    (a === 169 && b === 254) ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 100 && b >= 64 && b <= 127)
+  );
+}
+/** Likewise for IPv6 literals as the URL parser prints them (lower-case hex, compressed, in brackets). */
+function inwardIPv6(bracketed: string): boolean {
+  const ip = bracketed.slice(1, -1);
+  const mapped = /^::ffff:(?:0:)?([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(ip);
+  if (mapped) {
+    const high = parseInt(mapped[1] ?? '0', 16);
+    const low = parseInt(mapped[2] ?? '0', 16);
+    return inwardIPv4(`${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`);
+  }
+  // ::/16 (unspecified, loopback, IPv4-compatible), unique-local, link-local, multicast.
+  return /^(::|f[cd][0-9a-f]{2}:|fe[89ab][0-9a-f]:|ff[0-9a-f]{2}:)/.test(ip);
+}
+
+const callbackCases = fc.oneof(
+  fc
+    .record({
+      host: fc.constantFrom(...INWARD_HOSTS),
+      scheme: fc.constantFrom('http', 'https', 'HTTP'),
+      port: fc.constantFrom('', ':80', ':443', ':6379', ':8443'),
+      path: fc.constantFrom('/', '/hook', '/latest/meta-data/', '/x?token=secret'),
+    })
+    .map(({ host, scheme, port, path }) => ({
+      label: `inside ${host}${port}`,
+      url: `${scheme}://${host}${port}${path}`,
+      open: ['callback_host_not_allowed'],
+      main: ['callback_host_not_allowed'],
+    })),
+  fc
+    .record({ host: fc.constantFrom(...PUBLIC_HOSTS), path: fc.constantFrom('/', '/cb', '/cb?sig=1#frag') })
+    .map(({ host, path }) => ({
+      label: `public ${host}`,
+      url: `https://${host}${path}`,
+      open: ['accepted'],
+      main: ['callback_host_not_allowed'],
+    })),
+  fc
+    .constantFrom(
+      ['https://hooks.example.com:8443/cb', 'accepted'],
+      ['http://hooks.example.com:8443/', 'accepted'],
+      ['https://HOOKS.example.com:8443/cb?x=1', 'accepted'],
+      ['https://a.cb.example.org/cb', 'accepted'],
+      ['https://a.b.cb.example.org:444/', 'accepted'],
+      ['https://hooks.example.com/cb', 'callback_host_not_allowed'],
+      ['https://hooks.example.com:8444/cb', 'callback_host_not_allowed'],
+      ['https://hooks.example.com:6379/', 'callback_host_not_allowed'],
+      ['https://cb.example.org/', 'callback_host_not_allowed'],
+      ['https://evil.example/?x=hooks.example.com:8443', 'callback_host_not_allowed'],
+      ['https://hooks.example.com:8443@evil.example/', 'invalid_callback_url'],
+    )
+    .map(([url, outcome]) => ({
+      label: `allow-list ${url}`,
+      url,
+      main: [outcome],
+      open: [outcome === 'invalid_callback_url' ? outcome : 'accepted'],
+    })),
+  fc
+    .record({
+      host: fc.oneof(
+        fc.ipV4Extended(),
+        fc.ipV6().map((ip) => `[${ip}]`),
+      ),
+    })
+    .map(({ host }) => {
+      let canonical: string | undefined;
+      try {
+        canonical = new URL(`http://${host}/`).hostname;
+      } catch {
+        canonical = undefined;
+      }
+      const inward =
+        canonical === undefined
+          ? undefined
+          : canonical.startsWith('[')
+            ? inwardIPv6(canonical)
+            : inwardIPv4(canonical);
+      // One-sided: an inside address must be refused; others may be (reserved ranges are too).
+      const open =
+        inward === undefined
+          ? ['invalid_callback_url']
+          : inward
+            ? ['callback_host_not_allowed']
+            : ['accepted', 'callback_host_not_allowed'];
+      return {
+        label: `random address ${host}`,
+        url: `http://${host}/cb`,
+        open,
+        main: inward === undefined ? ['invalid_callback_url'] : ['callback_host_not_allowed'],
+      };
+    }),
+  fc
+    .record({
+      at: fc.nat(),
+      c: fc.constantFrom('\r', '\n', '\r\n', '\t', '\u0000', '\u001b', '\u007f', '\u0085', '\u009f'),
+    })
+    .map(({ at, c }) => {
+      const url = 'https://hooks.example.com:8443/cb?a=1';
+      const position = at % (url.length + 1);
+      return {
+        label: `control U+${c.charCodeAt(0).toString(16).padStart(4, '0')} at ${position}`,
+        url: url.slice(0, position) + c + url.slice(position),
+        open: ['invalid_callback_url'],
+        main: ['invalid_callback_url'],
+      };
+    }),
+  fc
+    .record({
+      at: fc.nat(),
+      c: fc.constantFrom(' ', '\u00a0', '\u2028', '\u3000', '\ufeff', '\ud800', '\udfff'),
+    })
+    .map(({ at, c }) => {
+      const url = 'https://hooks.example.com:8443/cb';
+      const position = at % (url.length + 1);
+      return {
+        label: `odd text U+${c.charCodeAt(0).toString(16)} at ${position}`,
+        url: url.slice(0, position) + c + url.slice(position),
+        open: ['invalid_callback_url'],
+        main: ['invalid_callback_url'],
+      };
+    }),
+  fc
+    .constantFrom(
+      'ftp://hooks.example.com:8443/',
+      'javascript:alert(1)',
+      'file:///etc/passwd',
+      'gopher://hooks.example.com:8443/',
+      'not a url',
+      '',
+      '//hooks.example.com:8443/',
+      'https://user:pw@hooks.example.com:8443/',
+      'https://:pw@hooks.example.com:8443/',
+      'http://[::1/',
+      'http://256.256.256.256/',
+    )
+    .map((url) => ({
+      label: `malformed ${JSON.stringify(url)}`,
+      url,
+      open: ['invalid_callback_url'],
+      main: ['invalid_callback_url'],
+    })),
+  fc.integer({ min: 2040, max: 2060 }).map((n) => {
+    const head = 'https://hooks.example.com:8443/';
+    const url = head + 'a'.repeat(n - head.length);
+    const outcome = n > 2048 ? 'invalid_request' : 'accepted';
+    return { label: `${n} characters`, url, open: [outcome], main: [outcome] };
+  }),
+);
+
+/** A valid request carrying a callbackUrl: on the open intake (no list) or the main one (CALLBACK_ALLOWED_HOSTS set). */
+export const callbackUrls = fc
+  .record({ theCase: callbackCases, path: validFileUrl, main: fc.boolean(), notString: fc.nat(20) })
+  .map(({ theCase, path, main, notString }) => {
+    const which = main ? 'main' : 'open';
+    // Now and then not a string at all.
+    const value: unknown = notString === 0 ? [theCase.url] : notString === 1 ? 42 : theCase.url;
+    const allow = typeof value === 'string' ? theCase[which] : ['invalid_request'];
+    return input(
+      'body: callbackUrl',
+      `${which}: ${typeof value === 'string' ? theCase.label : `not a string (${theCase.label})`}`,
+      postRequest(JSON.stringify({ paths: [path], callbackUrl: value })),
+      { allow },
+      which,
+    );
+  });
+
+// ---------------------------------------------------------------------------------------------
+// Refused before the body: the answer must come at once, not after the body (which never comes)
+
+export const refusedBeforeBody = fc
+  .record({
+    kind: fc.constantFrom('no token', 'declared too large', 'not JSON', 'not UTF-8'),
+    huge: fc.oneof(
+      fc.integer({ min: LIMITS.maxBodyBytes + 1, max: 64 * 1024 * 1024 }),
+      fc.constantFrom(2 ** 40, 999_999_999_999_999),
+    ),
+    small: fc.integer({ min: 2001, max: LIMITS.maxBodyBytes }),
+    sent: fc.nat(2000),
+  })
+  .map(({ kind, huge, small, sent }) => {
+    const tooLarge = kind === 'declared too large' || (kind === 'no token' && sent % 2 === 0);
+    const declared = tooLarge ? huge : small;
+    const headers: [string, string][] = [];
+    if (kind !== 'no token') headers.push(AUTH());
+    headers.push([
+      'Content-Type',
+      kind === 'not JSON'
+        ? 'text/plain'
+        : kind === 'not UTF-8'
+          ? 'application/json; charset=utf-16'
+          : 'application/json',
+    ]);
+    headers.push(['Content-Length', String(declared)]);
+    const code =
+      kind === 'no token'
+        ? 'unauthorized'
+        : declared > LIMITS.maxBodyBytes
+          ? 'payload_too_large'
+          : kind === 'not JSON'
+            ? 'unsupported_media_type'
+            : 'unsupported_charset';
+    const request: RawRequest = {
+      method: 'POST',
+      target: '/v1/refreshes',
+      headers,
+      // Fewer bytes than declared, and the client waits: only an answer before the body ends it.
+      body: `{"paths":["https://cdn.example.com/${'a'.repeat(sent)}`,
+    };
+    return input('framing: refused before the body', `${kind}, ${declared} declared, ${sent} sent`, request, {
+      allow: [code],
+      answerBeforeBody: true,
     });
   });

@@ -17,8 +17,13 @@ export const REJECTION_TABLE: readonly RejectionRow[] = [
     input: 'missing or wrong bearer token (INTAKE_TOKENS set), token not in the Authorization header',
   },
   { status: 415, code: 'unsupported_media_type', input: 'content type not JSON' },
+  { status: 400, code: 'unsupported_charset', input: 'a JSON body declared in a charset other than UTF-8' },
   { status: 400, code: 'invalid_json', input: 'body not valid JSON' },
-  { status: 413, code: 'payload_too_large', input: 'body larger than MAX_BODY_BYTES' },
+  {
+    status: 413,
+    code: 'payload_too_large',
+    input: 'body larger than MAX_BODY_BYTES (by Content-Length: answered before the body)',
+  },
   {
     status: 400,
     code: 'invalid_request',
@@ -31,18 +36,25 @@ export const REJECTION_TABLE: readonly RejectionRow[] = [
   { status: 400, code: 'domain_not_allowed', input: 'a host outside ALLOWED_DOMAINS' },
   { status: 400, code: 'invalid_idempotency_key', input: 'a bad Idempotency-Key' },
   { status: 422, code: 'idempotency_key_reused', input: 'a reused Idempotency-Key with another body' },
-  { status: 400, code: 'invalid_callback_url', input: 'callbackUrl not an http(s) URL, or with user info' },
+  {
+    status: 400,
+    code: 'invalid_callback_url',
+    input:
+      'callbackUrl not an http(s) URL, with user info, or with a control character, white space or lone surrogate',
+  },
   {
     status: 400,
     code: 'callback_host_not_allowed',
-    input: 'callbackUrl host outside CALLBACK_ALLOWED_HOSTS',
+    input:
+      'callbackUrl host[:port] outside CALLBACK_ALLOWED_HOSTS (when set), or an inside address (any spelling) or localhost not allowed there',
   },
   { status: 404, code: 'route_not_found', input: 'unknown route' },
   { status: 404, code: 'not_found', input: 'unknown or expired request id' },
   {
     status: 503,
     code: 'unavailable',
-    input: 'Redis unreachable (never expected in the fuzz run: Redis is up)',
+    input:
+      'Redis unreachable or not answering within REDIS_COMMAND_TIMEOUT_MS (never expected in the fuzz run: Redis is up)',
   },
 ];
 
@@ -55,6 +67,7 @@ export const PATH_REASONS: readonly string[] = [
   'malformed_url',
   'malformed_percent_encoding',
   'replacement_character',
+  'lone_surrogate',
   'invalid_host',
   'invalid_port',
   'userinfo_not_allowed',

@@ -1,4 +1,3 @@
-import { createHash, randomUUID } from 'node:crypto';
 import type { RefreshRequest } from '@refreshq/domain';
 import {
   queuedRequestView,
@@ -13,8 +12,10 @@ import {
 import type { Logger } from '@refreshq/telemetry';
 import type { Queue } from 'bullmq';
 import { Router, type Request, type Response } from 'express';
+import { acceptRefresh, fingerprint } from '../accept-refresh.js';
 import { ApiError } from '../api-error.js';
 import type { IntakeMetrics } from '../intake-metrics.js';
+import { redisStep } from '../redis-step.js';
 import { checkRefreshBody, type BodyRules, type CheckedBody } from '../refresh-body.js';
 
 export interface RefreshRoutesDeps {
@@ -28,37 +29,13 @@ export interface RefreshRoutesDeps {
   clock: RedisClock;
   redis: Redis;
   keys: Keyspace;
+  /** REDIS_COMMAND_TIMEOUT_MS: the longest any Redis step of a request may take before 503. */
+  redisTimeoutMs: number;
 }
 
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const JSON_TYPES = ['application/json', 'application/*+json'];
-
-/** Redis errors become 503: the caller may retry, and nothing half-done was answered 202. */
-async function durably<T>(step: () => Promise<T>): Promise<T> {
-  try {
-    return await step();
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-    throw new ApiError(
-      503,
-      'unavailable',
-      'the queue is unavailable; nothing was queued; retry later',
-      undefined,
-      { 'Retry-After': '5' },
-    );
-  }
-}
-
-function fingerprint(body: CheckedBody): string {
-  const canonical = JSON.stringify([
-    body.objectType,
-    body.priority,
-    [...body.paths].sort(),
-    body.callbackUrl ?? null,
-  ]);
-  return createHash('sha256').update(canonical).digest('hex');
-}
 
 function idempotencyKeyOf(req: Request): string | undefined {
   const key = req.get('idempotency-key');
@@ -75,49 +52,31 @@ function idempotencyKeyOf(req: Request): string | undefined {
 
 export function refreshRoutes(deps: RefreshRoutesDeps): Router {
   const router = Router();
+  const durably = <T>(step: () => Promise<T>) => redisStep(step, deps.redisTimeoutMs);
 
   router.post('/v1/refreshes', async (req: Request, res: Response) => {
     if (!req.is(JSON_TYPES)) {
       throw new ApiError(415, 'unsupported_media_type', 'send the body as application/json');
     }
     const key = idempotencyKeyOf(req);
-    const body = checkRefreshBody(req.body, deps.rules);
-    const request: RefreshRequest = {
-      id: randomUUID(),
-      objectType: body.objectType,
-      priority: body.priority,
-      paths: body.paths,
-      domains: body.domains,
-      receivedAt: deps.clock.now(),
-      ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
-    };
-
-    let replayed = false;
-    if (key !== undefined) {
-      const print = fingerprint(body);
-      const bound = await durably(() =>
-        deps.idempotency.claim(String(res.locals.caller), key, { requestId: request.id, fingerprint: print }),
-      );
-      if (bound) {
-        if (bound.fingerprint !== print) {
-          throw new ApiError(
-            422,
-            'idempotency_key_reused',
-            'this Idempotency-Key was used in the last 24 h with a different body',
-          );
-        }
-        request.id = bound.requestId;
-        replayed = true;
-      }
+    let body: CheckedBody;
+    try {
+      body = checkRefreshBody(req.body, deps.rules);
+    } catch (error) {
+      // The message names the host and port, never the callback URL's path or query.
+      if (error instanceof ApiError && error.code === 'callback_host_not_allowed')
+        deps.logger.info({ caller: res.locals.caller, refusal: error.message }, 'callback target refused');
+      throw error;
     }
-
-    // A replay adds the job again under the same id: BullMQ ignores it while the first is
-    // kept, and admission is idempotent, so a first attempt that died before this line is healed.
-    await durably(() => deps.queue.add('refresh', request, { jobId: request.id }));
+    const { request, replayed } = await acceptRefresh(
+      deps,
+      body,
+      key === undefined
+        ? undefined
+        : { scope: String(res.locals.caller), key, fingerprint: fingerprint(body) },
+    );
 
     deps.metrics.requests.inc({ outcome: replayed ? 'replayed' : 'accepted', code: '' });
-    if (!replayed)
-      deps.metrics.paths.inc({ object_type: body.objectType, priority: body.priority }, body.paths.length);
     deps.logger.info(
       {
         requestId: request.id,

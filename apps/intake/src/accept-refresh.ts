@@ -1,0 +1,90 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { RefreshRequest } from '@refreshq/domain';
+import type { IdempotencyStore, RedisClock } from '@refreshq/store';
+import type { Queue } from 'bullmq';
+import { ApiError } from './api-error.js';
+import { redisStep } from './redis-step.js';
+import type { IntakeMetrics } from './intake-metrics.js';
+import type { CheckedBody } from './refresh-body.js';
+
+export interface AcceptDeps {
+  queue: Queue<RefreshRequest>;
+  idempotency: IdempotencyStore;
+  metrics: IntakeMetrics;
+  /** receivedAt is on Redis' clock: a request received before a call started is satisfied by it. */
+  clock: RedisClock;
+  /** Longest wait for each Redis step before 503 (REDIS_COMMAND_TIMEOUT_MS). */
+  redisTimeoutMs: number;
+}
+
+/** Binds a key (within a scope) to the first request that used it, for 24 h. */
+export interface Once {
+  scope: string;
+  key: string;
+  /** A key seen before with another fingerprint is refused with 422. */
+  fingerprint: string;
+}
+
+export interface Accepted {
+  request: RefreshRequest;
+  /** True when `once` was seen before: nothing new was queued and `request.id` is the first one. */
+  replayed: boolean;
+}
+
+/** Digest of what a checked request asks for, order of paths aside. */
+export function fingerprint(body: CheckedBody): string {
+  const canonical = JSON.stringify([
+    body.objectType,
+    body.priority,
+    [...body.paths].sort(),
+    body.callbackUrl ?? null,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+/**
+ * Queues a request that passed every check, and resolves only once Redis has the job: the one way
+ * into the queue, for POST /v1/refreshes and for webhooks alike.
+ */
+export async function acceptRefresh(deps: AcceptDeps, body: CheckedBody, once?: Once): Promise<Accepted> {
+  const request: RefreshRequest = {
+    id: randomUUID(),
+    objectType: body.objectType,
+    priority: body.priority,
+    paths: body.paths,
+    domains: body.domains,
+    receivedAt: deps.clock.now(),
+    ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
+  };
+
+  let replayed = false;
+  if (once !== undefined) {
+    const bound = await redisStep(
+      () =>
+        deps.idempotency.claim(once.scope, once.key, {
+          requestId: request.id,
+          fingerprint: once.fingerprint,
+        }),
+      deps.redisTimeoutMs,
+    );
+    if (bound) {
+      if (bound.fingerprint !== once.fingerprint) {
+        throw new ApiError(
+          422,
+          'idempotency_key_reused',
+          'this Idempotency-Key was used in the last 24 h with a different body',
+        );
+      }
+      request.id = bound.requestId;
+      replayed = true;
+    }
+  }
+
+  // A replay adds the job again under the same id: BullMQ ignores it while the first is
+  // kept, and admission is idempotent, so a first attempt that died before this line is healed.
+  await redisStep(() => deps.queue.add('refresh', request, { jobId: request.id }), deps.redisTimeoutMs);
+
+  if (!replayed)
+    deps.metrics.paths.inc({ object_type: body.objectType, priority: body.priority }, body.paths.length);
+  return { request, replayed };
+}
