@@ -98,7 +98,18 @@ async function main() {
   await startRedis();
 
   const workerEnv = { ...env };
-  if (!env.ALIBABA_CLOUD_ACCESS_KEY_ID || !env.ALIBABA_CLOUD_ACCESS_KEY_SECRET) {
+  // Any source of Alibaba's credential chain means a real account; none means the emulator.
+  const credentialVariables = [
+    'ALIBABA_CLOUD_ACCESS_KEY_ID',
+    'ALIBABA_CLOUD_ROLE_ARN',
+    'ALIBABA_CLOUD_OIDC_PROVIDER_ARN',
+    'ALIBABA_CLOUD_ECS_METADATA',
+    'ALIBABA_CLOUD_CREDENTIALS_URI',
+    'ALIBABA_CLOUD_PROFILE',
+    'ALIBABA_CLOUD_CREDENTIALS_FILE',
+  ];
+  const credentialsSet = credentialVariables.filter((name) => env[name]);
+  if (credentialsSet.length === 0) {
     const { DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET } = await import('../apps/vod-emulator/dist/index.js');
     const emulatorPort = Number(env.EMULATOR_PORT ?? 9300);
     run('emulator', process.execPath, ['apps/vod-emulator/dist/main.js'], {
@@ -112,11 +123,13 @@ async function main() {
       ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEV_ACCESS_KEY_SECRET,
     });
     say('************************************************************************');
-    say('* No ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET set: the worker talks to the *');
+    say('* No Alibaba Cloud credentials set: the worker talks to the           *');
     say(`* bundled VOD EMULATOR at http://127.0.0.1:${emulatorPort}, not to Alibaba Cloud. *`);
     say('************************************************************************');
   } else {
-    say(`credentials set: the worker talks to ${env.VOD_ENDPOINT ?? 'https://vod.cn-shanghai.aliyuncs.com'}`);
+    say(
+      `credentials set (${credentialsSet.join(', ')}): the worker talks to ${env.VOD_ENDPOINT ?? 'https://vod.cn-shanghai.aliyuncs.com'}`,
+    );
   }
 
   const port = Number(env.PORT ?? 8080);

@@ -77,6 +77,9 @@ const CATALOG: Record<string, { app: 'intake' | 'worker' | 'prometheus' | 'node'
   refreshq_task_outcomes_total: { app: 'worker', pending: true },
   refreshq_tasks_tracked: { app: 'worker', pending: true },
   refreshq_callbacks_total: { app: 'worker', pending: true },
+  refreshq_account_errors_total: { app: 'worker' },
+  refreshq_breaker_opened_total: { app: 'worker' },
+  refreshq_credential_refreshes_total: { app: 'worker' },
   up: { app: 'prometheus' },
   process_cpu_seconds_total: { app: 'node' },
   process_resident_memory_bytes: { app: 'node' },
@@ -104,6 +107,8 @@ const EXPECTED_ALERT_TRUTH: Record<string, boolean> = {
   RefreshqPendingStuck: false, // nothing has waited 15 minutes
   RefreshqPendingDelayedByQuota: false, // nor 4 hours
   RefreshqBreakerOpen: false,
+  RefreshqAccountError: false, // the emulator trusts the test key for every action
+  RefreshqAccountErrorOnLookups: false,
   RefreshqTaskTrackingStalled: false, // tasks ended
   RefreshqCallbacksFailing: false, // one callback given up: fewer than 3
   RefreshqWorkerDown: false,
@@ -121,6 +126,13 @@ const EXPECTED_ALERT_TRUTH: Record<string, boolean> = {
 const SELECTORS_EMPTY_WHEN_HEALTHY: Record<string, string> = {
   'refreshq_http_request_duration_seconds_count{route!~"/metrics|/healthz",status_code=~"5.."}':
     'intake answers no 5xx while Redis is up',
+  refreshq_account_errors_total: 'the emulator trusts the test key, its clock and every action',
+  refreshq_credential_refreshes_total: 'no account error, so nothing to fetch again',
+  refreshq_breaker_opened_total: 'the account is active and trusts the test key',
+  'refreshq_account_errors_total{action="RefreshVodObjectCaches"}':
+    'the emulator trusts the test key, its clock and every action',
+  'refreshq_account_errors_total{action!="RefreshVodObjectCaches"}':
+    'the emulator trusts the test key, its clock and every action',
 };
 
 /** Account-wide gauges every worker reports identically: only max() may aggregate them. */

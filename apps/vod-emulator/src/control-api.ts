@@ -179,6 +179,40 @@ export function createControlApi(emulator: EmulatorControls): Router {
     res.json({ state: emulator.account() });
   });
 
+  r.get('/access', (_req, res) => {
+    res.json(emulator.access());
+  });
+  r.post('/sts', (req, res) => {
+    const body = parse(
+      z
+        .object({
+          ttlMs: z
+            .number()
+            .int()
+            .min(1)
+            .max(7 * 86_400_000),
+          deny: z.array(z.string().min(1)).optional(),
+        })
+        .strict(),
+      req.body,
+    );
+    res.json({ Code: 'Success', ...emulator.issueSts(body) });
+  });
+  r.put('/permissions/:accessKeyId', (req, res) => {
+    const { deny } = parse(z.object({ deny: z.array(z.string().min(1)) }).strict(), req.body);
+    res.json(emulator.denyActions(String(req.params.accessKeyId), deny));
+  });
+  r.delete('/permissions/:accessKeyId', (req, res) => {
+    res.json(emulator.denyActions(String(req.params.accessKeyId), []));
+  });
+  r.put('/clock/skew', (req, res) => {
+    const { ms } = parse(
+      z.object({ ms: z.number().int().min(-86_400_000).max(86_400_000) }).strict(),
+      req.body,
+    );
+    res.json(emulator.setTimestampSkew(ms));
+  });
+
   r.get('/faults', (_req, res) => {
     res.json(emulator.faults());
   });

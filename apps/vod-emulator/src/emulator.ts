@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import type { AccessSnapshot, IssueStsOptions, StsCredential } from './access.js';
 import type { Logger } from 'pino';
 import type { AccountState } from './account.js';
 import { nextDayStart, nextMinuteStart } from './calendar.js';
@@ -79,6 +80,14 @@ export interface Emulator {
   setDomains(domains: DomainsOption | undefined): void;
   account(): AccountState;
   setAccountState(state: AccountState): void;
+  /** Issues a temporary credential (AccessKeyId `STS.…`, secret, token) trusted until `ttlMs` from now. */
+  issueSts(options: IssueStsOptions): StsCredential;
+  /** Replaces the actions `accessKeyId` may not call (answered `Forbidden.RAM`); `[]` allows all again. */
+  denyActions(accessKeyId: string, actions: readonly string[]): AccessSnapshot;
+  /** STS credentials issued (no secrets) and denied actions. */
+  access(): AccessSnapshot;
+  /** Real time is shifted by `ms` before the `Timestamp` check: as if clients' clocks were `ms` behind. */
+  setTimestampSkew(ms: number): { timestampSkewMs: number };
   faults(): FaultConfig;
   /** Replaces the faults (unset settings = no fault). */
   setFaults(faults: FaultOptions): FaultConfig;
@@ -88,7 +97,7 @@ export interface Emulator {
   taskTiming(): TaskTiming;
   setTaskTiming(patch: Partial<TaskTiming>): TaskTiming;
   snapshot(): EmulatorSnapshot;
-  /** Back to the start options: clock, quotas, usage, domains, account, faults, tasks, logs, nonces. */
+  /** Back to the start options: clock, skew, quotas, usage, domains, account, STS credentials, denials, faults, tasks, logs, nonces. */
   reset(): void;
   /** Destroys the connections of responses withheld by timeout faults. */
   releaseHeld(): void;
@@ -162,6 +171,16 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     account: () => state.account,
     setAccountState(accountState) {
       state.account = accountState;
+    },
+    issueSts: (options) => state.access.issueSts(options, clock.wallNow()),
+    denyActions(accessKeyId, actions) {
+      state.access.setDenied(accessKeyId, actions);
+      return state.access.snapshot(clock.wallNow());
+    },
+    access: () => state.access.snapshot(clock.wallNow()),
+    setTimestampSkew(ms) {
+      state.timestampSkewMs = ms;
+      return { timestampSkewMs: ms };
     },
     faults: () => state.faults.snapshot(),
     setFaults(faults) {

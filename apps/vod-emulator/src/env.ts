@@ -149,6 +149,7 @@ export const envSchema = z
     EMULATOR_SEED: int(-2_147_483_648, 2_147_483_647, 1),
     EMULATOR_CLOCK_OFFSET_MS: int(-1e12, 1e12, 0),
     EMULATOR_TIMESTAMP_TOLERANCE_MS: int(0, 86_400_000, 900_000),
+    EMULATOR_TIMESTAMP_SKEW_MS: int(-86_400_000, 86_400_000, 0),
     EMULATOR_FAULT_LATENCY_MS: int(0, 600_000, 0),
     EMULATOR_FAULT_LATENCY_JITTER_MS: int(0, 600_000, 0),
     EMULATOR_FAULT_THROTTLE_RATE: share(),
@@ -279,6 +280,7 @@ export function parseEnv(source: Readonly<Record<string, string | undefined>>): 
       faults,
       clockOffsetMs: e.EMULATOR_CLOCK_OFFSET_MS,
       timestampToleranceMs: e.EMULATOR_TIMESTAMP_TOLERANCE_MS,
+      timestampSkewMs: e.EMULATOR_TIMESTAMP_SKEW_MS,
     },
   };
 }

@@ -45,6 +45,15 @@ const PROTOCOL_ERRORS = {
     message: 'The request signature does not conform to Aliyun standards.',
   },
   'InvalidAccessKeyId.NotFound': { status: 404, message: 'Specified access key is not found.' },
+  'InvalidSecurityToken.Expired': { status: 400, message: 'Specified SecurityToken is expired.' },
+  'InvalidSecurityToken.MismatchWithAccessKey': {
+    status: 400,
+    message: 'Specified SecurityToken mismatch with the AccessKey.',
+  },
+  'Forbidden.RAM': {
+    status: 403,
+    message: "User not authorized to operate on the specified resource, or this API doesn't support RAM.",
+  },
   'InvalidTimeStamp.Expired': { status: 400, message: 'Specified time stamp or date value is expired.' },
   'InvalidTimeStamp.Format': {
     status: 400,

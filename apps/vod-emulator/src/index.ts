@@ -12,6 +12,7 @@ export { startEmulator } from './start.js';
 export type { RunningEmulator, StartOptions } from './start.js';
 export { DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET, resolveOptions } from './options.js';
 export type { Credential, EmulatorOptions, QuotaOptions, TaskTimingOptions } from './options.js';
+export type { AccessSnapshot, IssueStsOptions, StsCredential } from './access.js';
 export type { AccountState } from './account.js';
 export { ACCOUNT_STATES } from './account.js';
 export type { DomainState, DomainsOption, DomainsSnapshot } from './domains.js';

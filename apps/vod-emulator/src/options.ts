@@ -41,6 +41,8 @@ export interface EmulatorOptions {
   wallClock?: () => number;
   /** How far a request's `Timestamp` may be from real time. Default 15 minutes (Alibaba's). */
   timestampToleranceMs?: number;
+  /** Added to real time before the `Timestamp` check: as if clients' clocks were this far behind. Default 0. */
+  timestampSkewMs?: number;
   /** First task id. Default 70000000001. */
   firstTaskId?: number;
   /** A pino logger for request lines; default: a new pino logger on stdout. */
@@ -64,6 +66,7 @@ export interface ResolvedOptions {
   frozenAt: number | undefined;
   wallClock: () => number;
   timestampToleranceMs: number;
+  timestampSkewMs: number;
   firstTaskId: number;
 }
 
@@ -93,6 +96,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     frozenAt: toMs(options.frozenAt),
     wallClock: options.wallClock ?? Date.now,
     timestampToleranceMs: options.timestampToleranceMs ?? 15 * MINUTE_MS,
+    timestampSkewMs: options.timestampSkewMs ?? 0,
     firstTaskId: options.firstTaskId ?? 70_000_000_001,
   };
 }

@@ -7,7 +7,8 @@ import type { EmulatorState } from './state.js';
  * The RPC gateway checks, in the order the emulator applies them: Action and Version present,
  * Version is 2017-03-21, the Action exists; AccessKeyId, Signature, SignatureMethod
  * (HMAC-SHA1), SignatureVersion (1.0), Timestamp (well formed, within ±15 min of real time),
- * SignatureNonce present; the key is known; the signature matches; the nonce is fresh.
+ * SignatureNonce present; the key is known; the signature matches; the nonce is fresh; an STS
+ * key's token is its own and unexpired; the key may call the action (Forbidden.RAM).
  */
 
 export const API_VERSION = '2017-03-21';
@@ -60,10 +61,11 @@ export function verifyCall(
   const sentAt = parseAliTime(timestamp);
   if (sentAt === undefined) throw new ApiError('InvalidTimeStamp.Format');
   const wallNow = state.clock.wallNow();
-  if (Math.abs(wallNow - sentAt) > state.timestampToleranceMs) throw new ApiError('InvalidTimeStamp.Expired');
+  if (Math.abs(wallNow + state.timestampSkewMs - sentAt) > state.timestampToleranceMs)
+    throw new ApiError('InvalidTimeStamp.Expired');
   const nonce = required(params, 'SignatureNonce');
 
-  const secret = state.credentials.get(accessKeyId);
+  const secret = state.access.secretOf(accessKeyId, wallNow);
   if (secret === undefined) throw new ApiError('InvalidAccessKeyId.NotFound');
   const expected = computeSignature(method, params, secret);
   if (!signatureMatches(signature, expected)) {
@@ -73,5 +75,6 @@ export function verifyCall(
     );
   }
   if (!state.nonces.use(accessKeyId, nonce, wallNow)) throw new ApiError('SignatureNonceUsed');
+  state.access.authorize(accessKeyId, params.SecurityToken, action, wallNow);
   return { action, accessKeyId, params };
 }

@@ -1,3 +1,4 @@
+import { AccessRegistry } from './access.js';
 import type { AccountState } from './account.js';
 import { Clock } from './clock.js';
 import { emptyCounts, type CallCounts } from './counts.js';
@@ -14,7 +15,8 @@ import { TaskStore, type TaskTiming } from './tasks.js';
 /** Everything the emulator remembers, in one place, with a reset to the start settings. */
 export class EmulatorState {
   readonly clock: Clock;
-  readonly credentials: ReadonlyMap<string, string>;
+  /** Key pairs, STS credentials and denied actions. */
+  readonly access: AccessRegistry;
   readonly nonces: NonceStore;
   readonly domains: DomainRegistry;
   readonly tasks = new TaskStore();
@@ -22,6 +24,8 @@ export class EmulatorState {
   readonly faults: FaultState;
   readonly quotaUtcOffsetMinutes: number;
   readonly timestampToleranceMs: number;
+  /** Added to real time before a request's Timestamp is checked: as if the client's clock were this far behind. */
+  timestampSkewMs: number;
   account: AccountState;
   limits: QuotaLimits;
   timing: TaskTiming;
@@ -34,13 +38,14 @@ export class EmulatorState {
   constructor(private readonly options: ResolvedOptions) {
     this.clock = new Clock(options.wallClock, options.clockOffsetMs);
     if (options.frozenAt !== undefined) this.clock.freeze(options.frozenAt);
-    this.credentials = new Map(options.credentials.map((c) => [c.accessKeyId, c.accessKeySecret]));
+    this.access = new AccessRegistry(options.credentials);
     // A request is valid for ±tolerance around its Timestamp, so its nonce must be kept twice that.
     this.nonces = new NonceStore(2 * options.timestampToleranceMs);
     this.domains = new DomainRegistry(options.domains);
     this.faults = new FaultState(options.faults);
     this.quotaUtcOffsetMinutes = options.quotaUtcOffsetMinutes;
     this.timestampToleranceMs = options.timestampToleranceMs;
+    this.timestampSkewMs = options.timestampSkewMs;
     this.account = options.account;
     this.limits = { ...options.quotas };
     this.timing = { ...options.tasks };
@@ -62,11 +67,13 @@ export class EmulatorState {
     return this.rateWindows.get(group) ?? EMPTY_RATE_WINDOW;
   }
 
-  /** Back to the start settings: clock, quotas and usage, domains, account, faults, tasks, logs. */
+  /** Back to the start settings: clock and skew, quotas and usage, domains, account, STS credentials and denials, faults, tasks, logs. */
   reset(): void {
     const o = this.options;
     this.clock.reset(o.clockOffsetMs, o.frozenAt);
     this.nonces.clear();
+    this.access.clear();
+    this.timestampSkewMs = o.timestampSkewMs;
     this.domains.reset();
     this.faults.reset();
     this.tasks.clear();

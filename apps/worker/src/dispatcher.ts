@@ -10,7 +10,7 @@ import {
   type QuotaGovernor,
 } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
-import type { Settlement } from '@refreshq/domain';
+import { accountErrorFix, type Settlement } from '@refreshq/domain';
 import type { BatchSubmitter } from './batch-submitter.js';
 import { Periodic } from './periodic.js';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -146,10 +146,15 @@ export class Dispatcher {
     if (settlement.resyncQuota) this.onQuotaError();
     try {
       if (settlement.breaker) {
-        await this.breaker.open(settlement.breaker.code, settlement.breaker.probeMs);
+        const { code, probeMs } = settlement.breaker;
+        await this.breaker.open(code, probeMs);
+        this.metrics.breakerOpened.inc({ code });
+        const fix =
+          accountErrorFix(code) ??
+          'the VOD service is not activated, or the account is suspended or in arrears: fix it in the Alibaba Cloud console';
         this.logger.error(
-          { code: settlement.breaker.code, probeInMs: settlement.breaker.probeMs },
-          'account refused all refreshing: submitting stopped, paths kept queued',
+          { code, fix, probeInMs: probeMs },
+          `upstream refused with ${code}: submitting stopped for every worker, paths kept queued. To fix: ${fix}`,
         );
       }
       await this.governor.settle(type, grant, settlement);

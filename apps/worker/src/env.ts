@@ -9,7 +9,7 @@ import {
   redisEnv,
   url,
 } from '@refreshq/config';
-import { DEFAULT_VOD_ENDPOINT } from '@refreshq/vod-client';
+import { credentialSettingsFromEnv, DEFAULT_VOD_ENDPOINT } from '@refreshq/vod-client';
 import { z } from 'zod';
 
 export const workerEnvSchema = z
@@ -56,7 +56,7 @@ export const workerEnvSchema = z
     ADMIT_CONCURRENCY: positiveInt(16, 256),
     /** How long a claimed batch stays leased before another worker may take it back. */
     BATCH_LEASE_MS: positiveInt(120_000, 3_600_000),
-    /** How long submitting stays stopped after OperationDenied* before a probe. */
+    /** How long submitting stays stopped after OperationDenied* or an account error before a probe. */
     BREAKER_PROBE_MS: positiveInt(300_000, 86_400_000),
     STATUS_RETENTION_SECONDS: positiveInt(7 * 24 * 3600),
     /** A path requested again within this long waits for the next batch (debounce); 0 = off. */
@@ -64,21 +64,12 @@ export const workerEnvSchema = z
     /** Pending files under one directory that make it refreshed as a directory instead; 0 = off. */
     DIRECTORY_PROMOTION_MIN_FILES: nonNegativeInt(0, 100_000),
   })
-  .superRefine((env, ctx) => {
-    const id = env.ALIBABA_CLOUD_ACCESS_KEY_ID;
-    const secret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
-    if (!id)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ALIBABA_CLOUD_ACCESS_KEY_ID'],
-        message: 'is required (the worker signs every upstream call)',
-      });
-    if (!secret)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ALIBABA_CLOUD_ACCESS_KEY_SECRET'],
-        message: 'is required (the worker signs every upstream call)',
-      });
+  // Any one source of Alibaba's chain is enough; half a configuration stops the worker.
+  .transform((env, ctx) => {
+    const picked = credentialSettingsFromEnv(env);
+    for (const problem of picked.problems)
+      ctx.addIssue({ code: 'custom', path: [problem.variable], message: problem.message });
+    return picked.settings ? { ...env, credentials: picked.settings } : z.NEVER;
   });
 
 export type WorkerEnv = z.output<typeof workerEnvSchema>;

@@ -1,6 +1,7 @@
+import { accountErrorFix } from '@refreshq/domain';
 import type { QuotaGovernor } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
-import type { VodClient } from '@refreshq/vod-client';
+import { UpstreamError, type VodClient } from '@refreshq/vod-client';
 import { Periodic } from './periodic.js';
 
 /**
@@ -20,8 +21,9 @@ export class QuotaSync {
     this.loop = new Periodic(intervalMs, () => this.syncOnce());
   }
 
+  /** The first sync is also the start's check that the worker may call the VOD API at all. */
   async start(): Promise<void> {
-    await this.syncOnce();
+    await this.syncOnce(true);
     if (this.intervalMs > 0) this.loop.start();
   }
 
@@ -40,7 +42,7 @@ export class QuotaSync {
     this.soon.unref();
   }
 
-  async syncOnce(): Promise<boolean> {
+  async syncOnce(atStart = false): Promise<boolean> {
     try {
       const quota = await this.vod.describeRefreshQuota();
       if (![quota.urlQuota, quota.urlRemain, quota.dirQuota, quota.dirRemain].every(Number.isFinite)) {
@@ -53,10 +55,20 @@ export class QuotaSync {
       const dirsUsed = await this.governor.sync('Directory', quota.dirQuota, quota.dirRemain);
       this.logger.info(
         { urlQuota: quota.urlQuota, urlsUsed, dirQuota: quota.dirQuota, dirsUsed },
-        'quota synced from DescribeVodRefreshQuota',
+        atStart
+          ? 'start check passed: the worker may call DescribeVodRefreshQuota; quota synced'
+          : 'quota synced from DescribeVodRefreshQuota',
       );
       return true;
     } catch (error) {
+      const fix = error instanceof UpstreamError ? accountErrorFix(error.code) : undefined;
+      if (fix && error instanceof UpstreamError) {
+        this.logger.error(
+          { err: error, code: error.code, action: 'DescribeVodRefreshQuota', fix },
+          `${atStart ? 'start check: ' : ''}the worker may not call DescribeVodRefreshQuota (${error.code}). To fix: ${fix}. Until then the quota is not synced (the configured budgets apply)`,
+        );
+        return false;
+      }
       this.logger.warn({ err: error }, 'DescribeVodRefreshQuota failed; keeping the budgets as they are');
       return false;
     }

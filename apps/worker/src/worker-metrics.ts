@@ -26,6 +26,9 @@ export interface WorkerMetrics {
   backlog: Gauge<'object_type' | 'lane'>;
   backlogDrainSeconds: Gauge<'object_type' | 'lane'>;
   breakerOpen: Gauge;
+  breakerOpened: Counter<'code'>;
+  accountErrors: Counter<'action' | 'code'>;
+  credentialRefreshes: Counter<'action' | 'code'>;
   oldestPendingAge: Gauge<'object_type' | 'lane'>;
   intakeToSubmit: Histogram<'object_type'>;
   submitToComplete: Histogram<'object_type'>;
@@ -131,7 +134,25 @@ export function createWorkerMetrics(): WorkerMetrics {
     }),
     breakerOpen: new Gauge({
       name: 'refreshq_breaker_open',
-      help: '1 while submitting is stopped by OperationDenied* (account-wide: aggregate with max).',
+      help: '1 while submitting is stopped by OperationDenied* or an account error (account-wide: aggregate with max).',
+      registers,
+    }),
+    breakerOpened: new Counter({
+      name: 'refreshq_breaker_opened_total',
+      help: 'Times this worker opened the shared breaker, by the code that made it (OperationDenied*, or an account error).',
+      labelNames: ['code'],
+      registers,
+    }),
+    accountErrors: new Counter({
+      name: 'refreshq_account_errors_total',
+      help: 'VOD calls answered with an account error (credentials, permission, clock), by action and code; README lists the codes.',
+      labelNames: ['action', 'code'],
+      registers,
+    }),
+    credentialRefreshes: new Counter({
+      name: 'refreshq_credential_refreshes_total',
+      help: 'Times an account error made the worker fetch its credentials anew and retry the call once, by action and code.',
+      labelNames: ['action', 'code'],
       registers,
     }),
     oldestPendingAge: new Gauge({

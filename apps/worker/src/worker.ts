@@ -1,4 +1,4 @@
-import { outboundPolicy, parseUtcOffset } from '@refreshq/domain';
+import { accountErrorRule, outboundPolicy, parseUtcOffset } from '@refreshq/domain';
 import {
   CallbackStore,
   CircuitBreaker,
@@ -12,7 +12,7 @@ import {
   type Redis,
 } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
-import { VodClient } from '@refreshq/vod-client';
+import { CredentialSource, describeCredentialSettings, VodClient } from '@refreshq/vod-client';
 import type { Worker } from 'bullmq';
 import { createAdmitter } from './admitter.js';
 import { BatchSubmitter } from './batch-submitter.js';
@@ -54,17 +54,23 @@ export async function startWorker(
     logger.warn({ err: error }, 'redis connection problem (intake consumer)'),
   );
 
+  const credentialSource = describeCredentialSettings(env.credentials);
+  logger.info(
+    credentialSource,
+    `Alibaba Cloud credentials from the ${credentialSource.provider} source (asked before every call, renewed before they expire)`,
+  );
   const vod = new VodClient({
     endpoint: env.VOD_ENDPOINT,
-    credentials: {
-      accessKeyId: env.ALIBABA_CLOUD_ACCESS_KEY_ID as string,
-      accessKeySecret: env.ALIBABA_CLOUD_ACCESS_KEY_SECRET as string,
-      ...(env.ALIBABA_CLOUD_SECURITY_TOKEN ? { securityToken: env.ALIBABA_CLOUD_SECURITY_TOKEN } : {}),
-    },
+    credentials: new CredentialSource(env.credentials),
     timeoutMs: env.VOD_CALL_TIMEOUT_MS,
     onCall: ({ action, code, durationMs }) => {
       metrics.upstreamCalls.inc({ action, code });
       metrics.upstreamDuration.observe({ action }, durationMs / 1000);
+      if (accountErrorRule(code)) metrics.accountErrors.inc({ action, code });
+    },
+    onCredentialsRefreshed: ({ action, code }) => {
+      metrics.credentialRefreshes.inc({ action, code });
+      logger.warn({ action, code }, 'account error: fetched the credentials anew; retrying the call once');
     },
   });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseHostRule, parseUtcOffset } from '@refreshq/domain';
-import { csvList, flag, optionalSecret, positiveInt, url } from './env-fields.js';
+import { csvList, flag, optionalPositiveInt, optionalSecret, positiveInt, url } from './env-fields.js';
 
 /** Variables every refreshq process reads. */
 export const redisEnv = {
@@ -15,10 +15,52 @@ export const redisEnv = {
   ),
 };
 
+const optionalText = (pattern: RegExp, message: string) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z.string().regex(pattern, message).optional(),
+  );
+
+/**
+ * Alibaba Cloud's standard credential variables (the names its SDKs and CLI read). Which source
+ * they select, and what is missing from half a configuration, is decided by the worker.
+ */
 export const credentialsEnv = {
   ALIBABA_CLOUD_ACCESS_KEY_ID: optionalSecret(),
   ALIBABA_CLOUD_ACCESS_KEY_SECRET: optionalSecret(),
   ALIBABA_CLOUD_SECURITY_TOKEN: optionalSecret(),
+  ALIBABA_CLOUD_ROLE_ARN: optionalText(
+    /^acs:ram::\d+:role\/\S+$/,
+    'must be a role ARN like acs:ram::<account id>:role/<name>',
+  ),
+  ALIBABA_CLOUD_ROLE_SESSION_NAME: optionalText(/^[\w.@-]{2,64}$/, 'must be 2 to 64 of A-Z a-z 0-9 _ . @ -'),
+  ALIBABA_CLOUD_ROLE_SESSION_EXPIRATION: optionalPositiveInt(43_200).refine(
+    (value) => value === undefined || value >= 900,
+    'must be a whole number of seconds from 900 to 43200',
+  ),
+  ALIBABA_CLOUD_STS_ENDPOINT: optionalText(
+    /^[a-z0-9.-]+(:\d+)?$/i,
+    'must be a host name like sts.cn-shanghai.aliyuncs.com',
+  ),
+  ALIBABA_CLOUD_OIDC_PROVIDER_ARN: optionalText(
+    /^acs:ram::\d+:oidc-provider\/\S+$/,
+    'must be an OIDC provider ARN like acs:ram::<account id>:oidc-provider/<name>',
+  ),
+  ALIBABA_CLOUD_OIDC_TOKEN_FILE: optionalText(/^\S+$/, 'must be a file path'),
+  ALIBABA_CLOUD_ECS_METADATA: optionalText(/^[\w.@-]{1,64}$/, 'must be the name of the instance RAM role'),
+  ALIBABA_CLOUD_CREDENTIALS_URI: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z
+      .string()
+      .refine((value) => {
+        try {
+          return ['http:', 'https:'].includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      }, 'must be a URL starting with http: or https:')
+      .optional(),
+  ),
 };
 
 export const quotaEnv = {

@@ -1,3 +1,4 @@
+import { accountErrorRule } from './account-errors.js';
 import { type BackoffPolicy, backoffDelay } from './backoff.js';
 
 /**
@@ -22,6 +23,12 @@ export type Reaction =
   | { kind: 'split' }
   /** Account-wide refusal: stop all submitting, keep paths queued, probe now and then. */
   | { kind: 'open-breaker' }
+  /**
+   * Our credentials, permissions or clock are wrong (account-errors.ts), never the paths'. The
+   * VOD client has already fetched the credentials anew and retried the call once; a call that
+   * still gets one opens the breaker as for OperationDenied: paths stay queued, probes now and then.
+   */
+  | { kind: 'account-error' }
   /** The call may or may not have been accepted: look before submitting again. */
   | { kind: 'uncertain' };
 
@@ -51,6 +58,7 @@ export function reactionTo(code: string | undefined): Reaction {
   if (code === undefined) return { kind: 'uncertain' };
   if (code === 'Throttling' || code.startsWith('Throttling.')) return { kind: 'backoff' };
   if (code.startsWith('OperationDenied.')) return { kind: 'open-breaker' };
+  if (accountErrorRule(code)) return { kind: 'account-error' };
   return BY_CODE[code] ?? UNKNOWN_CODE;
 }
 
@@ -81,6 +89,7 @@ export type RequeueReason =
   | 'throttled'
   | 'retry'
   | 'breaker'
+  | 'account-error'
   | 'uncertain';
 
 /** What becomes of one path of a call. */
@@ -155,11 +164,14 @@ export function settleCall(
       settlement: { spent: count, answer: 'success' },
     };
   }
+  // Nothing sent backs off, unless it was for want of credentials: that is an account error.
   const reaction: Reaction =
     result.kind === 'refused'
       ? reactionTo(result.code)
       : result.kind === 'not-sent'
-        ? { kind: 'backoff' }
+        ? reactionTo(result.code).kind === 'account-error'
+          ? { kind: 'account-error' }
+          : { kind: 'backoff' }
         : { kind: 'uncertain' };
   const code = result.code;
   const backoffFor = (state: AttemptState) => {
@@ -256,14 +268,16 @@ export function settleCall(
           settlement: nothing,
         };
       return { split: true, reaction, settlement: nothing };
+    // Attempts are not counted: however long the account is refused, no path is rejected for it.
     case 'open-breaker':
+    case 'account-error':
       return {
         split: false,
         reaction,
         fates: all(() => ({
           kind: 'requeue',
           delayMs: settings.breakerProbeMs,
-          reason: 'breaker',
+          reason: reaction.kind === 'open-breaker' ? 'breaker' : 'account-error',
           patch: { lastCode: code },
         })),
         settlement: { ...nothing, breaker: { code, probeMs: settings.breakerProbeMs } },

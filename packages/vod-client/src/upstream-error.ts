@@ -1,3 +1,4 @@
+import { CREDENTIALS_UNAVAILABLE } from '@refreshq/domain';
 import { redactText } from '@refreshq/telemetry';
 /**
  * How far a failed call got: `refused` means the upstream answered with an error code (nothing
@@ -58,4 +59,22 @@ export function toUpstreamError(error: unknown, secrets: readonly string[] = [])
     return new UpstreamError('upstream answered with a body that is not JSON', 'unknown', 'InvalidResponse');
   }
   return new UpstreamError(message, 'unknown', 'ConnectionError');
+}
+
+/** Key–value pairs that carry a credential in the answers and files credential sources read. */
+const CREDENTIAL_FIELDS =
+  /(["']?(?:AccessKeySecret|SecurityToken|AccessKeyId|access_key_secret|access_key_id|sts_token|oidc_token)["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;}&]+)/gi;
+
+/**
+ * The credential source failed (a credentials URI down, STS refusing, no profile): nothing was
+ * sent. Its library puts what it was answered into the message, which may hold a secret.
+ */
+export function credentialsUnavailable(error: unknown, source: string): UpstreamError {
+  const raw = error instanceof Error ? error.message : String(error);
+  const safe = redactMessage(raw.replace(CREDENTIAL_FIELDS, '$1[redacted]'), []).slice(0, 300);
+  return new UpstreamError(
+    `could not get credentials from the ${source} source: ${safe}`,
+    'not-sent',
+    CREDENTIALS_UNAVAILABLE,
+  );
 }

@@ -1,15 +1,12 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import RPCClient from '@alicloud/pop-core';
-import type { ObjectType } from '@refreshq/domain';
-import { toUpstreamError, UpstreamError } from './upstream-error.js';
+import { type ObjectType, reactionTo } from '@refreshq/domain';
+import { CredentialSource, type VodCredentials } from './credentials.js';
+import { credentialsUnavailable, toUpstreamError, UpstreamError } from './upstream-error.js';
 
 export const VOD_API_VERSION = '2017-03-21';
 export const DEFAULT_VOD_ENDPOINT = 'https://vod.cn-shanghai.aliyuncs.com';
-
-export interface VodCredentials {
-  accessKeyId: string;
-  accessKeySecret: string;
-  securityToken?: string;
-}
 
 export interface CallRecord {
   action: string;
@@ -20,11 +17,22 @@ export interface CallRecord {
 
 export interface VodClientSettings {
   endpoint: string;
-  credentials: VodCredentials;
+  /** A source asked before every call (rotating credentials), or one fixed pair. */
+  credentials: CredentialSource | VodCredentials;
   timeoutMs: number;
   /** Called once per call, for metrics. */
   onCall?: (record: CallRecord) => void;
+  /** Called when an account error made the client fetch its credentials anew (at most every 5 s) before its retry. */
+  onCredentialsRefreshed?: (record: { action: string; code: string }) => void;
 }
+
+/** The actions refreshq calls: docs/ram-policy.json allows exactly these (a test holds them together). */
+export const VOD_ACTIONS = [
+  'RefreshVodObjectCaches',
+  'DescribeVodRefreshTasks',
+  'DescribeVodRefreshQuota',
+] as const;
+export type VodAction = (typeof VOD_ACTIONS)[number];
 
 export interface RefreshAccepted {
   refreshTaskId: string;
@@ -86,19 +94,30 @@ function definedParams(params: Record<string, unknown>): Record<string, unknown>
   );
 }
 
-/** The three VOD refresh actions over pop-core's signed RPC, with errors made safe to log. */
+/** The pop-core client of one credential version, and what it signs with (to scrub from errors). */
+interface SignedClient {
+  credentials: VodCredentials;
+  rpc: RPCClient;
+}
+
+/**
+ * The three VOD refresh actions over pop-core's signed RPC, with errors made safe to log. Every
+ * call asks the credential source first, so rotated credentials are used without a restart.
+ */
 export class VodClient {
-  private readonly rpc: RPCClient;
+  readonly credentials: CredentialSource;
+  /** pop-core signs with what its client was built with: one client per credential version. */
+  private current: SignedClient | undefined;
+  /** Shared by the clients of every version, so a rotation keeps the warm connections. */
+  private readonly agent: HttpAgent;
 
   constructor(private readonly settings: VodClientSettings) {
-    const { credentials } = settings;
-    this.rpc = new RPCClient({
-      accessKeyId: credentials.accessKeyId,
-      accessKeySecret: credentials.accessKeySecret,
-      ...(credentials.securityToken ? { securityToken: credentials.securityToken } : {}),
-      endpoint: settings.endpoint,
-      apiVersion: VOD_API_VERSION,
-    });
+    this.credentials =
+      settings.credentials instanceof CredentialSource
+        ? settings.credentials
+        : CredentialSource.of(settings.credentials);
+    const Agent = settings.endpoint.startsWith('https://') ? HttpsAgent : HttpAgent;
+    this.agent = new Agent({ keepAlive: true, keepAliveMsecs: 3000 });
   }
 
   async refreshObjectCaches(paths: readonly string[], objectType: ObjectType): Promise<RefreshAccepted> {
@@ -161,22 +180,72 @@ export class VodClient {
     };
   }
 
-  private async call(action: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /**
+   * An account error (a rotated key, an expired token, a permission just granted) may be cured by
+   * fetching the credentials anew, and the gateway refused before the action did anything, so the
+   * call is safe to make once more. A second account error is the caller's to react to.
+   */
+  private async call(action: VodAction, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+    try {
+      return await this.attempt(action, params);
+    } catch (error) {
+      if (!(error instanceof UpstreamError) || reactionTo(error.code).kind !== 'account-error') throw error;
+      // Another call may have refreshed them a moment ago: the retry then uses those.
+      if (this.credentials.refresh()) this.settings.onCredentialsRefreshed?.({ action, code: error.code });
+      return await this.attempt(action, params);
+    }
+  }
+
+  private async attempt(
+    action: VodAction,
+    params: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
     const started = performance.now();
     let code = 'Success';
+    let client: SignedClient | undefined;
     try {
-      return await this.rpc.request<Record<string, unknown>>(action, params, {
+      client = await this.signedClient();
+      return await client.rpc.request<Record<string, unknown>>(action, params, {
         method: 'POST',
         timeout: this.settings.timeoutMs,
         formatParams: false,
+        agent: this.agent,
       });
     } catch (error) {
-      const { accessKeyId, accessKeySecret, securityToken } = this.settings.credentials;
-      const upstream = toUpstreamError(error, [accessKeyId, accessKeySecret, securityToken ?? '']);
+      const upstream = client
+        ? toUpstreamError(error, secretsOf(client.credentials))
+        : credentialsUnavailable(error, this.credentials.settings.kind);
       code = upstream.code;
       throw upstream;
     } finally {
       this.settings.onCall?.({ action, code, durationMs: performance.now() - started });
     }
   }
+
+  private async signedClient(): Promise<SignedClient> {
+    const credentials = await this.credentials.get();
+    const current = this.current;
+    if (current && sameCredentials(current.credentials, credentials)) return current;
+    const rpc = new RPCClient({
+      accessKeyId: credentials.accessKeyId,
+      accessKeySecret: credentials.accessKeySecret,
+      ...(credentials.securityToken ? { securityToken: credentials.securityToken } : {}),
+      endpoint: this.settings.endpoint,
+      apiVersion: VOD_API_VERSION,
+    });
+    this.current = { credentials, rpc };
+    return this.current;
+  }
+}
+
+function sameCredentials(a: VodCredentials, b: VodCredentials): boolean {
+  return (
+    a.accessKeyId === b.accessKeyId &&
+    a.accessKeySecret === b.accessKeySecret &&
+    a.securityToken === b.securityToken
+  );
+}
+
+function secretsOf(credentials: VodCredentials): string[] {
+  return [credentials.accessKeyId, credentials.accessKeySecret, credentials.securityToken ?? ''];
 }
