@@ -111,6 +111,7 @@ export class BatchSubmitter {
         assignTaskIds(paths, accepted.refreshTaskId),
         calledAt,
         outcomes,
+        accepted.requestId,
       );
       return [settleCall({ kind: 'accepted' }, states, this.settings).settlement];
     } catch (error) {
@@ -151,7 +152,7 @@ export class BatchSubmitter {
         ...(await this.submit(batch, items.slice(middle), outcomes)),
       ];
     }
-    this.apply(batch.objectType, items, decision.fates, outcomes, failure.message);
+    this.apply(batch.objectType, items, decision.fates, outcomes, failure.message, failure.requestId);
     return [decision.settlement];
   }
 
@@ -162,10 +163,17 @@ export class BatchSubmitter {
     taskIds: string[],
     calledAt: number,
     outcomes: Map<string, PathOutcome>,
+    /** The accepting call's RequestId (none when an uncertain path was found among the tasks). */
+    upstreamRequestId?: string,
   ): void {
     items.forEach((item, index) => {
       outcomes.set(item.path, {
-        status: { state: 'submitted', taskId: taskIds[index] ?? taskIds[0], submittedAt: calledAt },
+        status: {
+          state: 'submitted',
+          taskId: taskIds[index] ?? taskIds[0],
+          submittedAt: calledAt,
+          ...(upstreamRequestId ? { upstreamRequestId } : {}),
+        },
       });
       if (item.meta.queuedAt !== undefined)
         this.metrics.intakeToSubmit.observe(
@@ -183,12 +191,19 @@ export class BatchSubmitter {
     fates: readonly PathFate[],
     outcomes: Map<string, PathOutcome>,
     message = '',
+    upstreamRequestId?: string,
   ): void {
     items.forEach((item, index) => {
       const fate = fates[index];
       if (!fate || fate.kind === 'submitted') return;
       if (fate.kind === 'rejected') {
-        outcomes.set(item.path, { status: { state: 'rejected', error: { code: fate.code, message } } });
+        outcomes.set(item.path, {
+          status: {
+            state: 'rejected',
+            error: { code: fate.code, message },
+            ...(upstreamRequestId ? { upstreamRequestId } : {}),
+          },
+        });
         this.metrics.pathsRejected.inc({ object_type: type, code: fate.code });
         return;
       }

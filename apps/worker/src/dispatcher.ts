@@ -8,6 +8,7 @@ import {
   type PendingPool,
   type PoolSettings,
   type QuotaGovernor,
+  type SubmitPause,
 } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import { accountErrorFix, type Settlement } from '@refreshq/domain';
@@ -46,6 +47,8 @@ export class Dispatcher {
     private readonly pool: PendingPool,
     private readonly governor: QuotaGovernor,
     private readonly breaker: CircuitBreaker,
+    /** An operator's pause (POST /v1/admin/pause): no batch is claimed while it holds. */
+    private readonly pause: Pick<SubmitPause, 'read'>,
     private readonly submitter: BatchSubmitter,
     private readonly settings: DispatcherSettings,
     private readonly metrics: WorkerMetrics,
@@ -73,10 +76,13 @@ export class Dispatcher {
 
   /**
    * Claims and runs at most one batch; returns how long to wait before the next try (0: at once).
-   * For each lane and type in order: is a batch ready, does the governor grant quota for it, then
+   * Nothing while paused or while the breaker is open. For each lane and type in order: is a batch ready, does the governor grant quota for it, then
    * claim at most the granted number of paths and give back what the batch did not use.
    */
   async tick(): Promise<number> {
+    const paused = (await this.pause.read()) !== undefined;
+    this.metrics.submitPaused.set(paused ? 1 : 0);
+    if (paused) return this.settings.idlePollMs;
     const breakerMs = await this.breaker.remainingMs();
     if (breakerMs > 0) return breakerMs;
     let wait = this.settings.idlePollMs;

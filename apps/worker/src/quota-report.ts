@@ -114,7 +114,7 @@ export class QuotaReport {
           );
         }
       }
-      const estimates: QuotaEstimates = { at: state.now, byType };
+      const estimates: QuotaEstimates = { at: state.now, byType, quota: state };
       await publishEstimates(this.redis, this.keys, estimates, 3 * this.everyMs);
       return estimates;
     } catch (error) {

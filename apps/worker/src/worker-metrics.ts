@@ -26,6 +26,7 @@ export interface WorkerMetrics {
   backlog: Gauge<'object_type' | 'lane'>;
   backlogDrainSeconds: Gauge<'object_type' | 'lane'>;
   breakerOpen: Gauge;
+  submitPaused: Gauge;
   breakerOpened: Counter<'code'>;
   accountErrors: Counter<'action' | 'code'>;
   credentialRefreshes: Counter<'action' | 'code'>;
@@ -135,6 +136,11 @@ export function createWorkerMetrics(): WorkerMetrics {
     breakerOpen: new Gauge({
       name: 'refreshq_breaker_open',
       help: '1 while submitting is stopped by OperationDenied* or an account error (account-wide: aggregate with max).',
+      registers,
+    }),
+    submitPaused: new Gauge({
+      name: 'refreshq_submit_paused',
+      help: '1 while an operator has paused submitting (POST /v1/admin/pause); intake still accepts (account-wide: aggregate with max).',
       registers,
     }),
     breakerOpened: new Counter({

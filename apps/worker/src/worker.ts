@@ -8,6 +8,7 @@ import {
   QuotaGovernor,
   RedisClock,
   RequestStore,
+  SubmitPause,
   TaskStore,
   type Redis,
 } from '@refreshq/store';
@@ -145,6 +146,7 @@ export async function startWorker(
     pool,
     governor,
     breaker,
+    new SubmitPause(redis, keys),
     submitter,
     {
       concurrency: env.DISPATCH_CONCURRENCY,

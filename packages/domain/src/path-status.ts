@@ -1,5 +1,24 @@
-export const PATH_STATES = ['queued', 'submitted', 'refreshing', 'complete', 'failed', 'rejected'] as const;
+export const PATH_STATES = [
+  'queued',
+  'submitted',
+  'refreshing',
+  'complete',
+  'failed',
+  'rejected',
+  'cancelled',
+] as const;
 export type PathState = (typeof PATH_STATES)[number];
+
+/** States a path does not leave: its outcome is recorded (or it was cancelled while queued). */
+export const ENDED_PATH_STATES: ReadonlySet<PathState> = new Set([
+  'complete',
+  'failed',
+  'rejected',
+  'cancelled',
+]);
+
+/** States `POST /v1/refreshes/:id/retry` queues again. */
+export const RETRYABLE_PATH_STATES: ReadonlySet<PathState> = new Set(['failed', 'rejected']);
 
 export interface PathError {
   code: string;
@@ -10,6 +29,8 @@ export interface PathError {
 export interface PathStatus {
   state: PathState;
   taskId?: string;
+  /** The upstream's RequestId of the call that submitted (or refused) the path. */
+  upstreamRequestId?: string;
   error?: PathError;
   /** Epoch ms of the last change. */
   updatedAt: number;
@@ -26,7 +47,18 @@ export type RequestState =
   | 'submitted'
   | 'complete'
   | 'failed'
-  | 'partially_failed';
+  | 'partially_failed'
+  | 'cancelled';
+
+export const REQUEST_STATES: readonly RequestState[] = [
+  'queued',
+  'in_progress',
+  'submitted',
+  'complete',
+  'failed',
+  'partially_failed',
+  'cancelled',
+];
 
 const WAITING: ReadonlySet<PathState> = new Set(['queued']);
 const UNSUCCESSFUL: ReadonlySet<PathState> = new Set(['failed', 'rejected']);
@@ -35,9 +67,11 @@ const UNSUCCESSFUL: ReadonlySet<PathState> = new Set(['failed', 'rejected']);
  * A request's state follows from its paths': `queued` while none has left the queue,
  * `in_progress` while some have, `submitted` once all were accepted upstream, `complete` when
  * every task completed, `failed` when none succeeded, `partially_failed` when only some did.
+ * Cancelled paths do not count, unless every path was cancelled: then it is `cancelled`.
  */
-export function requestState(states: readonly PathState[]): RequestState {
-  if (states.length === 0) return 'queued';
+export function requestState(all: readonly PathState[]): RequestState {
+  const states = all.filter((state) => state !== 'cancelled');
+  if (states.length === 0) return all.length > 0 ? 'cancelled' : 'queued';
   const waiting = states.filter((state) => WAITING.has(state)).length;
   if (waiting === states.length) return 'queued';
   if (waiting > 0) return 'in_progress';

@@ -26,4 +26,6 @@ export interface RefreshRequest {
   domains?: string[];
   /** Where to POST the request's result once every path has ended. */
   callbackUrl?: string;
+  /** The request whose failed and rejected paths this one queues again. */
+  retryOf?: string;
 }

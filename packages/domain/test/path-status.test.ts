@@ -12,6 +12,10 @@ describe('requestState', () => {
     [['rejected', 'failed'], 'failed'],
     [['rejected', 'complete'], 'partially_failed'],
     [['rejected', 'submitted'], 'in_progress'],
+    [['cancelled', 'cancelled'], 'cancelled'],
+    [['cancelled', 'queued'], 'queued'],
+    [['cancelled', 'complete'], 'complete'],
+    [['cancelled', 'rejected'], 'failed'],
   ] as const)('%j -> %s', (states, expected) => {
     expect(requestState(states)).toBe(expected);
   });

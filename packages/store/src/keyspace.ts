@@ -10,6 +10,12 @@ export const KEY_FAMILIES = {
   // Requests
   request: 'req:<id>',
   idempotency: 'idem:<digest>',
+  /** Admitted request ids by receivedAt, newest-first listing (GET /v1/refreshes). */
+  requestIndex: 'requests',
+  /** A path's last submission and last end, whichever request they came on (GET /v1/paths). */
+  pathRecord: 'path:<type>:<path>',
+  /** The latest requests that asked for a path, by receivedAt. */
+  pathRequests: 'path-requests:<type>:<path>',
   // The pending pool
   ready: 'ready:<type>:<lane>',
   pending: 'pending:<type>:<lane>:<domain>',
@@ -45,6 +51,8 @@ export const KEY_FAMILIES = {
   callbacksDue: 'callbacks-due',
   callLog: 'calls:<scope>',
   breaker: 'breaker',
+  /** Set while an operator has paused submitting (POST /v1/admin/pause); intake still accepts. */
+  paused: 'paused',
 } as const;
 
 export type KeyFamily = keyof typeof KEY_FAMILIES;

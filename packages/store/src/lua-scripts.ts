@@ -17,6 +17,7 @@ const SCRIPTS = {
   claimDue: 'claim-due-1.lua',
   finishTask: 'finish-task-3.lua',
   takeCall: 'take-call-1.lua',
+  cancelRequest: 'cancel-request-3.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

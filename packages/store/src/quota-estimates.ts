@@ -1,6 +1,7 @@
 import type { ObjectType, Priority } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
+import type { QuotaState } from './quota-governor.js';
 
 export interface LaneEstimate {
   backlog: number;
@@ -11,6 +12,8 @@ export interface LaneEstimate {
 export interface QuotaEstimates {
   at: number;
   byType: Record<ObjectType, Record<Priority, LaneEstimate>>;
+  /** The governor's view at `at`: today's use and budgets, when the day resets, holds in force. */
+  quota?: QuotaState;
 }
 
 /** The snapshot workers publish every few seconds and intake shows in request statuses. */

@@ -1,21 +1,10 @@
-import type { ObjectType, PathStatus, Priority, RefreshRequest } from '@refreshq/domain';
+import type { PathState, RefreshRequest } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
-import { admitRequest } from './script-calls.js';
+import { indexAdmission } from './request-index.js';
+import { parseStoredRequest, RETRY_FIELD, type RequestMeta, type StoredRequest } from './request-record.js';
 
-export interface RequestMeta {
-  id: string;
-  objectType: ObjectType;
-  priority: Priority;
-  receivedAt: number;
-  pathCount: number;
-  callbackUrl?: string;
-}
-
-export interface StoredRequest {
-  meta: RequestMeta;
-  paths: Map<string, PathStatus>;
-}
+import { admitRequest, cancelRequest } from './script-calls.js';
 
 export interface AdmitSettings {
   windowMs: number;
@@ -28,6 +17,12 @@ export interface AdmitSettings {
 
 export type AdmitResult = { admitted: false } | { admitted: true; coalesced: number };
 
+/**
+ * What cancelling did to one path: `cancelled`; `in_flight` (still queued on the request, but
+ * claimed for a call already); or the state it had already reached.
+ */
+export type CancelOutcome = 'cancelled' | 'in_flight' | Exclude<PathState, 'queued'> | 'unknown';
+
 /** The per-request record that GET /v1/refreshes/:id reads: its meta and each path's status. */
 export class RequestStore {
   constructor(
@@ -37,7 +32,9 @@ export class RequestStore {
 
   /**
    * Records the request and puts its paths in the pending pool (lane = its priority), coalesced
-   * with pending paths and covered by pending directories; a second call for the same id does nothing.
+   * with pending paths and covered by pending directories; a second call for the same id does
+   * nothing. Then indexes it for the listing and for each path's look-up, also on a second call,
+   * so a job that failed between the two steps is indexed when BullMQ runs it again.
    */
   async admit(
     request: RefreshRequest,
@@ -51,19 +48,48 @@ export class RequestStore {
       receivedAt: request.receivedAt,
       pathCount: request.paths.length,
       ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
+      ...(request.retryOf ? { retryOf: request.retryOf } : {}),
     };
     const paths = request.paths.map((path, index) => [path, domains[index] as string] as const);
-    return admitRequest(this.redis, this.keys, { meta, settings, paths });
+    const result = await admitRequest(this.redis, this.keys, { meta, settings, paths });
+    await indexAdmission(this.redis, this.keys, meta, request.paths, settings.retentionSeconds);
+    return result;
   }
 
   async read(id: string): Promise<StoredRequest | undefined> {
-    const fields = await this.redis.hgetall(this.keys.request(id));
-    const metaText = fields.meta;
-    if (metaText === undefined) return undefined;
-    const paths = new Map<string, PathStatus>();
-    for (const [field, value] of Object.entries(fields)) {
-      if (field.startsWith('p:')) paths.set(field.slice(2), JSON.parse(value) as PathStatus);
-    }
-    return { meta: JSON.parse(metaText) as RequestMeta, paths };
+    return parseStoredRequest(await this.redis.hgetall(this.keys.request(id)));
+  }
+
+  /**
+   * Cancels the still-queued paths of a request, each unlinked for this request only. The ready
+   * time of a domain whose pool changed is recomputed without knowing the workers' window and
+   * batch size: from its oldest path alone, so a batch is never cut earlier than it would be.
+   */
+  async cancel(
+    id: string,
+    paths: readonly (readonly [string, string])[],
+  ): Promise<Map<string, CancelOutcome>> {
+    return cancelRequest(this.redis, this.keys, {
+      requestId: id,
+      paths,
+      windowMs: 0,
+      maxFilesPerCall: Number.MAX_SAFE_INTEGER,
+      maxDirsPerCall: Number.MAX_SAFE_INTEGER,
+    });
+  }
+
+  /**
+   * Notes on a request that `retryId` retried it. Never outlives the request: the field takes the
+   * hash's remaining TTL, so a hash that expired meanwhile is not kept alive by it.
+   */
+  async noteRetry(id: string, retryId: string, at: number): Promise<void> {
+    const key = this.keys.request(id);
+    const ttl = await this.redis.pttl(key);
+    if (ttl <= 0) return;
+    await this.redis
+      .multi()
+      .hset(key, RETRY_FIELD + retryId, at)
+      .pexpire(key, ttl)
+      .exec();
   }
 }

@@ -5,7 +5,8 @@ import type { Keyspace } from './keyspace.js';
 import { runScript, type ScriptName } from './lua-scripts.js';
 import type { BatchItem, Claim, ClaimedBatch, PathOutcome } from './pending-pool.js';
 import type { Grant, QuotaBudgets, Refusal } from './quota-governor.js';
-import type { AdmitResult, AdmitSettings, RequestMeta } from './request-store.js';
+import type { RequestMeta } from './request-record.js';
+import type { AdmitResult, AdmitSettings, CancelOutcome } from './request-store.js';
 import type { TaskPathState } from './task-store.js';
 
 /**
@@ -316,4 +317,31 @@ export const takeCall = script<{ scope: string; callsPerSecond: number; token: s
   keys: { callLog: (k, a) => k.callLog(a.scope) },
   argv: (a) => [a.callsPerSecond, a.token],
   decode: Number,
+});
+
+export const cancelRequest = script<
+  {
+    requestId: string;
+    /** (path, domain) pairs of the paths to cancel. */
+    paths: readonly (readonly [string, string])[];
+    windowMs: number;
+    maxFilesPerCall: number;
+    maxDirsPerCall: number;
+  },
+  Map<string, CancelOutcome>
+>({
+  name: 'cancelRequest',
+  keys: {
+    request: (k, a) => k.request(a.requestId),
+    backlog: (k) => k.backlog,
+    callbacksDue: (k) => k.callbacksDue,
+  },
+  argv: (a) => [a.windowMs, a.maxFilesPerCall, a.maxDirsPerCall, ...a.paths.flat()],
+  decode: (reply) => {
+    const flat = strings(reply);
+    const outcomes = new Map<string, CancelOutcome>();
+    for (let index = 0; index + 1 < flat.length; index += 2)
+      outcomes.set(flat[index] as string, flat[index + 1] as CancelOutcome);
+    return outcomes;
+  },
 });

@@ -20,6 +20,7 @@ describe('each script call matches its Lua file', () => {
     expect(specs.map((spec) => spec.name).sort()).toEqual(
       [
         'admitRequest',
+        'cancelRequest',
         'claimBatch',
         'claimDue',
         'claimIdempotencyKey',
