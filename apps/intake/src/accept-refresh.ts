@@ -38,6 +38,7 @@ export function fingerprint(body: CheckedBody): string {
     body.priority,
     [...body.paths].sort(),
     body.callbackUrl ?? null,
+    ...(body.retryOf ? [body.retryOf] : []),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
 }
@@ -55,6 +56,7 @@ export async function acceptRefresh(deps: AcceptDeps, body: CheckedBody, once?: 
     domains: body.domains,
     receivedAt: deps.clock.now(),
     ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
+    ...(body.retryOf ? { retryOf: body.retryOf } : {}),
   };
 
   let replayed = false;

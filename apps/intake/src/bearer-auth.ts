@@ -42,3 +42,22 @@ export function bearerAuth(tokens: readonly string[]): RequestHandler {
     next();
   };
 }
+
+/**
+ * Guards the actions (retry, cancel, pause, resume): a token of ADMIN_TOKENS when it is set, else
+ * one of INTAKE_TOKENS (open when neither is set). Runs after the bearer check of /v1: a caller
+ * whose token opened /v1 but is no admin's gets 403, not 401, since it is known, just not allowed.
+ */
+export function adminAuth(adminTokens: readonly string[], intakeTokens: readonly string[]): RequestHandler {
+  const check = bearerAuth(adminTokens.length > 0 ? adminTokens : intakeTokens);
+  return (req, res, next) => {
+    const known = res.locals.caller !== undefined && res.locals.caller !== 'anonymous';
+    check(req, res, (error?: unknown) => {
+      if (error instanceof ApiError && error.status === 401 && known) {
+        next(new ApiError(403, 'forbidden', 'this action needs a token of ADMIN_TOKENS'));
+        return;
+      }
+      next(error);
+    });
+  };
+}

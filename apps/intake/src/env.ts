@@ -16,6 +16,8 @@ export const intakeEnvSchema = z
     PORT: port(8080),
     HOST: z.preprocess((value) => (value === '' ? undefined : value), z.string().default('0.0.0.0')),
     INTAKE_TOKENS: csvList(z.string().min(16, 'each token must be at least 16 characters')),
+    /** Tokens for the actions (retry, cancel, pause, resume); unset: the intake tokens do. */
+    ADMIN_TOKENS: csvList(z.string().min(16, 'each token must be at least 16 characters')),
     ALLOWED_DOMAINS: csvList(
       z
         .string()

@@ -9,7 +9,7 @@ const hooks = exitOnConfigError(() => loadIntakeHooks(env));
 const logger = createLogger({
   name: 'intake',
   level: env.LOG_LEVEL,
-  secrets: [...env.INTAKE_TOKENS, ...hookSecrets(hooks)],
+  secrets: [...env.INTAKE_TOKENS, ...env.ADMIN_TOKENS, ...hookSecrets(hooks)],
 });
 for (const hook of hooks.values()) {
   if (hook.secret === undefined) {
@@ -32,12 +32,13 @@ logger.info(
     port: env.PORT,
     host: env.HOST,
     auth: env.INTAKE_TOKENS.length > 0,
+    adminAuth: env.ADMIN_TOKENS.length > 0,
     allowedDomains: env.ALLOWED_DOMAINS.length,
     hooks: [...hooks.values()].map((hook) => `${hook.name} (${hook.preset.name})`),
     callbackAllowedHosts: env.CALLBACK_ALLOWED_HOSTS.length,
     callbackAllowPrivate: env.CALLBACK_ALLOW_PRIVATE,
   },
-  `intake listening: POST ${intake.url}/v1/refreshes`,
+  `intake listening: POST ${intake.url}/v1/refreshes; operator page ${intake.url}/ui/`,
 );
 
 let stopping = false;

@@ -6,8 +6,9 @@ import {
   type OutboundPolicy,
   type Priority,
 } from '@refreshq/domain';
-import { z } from 'zod';
 import { ApiError, type ErrorDetail } from './api-error.js';
+import { refreshBodySchema } from './api-schemas.js';
+import { describeIssues, preview } from './validate.js';
 
 export interface BodyRules {
   maxPaths: number;
@@ -26,33 +27,9 @@ export interface CheckedBody {
   /** Paths the caller sent more than once (after normalisation) within this request. */
   duplicates: number;
   callbackUrl?: string;
+  /** Set by POST /v1/refreshes/:id/retry: the request whose paths this queues again. */
+  retryOf?: string;
 }
-
-const caseInsensitive = <const T extends readonly [string, ...string[]]>(values: T, field: string) =>
-  z.preprocess(
-    (value) =>
-      typeof value === 'string'
-        ? (values.find((allowed) => allowed.toLowerCase() === value.toLowerCase()) ?? value)
-        : value,
-    z.enum(values, { error: `${field} must be one of ${values.join(', ')}` }),
-  );
-
-const bodySchema = z
-  .object({
-    paths: z
-      .array(z.string({ error: 'each path must be a string' }), {
-        error: 'paths must be an array of strings',
-      })
-      .optional(),
-    objectPath: z.string({ error: 'objectPath must be a string of paths separated by newlines' }).optional(),
-    objectType: caseInsensitive(['File', 'Directory'] as const, 'objectType').default('File'),
-    priority: caseInsensitive(['high', 'normal', 'low'] as const, 'priority').default('normal'),
-    callbackUrl: z
-      .string({ error: 'callbackUrl must be a string' })
-      .max(2048, 'callbackUrl must be at most 2048 characters')
-      .optional(),
-  })
-  .strict();
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const WHITESPACE = /[\s\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]/;
@@ -95,25 +72,6 @@ function checkCallbackUrl(raw: string, policy: OutboundPolicy): string {
   return url.toString();
 }
 
-const preview = (text: string, max = 200): string => (text.length > max ? `${text.slice(0, max)}…` : text);
-
-/** A few issues, each short: however bad the body, the answer stays small. */
-const MAX_ISSUES = 10;
-
-function describeIssues(error: z.ZodError): string {
-  const described = error.issues.slice(0, MAX_ISSUES).map((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      const keys = issue.keys.slice(0, MAX_ISSUES).map((key) => preview(key, 40));
-      const more = issue.keys.length > MAX_ISSUES ? ` and ${issue.keys.length - MAX_ISSUES} more` : '';
-      return `unknown field(s): ${keys.join(', ')}${more}`;
-    }
-    const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-    return `${where}${issue.message}`;
-  });
-  const more = error.issues.length > MAX_ISSUES ? `; and ${error.issues.length - MAX_ISSUES} more` : '';
-  return `${described.join('; ')}${more}`;
-}
-
 const tooMany = (max: number) =>
   new ApiError(400, 'too_many_paths', `at most ${max} paths per request; split the request`);
 
@@ -148,7 +106,7 @@ export function checkRefreshBody(body: unknown, rules: BodyRules): CheckedBody {
   const lines = typeof sentLines === 'string' ? objectPathLines(sentLines, rules.maxPaths) : undefined;
   if (typeof sentLines === 'string' && lines === undefined) throw tooMany(rules.maxPaths);
 
-  const parsed = bodySchema.safeParse(body);
+  const parsed = refreshBodySchema.safeParse(body);
   if (!parsed.success) throw new ApiError(400, 'invalid_request', describeIssues(parsed.error));
   const { paths, objectPath, objectType, priority } = parsed.data;
   const callbackUrl =

@@ -1,15 +1,28 @@
 import type { RefreshRequest } from '@refreshq/domain';
-import type { IdempotencyStore, Keyspace, Redis, RedisClock, RequestStore } from '@refreshq/store';
+import {
+  CircuitBreaker,
+  PendingPool,
+  RequestIndex,
+  SubmitPause,
+  type IdempotencyStore,
+  type Keyspace,
+  type Redis,
+  type RedisClock,
+  type RequestStore,
+} from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
 import { errorHandler, notFoundRoute } from './api-error.js';
-import { bearerAuth } from './bearer-auth.js';
+import { adminAuth, bearerAuth } from './bearer-auth.js';
 import { type HookSet, hookRoutes, NO_HOOKS } from './hooks/index.js';
 import { bodyGate } from './body-gate.js';
 import type { IntakeMetrics } from './intake-metrics.js';
 import type { BodyRules } from './refresh-body.js';
+import { adminRoutes } from './routes/admin.js';
+import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
+import { pathRoutes } from './routes/paths.js';
 import { refreshRoutes } from './routes/refreshes.js';
 
 export interface IntakeDeps {
@@ -21,6 +34,8 @@ export interface IntakeDeps {
   logger: Logger;
   rules: BodyRules;
   tokens: readonly string[];
+  /** ADMIN_TOKENS: the tokens of the actions (retry, cancel, pause, resume); empty: `tokens` do. */
+  adminTokens?: readonly string[];
   maxBodyBytes: number;
   /** REDIS_COMMAND_TIMEOUT_MS: the longest a Redis step of a request may take before 503. */
   redisTimeoutMs: number;
@@ -57,8 +72,15 @@ export function createServer(deps: IntakeDeps): Express {
     next();
   });
 
-  app.use(healthRoutes(deps.redis, deps.metrics.registry));
-  const bearer = bearerAuth(deps.tokens);
+  const pause = new SubmitPause(deps.redis, deps.keys);
+  const index = new RequestIndex(deps.redis, deps.keys);
+  const adminTokens = deps.adminTokens ?? [];
+  app.use(healthRoutes(deps.redis, deps.metrics.registry, pause));
+  // The document and the page's static files are open; every API call the page makes needs the token.
+  app.use(docsRoutes());
+  // Admin tokens may do what intake tokens may; with no intake tokens, /v1 stays open.
+  const bearer = bearerAuth(deps.tokens.length > 0 ? [...deps.tokens, ...adminTokens] : []);
+  const admin = adminAuth(adminTokens, deps.tokens);
   const gate = bodyGate(deps.maxBodyBytes);
   app.use('/v1/hooks', gate);
   // Before the bearer check and the JSON parser: hooks read raw bytes and authenticate by signature.
@@ -101,6 +123,25 @@ export function createServer(deps: IntakeDeps): Express {
       clock: deps.clock,
       redis: deps.redis,
       keys: deps.keys,
+      index,
+      pause,
+      admin,
+      redisTimeoutMs: deps.redisTimeoutMs,
+    }),
+  );
+  app.use(
+    pathRoutes({ index, maxPathLength: deps.rules.maxPathLength, redisTimeoutMs: deps.redisTimeoutMs }),
+  );
+  app.use(
+    adminRoutes({
+      redis: deps.redis,
+      keys: deps.keys,
+      pause,
+      breaker: new CircuitBreaker(deps.redis, deps.keys),
+      pool: new PendingPool(deps.redis, deps.keys, deps.clock),
+      clock: deps.clock,
+      logger: deps.logger,
+      admin,
       redisTimeoutMs: deps.redisTimeoutMs,
     }),
   );

@@ -71,6 +71,7 @@ export async function startIntake(
       callbackPolicy: outboundPolicy(env.CALLBACK_ALLOWED_HOSTS, env.CALLBACK_ALLOW_PRIVATE),
     },
     tokens: env.INTAKE_TOKENS,
+    adminTokens: env.ADMIN_TOKENS,
     maxBodyBytes: env.MAX_BODY_BYTES,
     redisTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
     trustProxyHops: env.TRUST_PROXY_HOPS,

@@ -15,6 +15,15 @@ export class CircuitBreaker {
     await this.redis.set(this.keys.breaker, code, 'PX', probeAfterMs);
   }
 
+  /** The code that opened it and the ms until the next probe, or undefined when closed. */
+  async state(): Promise<{ code: string; remainingMs: number } | undefined> {
+    const [code, ttl] = await Promise.all([
+      this.redis.get(this.keys.breaker),
+      this.redis.pttl(this.keys.breaker),
+    ]);
+    return code === null || ttl <= 0 ? undefined : { code, remainingMs: ttl };
+  }
+
   /** ms until the next probe, or 0 when closed. */
   async remainingMs(): Promise<number> {
     const ttl = await this.redis.pttl(this.keys.breaker);

@@ -1,22 +1,29 @@
-import type { RefreshRequest } from '@refreshq/domain';
+import { checkPath, domainOf, RETRYABLE_PATH_STATES, type RefreshRequest } from '@refreshq/domain';
 import {
   queuedRequestView,
   readEstimates,
+  requestSummaryView,
   storedRequestView,
   type IdempotencyStore,
   type Keyspace,
   type Redis,
   type RedisClock,
+  type RequestCursor,
+  type RequestIndex,
   type RequestStore,
+  type StoredRequest,
+  type SubmitPause,
 } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { Queue } from 'bullmq';
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { acceptRefresh, fingerprint } from '../accept-refresh.js';
-import { ApiError } from '../api-error.js';
+import { ApiError, type ErrorDetail } from '../api-error.js';
+import { listQuerySchema, retryBodySchema } from '../api-schemas.js';
 import type { IntakeMetrics } from '../intake-metrics.js';
 import { redisStep } from '../redis-step.js';
 import { checkRefreshBody, type BodyRules, type CheckedBody } from '../refresh-body.js';
+import { parseInput } from '../validate.js';
 
 export interface RefreshRoutesDeps {
   queue: Queue<RefreshRequest>;
@@ -29,9 +36,32 @@ export interface RefreshRoutesDeps {
   clock: RedisClock;
   redis: Redis;
   keys: Keyspace;
+  index: RequestIndex;
+  pause: SubmitPause;
+  /** Guards the actions (retry, cancel): ADMIN_TOKENS, else the intake tokens. */
+  admin: RequestHandler;
   /** REDIS_COMMAND_TIMEOUT_MS: the longest any Redis step of a request may take before 503. */
   redisTimeoutMs: number;
 }
+
+/** The most requests one page of GET /v1/refreshes looks at, so a rare state filter stays cheap. */
+const MAX_SCAN_PER_PAGE = 1000;
+
+const encodeCursor = (cursor: RequestCursor): string =>
+  Buffer.from(JSON.stringify([cursor.receivedAt, cursor.id])).toString('base64url');
+
+function decodeCursor(text: string): RequestCursor {
+  try {
+    const [receivedAt, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
+    if (typeof receivedAt === 'number' && Number.isFinite(receivedAt) && typeof id === 'string')
+      return { receivedAt, id };
+  } catch {
+    // falls through to the refusal
+  }
+  throw new ApiError(400, 'invalid_request', 'cursor: not a nextCursor this service gave');
+}
+
+const NOT_FOUND = 'no refresh request with this id (statuses are kept for STATUS_RETENTION_SECONDS)';
 
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -105,23 +135,155 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
   router.get('/v1/refreshes/:id', async (req: Request, res: Response) => {
     const id = String(req.params.id);
     if (!REQUEST_ID.test(id)) throw new ApiError(404, 'not_found', 'no refresh request with this id');
-    const [stored, estimates] = await durably(() =>
-      Promise.all([deps.requests.read(id), readEstimates(deps.redis, deps.keys)]),
+    const [stored, estimates, pause] = await durably(() =>
+      Promise.all([deps.requests.read(id), readEstimates(deps.redis, deps.keys), deps.pause.read()]),
     );
+    const paused = pause !== undefined;
     if (stored) {
-      res.json(storedRequestView(stored, estimates));
+      res.json({ ...storedRequestView(stored, estimates), paused });
       return;
     }
     const job = await durably(() => deps.queue.getJob(id));
     if (job?.data) {
-      res.json(queuedRequestView(job.data, estimates));
+      res.json({ ...queuedRequestView(job.data, estimates), paused });
       return;
     }
-    throw new ApiError(
-      404,
-      'not_found',
-      'no refresh request with this id (statuses are kept for STATUS_RETENTION_SECONDS)',
+    throw new ApiError(404, 'not_found', NOT_FOUND);
+  });
+
+  router.get('/v1/refreshes', async (req: Request, res: Response) => {
+    const query = parseInput(listQuerySchema, req.query);
+    const states = query.state ? new Set(query.state) : undefined;
+    const page = await durably(() =>
+      deps.index.page({
+        limit: query.limit,
+        maxScan: MAX_SCAN_PER_PAGE,
+        ...(query.since !== undefined ? { since: query.since } : {}),
+        ...(query.cursor !== undefined ? { cursor: decodeCursor(query.cursor) } : {}),
+        ...(states
+          ? { accept: (stored: StoredRequest) => states.has(requestSummaryView(stored).state) }
+          : {}),
+      }),
     );
+    res.json({
+      refreshes: page.requests.map(requestSummaryView),
+      nextCursor: page.next ? encodeCursor(page.next) : null,
+    });
+  });
+
+  /** The admitted request, or 409 while it waits in the intake queue, or 404. */
+  const admitted = async (id: string): Promise<StoredRequest> => {
+    if (REQUEST_ID.test(id)) {
+      const stored = await durably(() => deps.requests.read(id));
+      if (stored) return stored;
+      const job = await durably(() => deps.queue.getJob(id));
+      if (job?.data)
+        throw new ApiError(
+          409,
+          'not_admitted',
+          'the request is still in the intake queue (no worker has taken it yet); try again shortly',
+          undefined,
+          { 'Retry-After': '1' },
+        );
+    }
+    throw new ApiError(404, 'not_found', NOT_FOUND);
+  };
+
+  router.post('/v1/refreshes/:id/retry', deps.admin, async (req: Request, res: Response) => {
+    const key = idempotencyKeyOf(req);
+    const original = await admitted(String(req.params.id));
+    const asked = parseInput(retryBodySchema, req.body ?? {});
+    const retryable = [...original.paths]
+      .filter(([, status]) => RETRYABLE_PATH_STATES.has(status.state))
+      .map(([path]) => path);
+    let paths = retryable;
+    if (asked.paths) {
+      const problems: ErrorDetail[] = [];
+      paths = asked.paths.map((raw, index) => {
+        const checked = checkPath(raw, { objectType: original.meta.objectType });
+        const path = checked.ok ? checked.path : raw;
+        if (!retryable.includes(path)) {
+          const state = original.paths.get(path)?.state;
+          problems.push({
+            index,
+            path: raw,
+            reason: 'not_retryable',
+            message: state
+              ? `this path is ${state} on the request; only failed and rejected paths are retried`
+              : 'the request has no such path',
+          });
+        }
+        return path;
+      });
+      if (problems.length > 0)
+        throw new ApiError(
+          409,
+          'not_retryable',
+          `${problems.length} path(s) cannot be retried; nothing was queued`,
+          problems.slice(0, 100),
+        );
+    }
+    if (paths.length === 0)
+      throw new ApiError(409, 'nothing_to_retry', 'the request has no failed or rejected path');
+
+    const checked: CheckedBody = {
+      ...checkRefreshBody(
+        { paths, objectType: original.meta.objectType, priority: asked.priority ?? original.meta.priority },
+        deps.rules,
+      ),
+      retryOf: original.meta.id,
+    };
+    const { request, replayed } = await acceptRefresh(
+      deps,
+      checked,
+      key === undefined
+        ? undefined
+        : { scope: String(res.locals.caller), key, fingerprint: fingerprint(checked) },
+    );
+    if (!replayed)
+      await durably(() => deps.requests.noteRetry(original.meta.id, request.id, request.receivedAt));
+    deps.metrics.requests.inc({ outcome: replayed ? 'replayed' : 'accepted', code: '' });
+    deps.logger.info(
+      { requestId: request.id, retryOf: original.meta.id, paths: checked.paths.length, replayed },
+      'refresh request retried',
+    );
+    res
+      .status(202)
+      .location(`/v1/refreshes/${request.id}`)
+      .json({
+        id: request.id,
+        accepted: checked.paths.length,
+        duplicates: checked.duplicates,
+        objectType: checked.objectType,
+        priority: checked.priority,
+        state: 'queued',
+        replayed,
+        statusUrl: `/v1/refreshes/${request.id}`,
+        retryOf: original.meta.id,
+        paths: checked.paths,
+      });
+  });
+
+  router.delete('/v1/refreshes/:id', deps.admin, async (req: Request, res: Response) => {
+    const stored = await admitted(String(req.params.id));
+    const id = stored.meta.id;
+    const queued = [...stored.paths]
+      .filter(([, status]) => status.state === 'queued')
+      .map(([path]) => [path, domainOf(path)] as const);
+    const outcomes = queued.length > 0 ? await durably(() => deps.requests.cancel(id, queued)) : new Map();
+    const after = (await durably(() => deps.requests.read(id))) ?? stored;
+    const cancelled: string[] = [];
+    const alreadyGone: { path: string; state: string }[] = [];
+    for (const [path, status] of stored.paths) {
+      const outcome = outcomes.get(path);
+      if (outcome === 'cancelled') cancelled.push(path);
+      else alreadyGone.push({ path, state: outcome ?? after.paths.get(path)?.state ?? status.state });
+    }
+    deps.logger.info(
+      { requestId: id, cancelled: cancelled.length, alreadyGone: alreadyGone.length },
+      'refresh request cancelled',
+    );
+    res.json({ id, state: requestSummaryView(after).state, cancelled, alreadyGone });
   });
 
   return router;
