@@ -11,6 +11,7 @@ import {
 } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { Queue } from 'bullmq';
+import type { Express } from 'express';
 import type { IntakeEnv } from './env.js';
 import { type HookSet, loadHooks } from './hooks/index.js';
 import { createIntakeMetrics, type IntakeMetrics } from './intake-metrics.js';
@@ -18,6 +19,8 @@ import { createServer } from './server.js';
 
 export interface RunningIntake {
   server: Server;
+  /** The express app it serves (tests enumerate its routes). */
+  app: Express;
   /** Where it listens, e.g. http://127.0.0.1:8080 (the bound port when PORT=0). */
   url: string;
   metrics: IntakeMetrics;
@@ -103,6 +106,7 @@ export async function startIntake(
 
   return {
     server,
+    app,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     metrics,
     queue,
