@@ -2,7 +2,8 @@
 // Makes sure the system tools the test suites drive are on PATH, so that the README's one test
 // command is all a fresh machine needs. Each tool comes from the system's package manager where
 // this process may use it (root with apt-get); otherwise it stops with the exact command to run.
-// Suites that need a tool the operator chose to skip (SKIP_PROMETHEUS_TESTS=1, ...) drop it.
+// Suites that need a tool the operator chose to skip (SKIP_PROMETHEUS_TESTS=1,
+// SKIP_BROWSER_TESTS=1) drop it.
 import { spawnSync } from 'node:child_process';
 
 /** tool on PATH → Debian package that brings it, and the suites that need it. */
@@ -20,6 +21,12 @@ const TOOLS = [
     pkg: 'prometheus',
     needed: () => !process.env.SKIP_PROMETHEUS_TESTS,
     why: 'test/monitoring.test.ts',
+  },
+  {
+    command: 'chromium',
+    pkg: 'chromium',
+    needed: () => !process.env.SKIP_BROWSER_TESTS,
+    why: 'test/operator-page.test.ts (headless, driven by playwright-core)',
   },
 ];
 
@@ -55,7 +62,9 @@ if (missing.length > 0) {
     console.error(
       `Install them, e.g. on Debian/Ubuntu: sudo apt-get install ${[...new Set(still.map((t) => t.pkg))].join(' ')}`,
     );
-    console.error('(SKIP_PROMETHEUS_TESTS=1 skips the monitoring suite.)');
+    console.error(
+      '(SKIP_PROMETHEUS_TESTS=1 skips the monitoring suite; SKIP_BROWSER_TESTS=1 the operator page suite.)',
+    );
     process.exit(1);
   }
 }

@@ -245,7 +245,12 @@ describe('POST /v1/refreshes/:id/retry', () => {
       });
       const again = await ended(answer.id);
       expect(again).toMatchObject({ state: 'complete', retryOf: first.body.id });
-      expect((await status(first.body.id)).retriedBy).toEqual([answer.id]);
+      const original = await status(first.body.id);
+      expect(original.retriedBy).toEqual([answer.id]);
+      expect(Object.fromEntries(original.paths.map((path: any) => [path.path, path.retriedBy]))).toEqual({
+        'https://gone.example.com/r/1.mp4': answer.id,
+        'https://ok.example.com/r/2.mp4': undefined,
+      });
       // Nothing of it is failed any more: a second retry has nothing to do.
       expect((await call('POST', `/v1/refreshes/${answer.id}/retry`)).body.error.code).toBe(
         'nothing_to_retry',

@@ -209,6 +209,7 @@ export const pathViewSchema = z
     submittedAt: isoTime.optional(),
     completedAt: isoTime.optional(),
     coveredBy: z.string().optional().meta({ description: 'the directory whose refresh covers this path' }),
+    retriedBy: z.string().optional().meta({ description: 'the latest request that retried this path' }),
     updatedAt: isoTime,
   })
   .meta({ id: 'PathStatus' });

@@ -151,9 +151,14 @@ async function renderFailed() {
   for (const request of details) {
     for (const path of request.paths) {
       if (path.state !== 'failed' && path.state !== 'rejected') continue;
-      const retried = request.retriedBy?.length
-        ? el('span', { class: 'note' }, `retried as ${request.retriedBy.at(-1)}`)
-        : null;
+      // A path retried already shows where it went; its retry, if it fails, is listed on its own.
+      const action = path.retriedBy
+        ? el('span', { class: 'note' }, `retried as ${path.retriedBy}`)
+        : el(
+            'button',
+            { class: 'retry', type: 'button', onclick: () => retry(request.id, path.path) },
+            'Retry',
+          );
       rows.push(
         el(
           'tr',
@@ -162,16 +167,7 @@ async function renderFailed() {
           stateCell(path.state),
           el('td', {}, path.error ? `${path.error.code} ${path.error.message}` : ''),
           el('td', { class: 'mono' }, request.id),
-          el(
-            'td',
-            {},
-            el(
-              'button',
-              { class: 'retry', type: 'button', onclick: () => retry(request.id, path.path) },
-              'Retry',
-            ),
-            retried,
-          ),
+          el('td', {}, action),
         ),
       );
     }

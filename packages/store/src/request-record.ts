@@ -14,11 +14,17 @@ export interface RequestMeta {
 export interface StoredRequest {
   meta: RequestMeta;
   paths: Map<string, PathStatus>;
-  /** Requests that retried this one's failed paths, oldest first. */
-  retriedBy: string[];
+  /** Requests that retried some of this one's failed paths, oldest first, with those paths. */
+  retriedBy: Retry[];
 }
 
-/** Field of a request's hash naming a request that retried it (value: when). */
+export interface Retry {
+  id: string;
+  at: number;
+  paths: string[];
+}
+
+/** Field of a request's hash naming a request that retried it (value: JSON `{at, paths}`). */
 export const RETRY_FIELD = 'retry:';
 
 /** A request's hash as HGETALL returns it, or undefined when it is gone (or never admitted). */
@@ -26,11 +32,14 @@ export function parseStoredRequest(fields: Record<string, string>): StoredReques
   const metaText = fields.meta;
   if (metaText === undefined) return undefined;
   const paths = new Map<string, PathStatus>();
-  const retries: [string, number][] = [];
+  const retries: Retry[] = [];
   for (const [field, value] of Object.entries(fields)) {
     if (field.startsWith('p:')) paths.set(field.slice(2), JSON.parse(value) as PathStatus);
-    else if (field.startsWith(RETRY_FIELD)) retries.push([field.slice(RETRY_FIELD.length), Number(value)]);
+    else if (field.startsWith(RETRY_FIELD)) {
+      const { at, paths: retried } = JSON.parse(value) as Omit<Retry, 'id'>;
+      retries.push({ id: field.slice(RETRY_FIELD.length), at, paths: retried });
+    }
   }
-  retries.sort((a, b) => a[1] - b[1]);
-  return { meta: JSON.parse(metaText) as RequestMeta, paths, retriedBy: retries.map(([id]) => id) };
+  retries.sort((a, b) => a.at - b.at);
+  return { meta: JSON.parse(metaText) as RequestMeta, paths, retriedBy: retries };
 }

@@ -2,7 +2,13 @@ import type { PathState, RefreshRequest } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
 import { indexAdmission } from './request-index.js';
-import { parseStoredRequest, RETRY_FIELD, type RequestMeta, type StoredRequest } from './request-record.js';
+import {
+  parseStoredRequest,
+  RETRY_FIELD,
+  type RequestMeta,
+  type Retry,
+  type StoredRequest,
+} from './request-record.js';
 
 import { admitRequest, cancelRequest } from './script-calls.js';
 
@@ -79,16 +85,16 @@ export class RequestStore {
   }
 
   /**
-   * Notes on a request that `retryId` retried it. Never outlives the request: the field takes the
-   * hash's remaining TTL, so a hash that expired meanwhile is not kept alive by it.
+   * Notes on a request that `retry` queued some of its paths again. Never outlives the request:
+   * the hash keeps its remaining TTL, so one that expired meanwhile is not kept alive by it.
    */
-  async noteRetry(id: string, retryId: string, at: number): Promise<void> {
+  async noteRetry(id: string, retry: Retry): Promise<void> {
     const key = this.keys.request(id);
     const ttl = await this.redis.pttl(key);
     if (ttl <= 0) return;
     await this.redis
       .multi()
-      .hset(key, RETRY_FIELD + retryId, at)
+      .hset(key, RETRY_FIELD + retry.id, JSON.stringify({ at: retry.at, paths: retry.paths }))
       .pexpire(key, ttl)
       .exec();
   }

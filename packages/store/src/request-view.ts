@@ -8,7 +8,7 @@ import {
 } from '@refreshq/domain';
 import type { QuotaEstimates } from './quota-estimates.js';
 import type { PathHistory } from './request-index.js';
-import type { RequestMeta, StoredRequest } from './request-record.js';
+import type { RequestMeta, Retry, StoredRequest } from './request-record.js';
 
 export interface PathView {
   path: string;
@@ -20,6 +20,8 @@ export interface PathView {
   submittedAt?: string;
   completedAt?: string;
   coveredBy?: string;
+  /** The latest request that retried this path (POST /v1/refreshes/:id/retry). */
+  retriedBy?: string;
   updatedAt: string;
 }
 
@@ -46,7 +48,7 @@ export interface RequestView extends RequestSummaryView {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-function pathView(path: string, status: PathStatus): PathView {
+function pathView(path: string, status: PathStatus, retriedBy?: string): PathView {
   return {
     path,
     state: status.state,
@@ -56,6 +58,7 @@ function pathView(path: string, status: PathStatus): PathView {
     ...(status.submittedAt ? { submittedAt: iso(status.submittedAt) } : {}),
     ...(status.completedAt ? { completedAt: iso(status.completedAt) } : {}),
     ...(status.coveredBy ? { coveredBy: status.coveredBy } : {}),
+    ...(retriedBy ? { retriedBy } : {}),
     updatedAt: iso(status.updatedAt),
   };
 }
@@ -66,8 +69,9 @@ type RequestHead = Pick<RefreshRequest, 'id' | 'objectType' | 'priority' | 'rece
 function summary(
   request: RequestHead,
   states: readonly PathState[],
-  retriedBy: string[] = [],
+  retries: Retry[] = [],
 ): RequestSummaryView {
+  const retriedBy = retries.map((retry) => retry.id);
   const counts = Object.fromEntries(PATH_STATES.map((state) => [state, 0])) as Record<PathState, number>;
   for (const state of states) counts[state] += 1;
   return {
@@ -86,13 +90,13 @@ function view(
   request: RequestHead,
   paths: PathView[],
   estimates?: QuotaEstimates,
-  retriedBy: string[] = [],
+  retries: Retry[] = [],
 ): RequestView {
   const result: RequestView = {
     ...summary(
       request,
       paths.map((path) => path.state),
-      retriedBy,
+      retries,
     ),
     paths,
   };
@@ -104,7 +108,9 @@ function view(
 
 /** The status of a request the workers have admitted. */
 export function storedRequestView(stored: StoredRequest, estimates?: QuotaEstimates): RequestView {
-  const paths = [...stored.paths].map(([path, status]) => pathView(path, status));
+  const lastRetry = new Map<string, string>();
+  for (const retry of stored.retriedBy) for (const path of retry.paths) lastRetry.set(path, retry.id);
+  const paths = [...stored.paths].map(([path, status]) => pathView(path, status, lastRetry.get(path)));
   return view(stored.meta, paths, estimates, stored.retriedBy);
 }
 

@@ -241,7 +241,13 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
         : { scope: String(res.locals.caller), key, fingerprint: fingerprint(checked) },
     );
     if (!replayed)
-      await durably(() => deps.requests.noteRetry(original.meta.id, request.id, request.receivedAt));
+      await durably(() =>
+        deps.requests.noteRetry(original.meta.id, {
+          id: request.id,
+          at: request.receivedAt,
+          paths: checked.paths,
+        }),
+      );
     deps.metrics.requests.inc({ outcome: replayed ? 'replayed' : 'accepted', code: '' });
     deps.logger.info(
       { requestId: request.id, retryOf: original.meta.id, paths: checked.paths.length, replayed },
