@@ -143,6 +143,10 @@ async function main() {
     `  POST   http://127.0.0.1:${port}/v1/refreshes   e.g. curl -sS -X POST localhost:${port}/v1/refreshes -H 'content-type: application/json' -d '{"paths":["https://example.com/a.png"]}'`,
   );
   say(`  GET    http://127.0.0.1:${port}/v1/refreshes/<id>`);
+  say(`  page   http://127.0.0.1:${port}/ui/ (the operator page), API http://127.0.0.1:${port}/openapi.json`);
+  say(
+    `  CLI    npx pnpm refreshq purge https://example.com/a.png --wait   (REFRESHQ_URL=http://127.0.0.1:${port})`,
+  );
   say(
     `  metrics http://127.0.0.1:${port}/metrics (intake), http://127.0.0.1:${metricsPort}/metrics (worker)`,
   );

@@ -79,6 +79,7 @@ const CATALOG: Record<string, { app: 'intake' | 'worker' | 'prometheus' | 'node'
   refreshq_callbacks_total: { app: 'worker', pending: true },
   refreshq_account_errors_total: { app: 'worker' },
   refreshq_breaker_opened_total: { app: 'worker' },
+  refreshq_submit_paused: { app: 'worker' },
   refreshq_credential_refreshes_total: { app: 'worker' },
   up: { app: 'prometheus' },
   process_cpu_seconds_total: { app: 'node' },
@@ -107,6 +108,7 @@ const EXPECTED_ALERT_TRUTH: Record<string, boolean> = {
   RefreshqPendingStuck: false, // nothing has waited 15 minutes
   RefreshqPendingDelayedByQuota: false, // nor 4 hours
   RefreshqBreakerOpen: false,
+  RefreshqSubmittingPaused: false, // nobody paused
   RefreshqAccountError: false, // the emulator trusts the test key for every action
   RefreshqAccountErrorOnLookups: false,
   RefreshqTaskTrackingStalled: false, // tasks ended
@@ -143,6 +145,7 @@ const GLOBAL_GAUGES = [
   'refreshq_backlog_paths',
   'refreshq_backlog_estimated_submit_seconds',
   'refreshq_breaker_open',
+  'refreshq_submit_paused',
   'refreshq_oldest_pending_age_seconds',
   'refreshq_tasks_tracked',
 ];
