@@ -1478,7 +1478,8 @@ export const routes = fc
     let target: string;
     let allow: string[];
     let known: KnownDefect[] | undefined;
-    const statusMethod = method === 'GET';
+    // GET reads a request's status, DELETE cancels it: an unknown id is not_found for both.
+    const statusMethod = method === 'GET' || method === 'DELETE';
     switch (shape) {
       case 'status id':
         target = `/v1/refreshes/${id}`;

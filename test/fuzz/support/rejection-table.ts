@@ -49,7 +49,11 @@ export const REJECTION_TABLE: readonly RejectionRow[] = [
       'callbackUrl host[:port] outside CALLBACK_ALLOWED_HOSTS (when set), or an inside address (any spelling) or localhost not allowed there',
   },
   { status: 404, code: 'route_not_found', input: 'unknown route' },
-  { status: 404, code: 'not_found', input: 'unknown or expired request id' },
+  { status: 404, code: 'not_found', input: 'unknown or expired request id; a path nobody asked for' },
+  { status: 403, code: 'forbidden', input: 'an action with an intake token while ADMIN_TOKENS is set' },
+  { status: 409, code: 'nothing_to_retry', input: 'retry of a request with no failed or rejected path' },
+  { status: 409, code: 'not_retryable', input: 'retry naming a path that is not failed or rejected' },
+  { status: 409, code: 'not_admitted', input: 'retry or cancel of a request still in the intake queue' },
   {
     status: 503,
     code: 'unavailable',
