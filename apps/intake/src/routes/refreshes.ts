@@ -240,14 +240,14 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
         ? undefined
         : { scope: String(res.locals.caller), key, fingerprint: fingerprint(checked) },
     );
-    if (!replayed)
-      await durably(() =>
-        deps.requests.noteRetry(original.meta.id, {
-          id: request.id,
-          at: request.receivedAt,
-          paths: checked.paths,
-        }),
-      );
+    // Also on a replay: a first attempt that died before this line is healed (the field is the same).
+    await durably(() =>
+      deps.requests.noteRetry(original.meta.id, {
+        id: request.id,
+        at: request.receivedAt,
+        paths: checked.paths,
+      }),
+    );
     deps.metrics.requests.inc({ outcome: replayed ? 'replayed' : 'accepted', code: '' });
     deps.logger.info(
       { requestId: request.id, retryOf: original.meta.id, paths: checked.paths.length, replayed },
