@@ -18,6 +18,7 @@ const SCRIPTS = {
   finishTask: 'finish-task-3.lua',
   takeCall: 'take-call-1.lua',
   cancelRequest: 'cancel-request-3.lua',
+  indexAdmission: 'index-admission-1.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

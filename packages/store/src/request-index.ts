@@ -1,34 +1,10 @@
 import type { ObjectType, PathError, PathState, PathStatus } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
-import { parseStoredRequest, type RequestMeta, type StoredRequest } from './request-record.js';
+import { parseStoredRequest, type StoredRequest } from './request-record.js';
 
 /** How many of the latest requests a path's look-up lists. */
 export const RECENT_REQUESTS_PER_PATH = 20;
-
-/**
- * Indexes an admitted request: in the newest-first list of requests (trimmed to the statuses'
- * retention), and on the recent requests of each of its paths (the latest 20, kept as long as
- * statuses are). Every write is idempotent, so it may run again for the same request.
- */
-export async function indexAdmission(
-  redis: Redis,
-  keys: Keyspace,
-  meta: RequestMeta,
-  paths: readonly string[],
-  retentionSeconds: number,
-): Promise<void> {
-  const pipeline = redis.pipeline();
-  pipeline.zadd(keys.requestIndex, meta.receivedAt, meta.id);
-  pipeline.zremrangebyscore(keys.requestIndex, '-inf', `(${meta.receivedAt - retentionSeconds * 1000}`);
-  for (const path of paths) {
-    const key = keys.pathRequests(meta.objectType, path);
-    pipeline.zadd(key, meta.receivedAt, meta.id);
-    pipeline.zremrangebyrank(key, 0, -(RECENT_REQUESTS_PER_PATH + 1));
-    pipeline.expire(key, retentionSeconds);
-  }
-  for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
-}
 
 export interface LastSubmission {
   requestId: string;

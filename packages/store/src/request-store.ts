@@ -1,7 +1,7 @@
 import type { PathState, RefreshRequest } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
-import { indexAdmission } from './request-index.js';
+import { RECENT_REQUESTS_PER_PATH } from './request-index.js';
 import {
   parseStoredRequest,
   RETRY_FIELD,
@@ -10,7 +10,7 @@ import {
   type StoredRequest,
 } from './request-record.js';
 
-import { admitRequest, cancelRequest } from './script-calls.js';
+import { admitRequest, cancelRequest, indexAdmission } from './script-calls.js';
 
 export interface AdmitSettings {
   windowMs: number;
@@ -39,8 +39,10 @@ export class RequestStore {
   /**
    * Records the request and puts its paths in the pending pool (lane = its priority), coalesced
    * with pending paths and covered by pending directories; a second call for the same id does
-   * nothing. Then indexes it for the listing and for each path's look-up, also on a second call,
-   * so a job that failed between the two steps is indexed when BullMQ runs it again.
+   * nothing. It is indexed for the listing and for each path's look-up in a second script sent
+   * with the first (one round trip), also on a second call, so a job that failed between the two
+   * is indexed when BullMQ runs it again; an index entry whose request is not admitted yet is
+   * skipped by the readers.
    */
   async admit(
     request: RefreshRequest,
@@ -57,8 +59,15 @@ export class RequestStore {
       ...(request.retryOf ? { retryOf: request.retryOf } : {}),
     };
     const paths = request.paths.map((path, index) => [path, domains[index] as string] as const);
-    const result = await admitRequest(this.redis, this.keys, { meta, settings, paths });
-    await indexAdmission(this.redis, this.keys, meta, request.paths, settings.retentionSeconds);
+    const [result] = await Promise.all([
+      admitRequest(this.redis, this.keys, { meta, settings, paths }),
+      indexAdmission(this.redis, this.keys, {
+        meta,
+        paths: request.paths,
+        retentionSeconds: settings.retentionSeconds,
+        keepPerPath: RECENT_REQUESTS_PER_PATH,
+      }),
+    ]);
     return result;
   }
 

@@ -345,3 +345,20 @@ export const cancelRequest = script<
     return outcomes;
   },
 });
+
+export const indexAdmission = script<
+  { meta: RequestMeta; paths: readonly string[]; retentionSeconds: number; keepPerPath: number },
+  void
+>({
+  name: 'indexAdmission',
+  keys: { requestIndex: (k) => k.requestIndex },
+  argv: (a) => [
+    a.meta.id,
+    a.meta.receivedAt,
+    a.retentionSeconds,
+    a.keepPerPath,
+    a.meta.objectType,
+    ...a.paths,
+  ],
+  decode: () => undefined,
+});

@@ -26,6 +26,7 @@ describe('each script call matches its Lua file', () => {
         'claimIdempotencyKey',
         'finishBatch',
         'finishTask',
+        'indexAdmission',
         'settleQuota',
         'syncQuota',
         'takeCall',

@@ -7,24 +7,39 @@ local TERMINAL = { complete = true, failed = true, rejected = true, cancelled = 
 
 -- The path's lookup record (GET /v1/paths): its last submission and its last end, whichever
 -- request they came on. It lives as long as the newest status that wrote it (the request's TTL).
+-- One outcome reaches every request linked to the path: within a script run the record is
+-- written once per path and outcome (with the first request), and only its expiry follows the rest.
 local ENDS = { complete = true, failed = true, rejected = true }
+local indexed = {}
 local function index_path(req_key, otype, rid, path, status)
   local submitted = status.state == 'submitted' and status.submittedAt
   if not submitted and not ENDS[status.state] then return end
   local record = keyspace.pathRecord(otype, path)
+  local field = submitted and 'submitted' or 'ended'
+  local memo = field .. '\t' .. record
+  local ttl = redis.call('PTTL', req_key)
+  local kept = indexed[memo]
+  if kept then
+    if ttl > kept then
+      redis.call('PEXPIRE', record, ttl)
+      indexed[memo] = ttl
+    end
+    return
+  end
   if submitted then
-    redis.call('HSET', record, 'submitted', cjson.encode({
+    redis.call('HSET', record, field, cjson.encode({
       requestId = rid, at = status.submittedAt, taskId = status.taskId,
       upstreamRequestId = status.upstreamRequestId, coveredBy = status.coveredBy,
     }))
   else
-    redis.call('HSET', record, 'ended', cjson.encode({
+    redis.call('HSET', record, field, cjson.encode({
       requestId = rid, state = status.state, at = status.completedAt or status.updatedAt,
       taskId = status.taskId, error = status.error, coveredBy = status.coveredBy,
     }))
   end
-  local ttl = redis.call('PTTL', req_key)
-  if ttl > redis.call('PTTL', record) then redis.call('PEXPIRE', record, ttl) end
+  local current = redis.call('PTTL', record)
+  if ttl > current then redis.call('PEXPIRE', record, ttl) end
+  indexed[memo] = math.max(ttl, current)
 end
 
 local function write_status(callbacks_due, rid, path, status, now)
