@@ -97,7 +97,15 @@ export class Dispatcher {
         wait = Math.min(wait, Math.max(grant.waitMs, 5));
         continue;
       }
-      const claim = await this.pool.claim(type, lane, randomUUID(), this.settings.pool, grant.granted);
+      const claim = await this.pool.claim(
+        type,
+        lane,
+        randomUUID(),
+        this.settings.pool,
+        grant.granted,
+        grant.day,
+      );
+      if (claim.heldRepeats > 0) this.metrics.repeatsHeld.inc({ object_type: type }, claim.heldRepeats);
       if (!claim.batch) {
         await this.settle(type, grant, { spent: 0, answer: 'unused' });
         continue;
@@ -133,7 +141,7 @@ export class Dispatcher {
       return { outcomes: new Map(), settlement: { spent: grant.granted, answer: 'uncertain' } as Settlement };
     });
     await this.settle(batch.objectType, grant, result.settlement);
-    const finished = await this.pool.finish(batch, result.outcomes, this.settings.pool);
+    const finished = await this.pool.finish(batch, result.outcomes, this.settings.pool, grant.day);
     if (!finished)
       this.logger.warn(
         { batchId: batch.id },

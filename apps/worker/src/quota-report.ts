@@ -6,6 +6,8 @@ import {
   PRIORITIES,
   type ObjectType,
   type Priority,
+  type ScarcityPolicy,
+  underPressure,
 } from '@refreshq/domain';
 import {
   publishEstimates,
@@ -14,6 +16,7 @@ import {
   type PendingPool,
   type QuotaEstimates,
   type QuotaGovernor,
+  type QuotaState,
   type Redis,
   type RedisClock,
 } from '@refreshq/store';
@@ -39,6 +42,8 @@ export class QuotaReport {
     private readonly breaker: CircuitBreaker,
     /** The coalescing window: a path becomes eligible this long after it was queued. */
     private readonly windowMs: number,
+    /** spend-well: the claim step acts on pressure; fifo: pressure is only measured and shown. */
+    private readonly policy: ScarcityPolicy,
     private readonly metrics: WorkerMetrics,
     private readonly logger: Logger,
     private readonly everyMs = 5000,
@@ -57,6 +62,36 @@ export class QuotaReport {
   /** Whether the directory budget has room today, as of the last report (for directory promotion). */
   directoryBudgetAllows(): boolean {
     return this.directoriesLeftToday > 0;
+  }
+
+  /** Under pressure: today's pending units of a type exceed what the day can still grant. */
+  private async pressure(
+    state: QuotaState,
+    backlog: Record<ObjectType, Record<Priority, number>>,
+  ): Promise<Record<ObjectType, boolean>> {
+    const pressure = {} as Record<ObjectType, boolean>;
+    for (const type of OBJECT_TYPES) {
+      const t = state.byType[type];
+      const demand = PRIORITIES.reduce((sum, lane) => sum + backlog[type][lane], 0);
+      pressure[type] = underPressure({ demand, supply: Math.max(0, t.dayBudget - t.dayUsed) });
+      this.metrics.quotaPressure.set({ object_type: type }, pressure[type] ? 1 : 0);
+    }
+    const changed = await this.pool.publishPressure(pressure, this.policy === 'spend-well', 3 * this.everyMs);
+    for (const [type, on] of Object.entries(changed)) {
+      const t = state.byType[type as ObjectType];
+      this.logger.info(
+        {
+          objectType: type,
+          policy: this.policy,
+          dayLeft: t.dayBudget - t.dayUsed,
+          pending: PRIORITIES.reduce((sum, lane) => sum + backlog[type as ObjectType][lane], 0),
+        },
+        on
+          ? `under pressure: more ${type} units pending than today can grant; ${this.policy === 'spend-well' ? 'first refreshes go first, hot paths wait for their burst to end' : 'SCARCITY_POLICY=fifo: first come, first served'}`
+          : `pressure over: today can grant every pending ${type} unit`,
+      );
+    }
+    return pressure;
   }
 
   async once(): Promise<QuotaEstimates | undefined> {
@@ -114,7 +149,8 @@ export class QuotaReport {
           );
         }
       }
-      const estimates: QuotaEstimates = { at: state.now, byType };
+      const pressure = await this.pressure(state, backlog);
+      const estimates: QuotaEstimates = { at: state.now, byType, pressure };
       await publishEstimates(this.redis, this.keys, estimates, 3 * this.everyMs);
       return estimates;
     } catch (error) {

@@ -26,6 +26,10 @@ export interface WorkerMetrics {
   backlog: Gauge<'object_type' | 'lane'>;
   backlogDrainSeconds: Gauge<'object_type' | 'lane'>;
   breakerOpen: Gauge;
+  quotaPressure: Gauge<'object_type'>;
+  directoriesPromoted: Counter<'result'>;
+  filesPromoted: Counter;
+  repeatsHeld: Counter<'object_type'>;
   breakerOpened: Counter<'code'>;
   accountErrors: Counter<'action' | 'code'>;
   credentialRefreshes: Counter<'action' | 'code'>;
@@ -131,6 +135,29 @@ export function createWorkerMetrics(): WorkerMetrics {
       help: 'Estimated seconds until the last pending path of this lane is submitted at the current budgets (+Inf: no budget).',
       labelNames: ['object_type', 'lane'],
       registers,
+    }),
+    quotaPressure: new Gauge({
+      name: 'refreshq_quota_pressure',
+      help: "1 while today's pending units of a type exceed what the day can still grant (docs/scarcity.md)",
+      labelNames: ['object_type'],
+      registers: [registry],
+    }),
+    directoriesPromoted: new Counter({
+      name: 'refreshq_directories_promoted_total',
+      help: 'Directory promotions tried under pressure, by result (promoted, no_directory_unit, too_few_files, already_covered)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    filesPromoted: new Counter({
+      name: 'refreshq_files_promoted_total',
+      help: 'Pending files absorbed by a promoted directory instead of costing a URL unit each',
+      registers: [registry],
+    }),
+    repeatsHeld: new Counter({
+      name: 'refreshq_repeats_held_total',
+      help: "Times a path already refreshed today waited behind the lane's first refreshes",
+      labelNames: ['object_type'],
+      registers: [registry],
     }),
     breakerOpen: new Gauge({
       name: 'refreshq_breaker_open',

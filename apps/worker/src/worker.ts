@@ -9,12 +9,14 @@ import {
   RedisClock,
   RequestStore,
   TaskStore,
+  type PoolSettings,
   type Redis,
 } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import { CredentialSource, describeCredentialSettings, VodClient } from '@refreshq/vod-client';
 import type { Worker } from 'bullmq';
 import { createAdmitter } from './admitter.js';
+import { DirectoryPromoter, promotionRules } from './directory-promoter.js';
 import { BatchSubmitter } from './batch-submitter.js';
 import { CallbackSender } from './callback-sender.js';
 import { Dispatcher } from './dispatcher.js';
@@ -77,6 +79,7 @@ export async function startWorker(
   const clock = new RedisClock(redis);
   const requests = new RequestStore(redis, keys);
   const breaker = new CircuitBreaker(redis, keys);
+  const utcOffsetMinutes = parseUtcOffset(env.QUOTA_UTC_OFFSET) ?? 480;
   const governor = new QuotaGovernor(redis, keys, clock, {
     urlsPerDay: env.QUOTA_URLS_PER_DAY,
     dirsPerDay: env.QUOTA_DIRS_PER_DAY,
@@ -84,7 +87,7 @@ export async function startWorker(
     dirsPerMinute: env.QUOTA_DIRS_PER_MINUTE,
     callsPerSecond: env.QUOTA_CALLS_PER_SECOND,
     highReservePercent: env.QUOTA_HIGH_RESERVE_PERCENT,
-    utcOffsetMinutes: parseUtcOffset(env.QUOTA_UTC_OFFSET) ?? 480,
+    utcOffsetMinutes,
     clockMode: env.QUOTA_CLOCK,
   });
   const quotaSync = new QuotaSync(vod, governor, env.QUOTA_SYNC_INTERVAL_MS, logger);
@@ -99,6 +102,16 @@ export async function startWorker(
     logger,
   );
   const pool = new PendingPool(redis, keys, clock);
+  const poolSettings: PoolSettings = {
+    maxFilesPerCall: env.MAX_URLS_PER_CALL,
+    maxDirsPerCall: env.MAX_DIRS_PER_CALL,
+    windowMs: env.COALESCE_WINDOW_MS,
+    quietMs: env.COALESCE_QUIET_MS,
+    leaseMs: env.BATCH_LEASE_MS,
+    firstPollMs: env.TASK_FIRST_POLL_MS,
+    hotQuietMs: env.HOT_PATH_MAX_QUIET_MS,
+    hotHoldMs: env.HOT_PATH_MAX_HOLD_MS,
+  };
   const quotaReport = new QuotaReport(
     redis,
     keys,
@@ -108,9 +121,26 @@ export async function startWorker(
     env.QUOTA_HIGH_RESERVE_PERCENT,
     breaker,
     env.COALESCE_WINDOW_MS,
+    env.SCARCITY_POLICY,
     metrics,
     logger,
   );
+  const promoter =
+    env.SCARCITY_POLICY === 'spend-well' && env.DIRECTORY_PROMOTION === 'budget'
+      ? new DirectoryPromoter(
+          pool,
+          governor,
+          {
+            everyMs: 2000,
+            rules: promotionRules(env),
+            directoriesPerDay: env.QUOTA_DIRS_PER_DAY,
+            utcOffsetMinutes,
+            pool: poolSettings,
+          },
+          metrics,
+          logger,
+        )
+      : undefined;
   const tracker = new TaskTracker(
     vod,
     new TaskStore(redis, keys),
@@ -148,14 +178,7 @@ export async function startWorker(
     submitter,
     {
       concurrency: env.DISPATCH_CONCURRENCY,
-      pool: {
-        maxFilesPerCall: env.MAX_URLS_PER_CALL,
-        maxDirsPerCall: env.MAX_DIRS_PER_CALL,
-        windowMs: env.COALESCE_WINDOW_MS,
-        quietMs: env.COALESCE_QUIET_MS,
-        leaseMs: env.BATCH_LEASE_MS,
-        firstPollMs: env.TASK_FIRST_POLL_MS,
-      },
+      pool: poolSettings,
       idlePollMs: 200,
       reclaimEveryMs: 5000,
     },
@@ -187,6 +210,7 @@ export async function startWorker(
   await quotaSync.start();
   dispatcher.start();
   quotaReport.start();
+  promoter?.start();
   tracker.start();
   callbackSender.start();
 
@@ -199,6 +223,7 @@ export async function startWorker(
     stop: async () => {
       await quotaSync.stop();
       await quotaReport.stop();
+      await promoter?.stop();
       clock.stop();
       await tracker.stop();
       await callbackSender.stop();

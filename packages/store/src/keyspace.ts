@@ -23,6 +23,13 @@ export const KEY_FAMILIES = {
   batch: 'batch:<id>',
   inflight: 'inflight',
   backlog: 'backlog',
+  // The scarcity policy (docs/scarcity.md)
+  /** Per type: '1' while the policy acts on pressure; published by the workers' quota report. */
+  pressure: 'pressure',
+  /** Paths of a type submitted (or covered by a submitted directory) on a quota day. */
+  refreshed: 'refreshed:<type>:<day>',
+  /** Pending paths of a type and lane seen to be repeats on a quota day (score: the day). */
+  repeats: 'repeats:<type>:<lane>',
   // The quota governor
   quotaMinute: 'quota:minute:<type>',
   quotaMinuteSum: 'quota:minute-sum:<type>',

@@ -8,8 +8,10 @@ import { luaKeyBuilders } from './keyspace.js';
  */
 const SCRIPTS = {
   admitRequest: 'admit-request-2.lua',
-  claimBatch: 'claim-batch-6.lua',
-  finishBatch: 'finish-batch-5.lua',
+  claimBatch: 'claim-batch-9.lua',
+  finishBatch: 'finish-batch-7.lua',
+  promoteDirectory: 'promote-directory-4.lua',
+  setPressure: 'set-pressure-1.lua',
   claimIdempotencyKey: 'claim-idempotency-key-1.lua',
   takeQuota: 'take-quota-9.lua',
   settleQuota: 'settle-quota-8.lua',

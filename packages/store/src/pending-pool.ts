@@ -2,7 +2,13 @@ import { OBJECT_TYPES, PRIORITIES, type ObjectType, type PathStatus, type Priori
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
 import { RedisClock } from './redis-clock.js';
-import { claimBatch, finishBatch } from './script-calls.js';
+import {
+  claimBatch,
+  finishBatch,
+  type PromotionResult,
+  promoteDirectory,
+  setPressure,
+} from './script-calls.js';
 
 /** What the pool remembers of a pending path between attempts. */
 export interface PendingMeta {
@@ -10,7 +16,11 @@ export interface PendingMeta {
   lane: Priority;
   /** Set on a directory that replaced pending files under it (promotion). */
   promoted?: boolean;
+  /** Why it was promoted, shown as coverReason on the files it covers. */
+  promotedReason?: string;
   queuedAt?: number;
+  /** Requests seen for it while pending (the scarcity policy's measure of a hot path). */
+  hits?: number;
   /** When a request for this path last arrived (epoch ms, Redis clock). */
   lastSeenAt?: number;
   /** Calls refused with a retry-then-reject code (ServiceBusy, ...) so far. */
@@ -41,9 +51,15 @@ export type RecordedStatus = Omit<PathStatus, 'updatedAt'>;
 
 export type PathOutcome = { status: RecordedStatus } | { requeue: { delayMs: number; meta: PendingMeta } };
 
+/** `heldRepeats`: paths refreshed today already that waited behind first refreshes (scarcity policy). */
 export type Claim =
-  | { batch: ClaimedBatch }
-  | { batch: undefined /** ms until something is ready; -1 when nothing is pending */; retryInMs: number };
+  | { batch: ClaimedBatch; heldRepeats: number }
+  | {
+      batch: undefined;
+      /** ms until something is ready; -1 when nothing is pending */
+      retryInMs: number;
+      heldRepeats: number;
+    };
 
 export interface PoolSettings {
   /** When a submitted task is first looked at (DescribeVodRefreshTasks). */
@@ -55,6 +71,10 @@ export interface PoolSettings {
   /** A path requested again within this long waits for the next batch (0 = never). */
   quietMs: number;
   leaseMs: number;
+  /** Under pressure, a hot path never needs more quiet than this (HOT_PATH_MAX_QUIET_MS). */
+  hotQuietMs?: number;
+  /** Under pressure, a hot path is held at most this long after it was queued (HOT_PATH_MAX_HOLD_MS). */
+  hotHoldMs?: number;
 }
 
 /** How long a path that keeps being requested may be held back by quietMs. */
@@ -102,8 +122,13 @@ export class PendingPool {
     batchId: string,
     settings: PoolSettings,
     limit = Infinity,
+    /** The quota day of the grant: "refreshed today" means on this day. */
+    day = -1,
   ): Promise<Claim> {
     return claimBatch(this.redis, this.keys, {
+      day,
+      hotQuietMs: settings.hotQuietMs ?? 120_000,
+      hotHoldMs: settings.hotHoldMs ?? 900_000,
       objectType,
       lane,
       batchId,
@@ -120,8 +145,10 @@ export class PendingPool {
     batch: ClaimedBatch,
     outcomes: Map<string, PathOutcome>,
     settings: PoolSettings,
+    /** The quota day of the batch's grant; submitted paths are marked refreshed on it. */
+    day = -1,
   ): Promise<boolean> {
-    return this.runFinish(batch.id, outcomes, settings, false);
+    return this.runFinish(batch.id, outcomes, settings, false, day);
   }
 
   /** Puts back the batches whose holders died (lease ran out); returns how many. */
@@ -130,7 +157,7 @@ export class PendingPool {
     const expired = await this.redis.zrangebyscore(this.keys.inflight, '-inf', nowMs, 'LIMIT', 0, limit);
     let reclaimed = 0;
     for (const batchId of expired) {
-      if (await this.runFinish(batchId, new Map(), settings, true)) reclaimed += 1;
+      if (await this.runFinish(batchId, new Map(), settings, true, -1)) reclaimed += 1;
     }
     return reclaimed;
   }
@@ -163,6 +190,53 @@ export class PendingPool {
     return head.length < 2 ? undefined : Number(head[1]);
   }
 
+  /**
+   * The pending files of every domain that has any (at most `limit`), for choosing directories
+   * to promote. Read without a lock: promote-directory re-checks what it acts on.
+   */
+  async pendingFiles(limit = 50_000): Promise<{ domain: string; path: string }[]> {
+    const domains = new Set<string>();
+    for (const lane of PRIORITIES) {
+      for (const domain of await this.redis.zrange(this.keys.ready('File', lane), 0, -1)) domains.add(domain);
+    }
+    const files: { domain: string; path: string }[] = [];
+    for (const domain of domains) {
+      if (files.length >= limit) break;
+      const paths = await this.redis.zrange(this.keys.files(domain), 0, limit - files.length - 1);
+      for (const path of paths) files.push({ domain, path });
+    }
+    return files;
+  }
+
+  /** Refreshes `directory` instead of the pending files under it, if a directory unit is free today. */
+  promote(
+    directory: string,
+    domain: string,
+    options: { day: number; directoriesPerDay: number; minFiles: number; reason: string },
+    settings: PoolSettings,
+  ): Promise<PromotionResult> {
+    return promoteDirectory(this.redis, this.keys, {
+      directory,
+      domain,
+      ...options,
+      windowMs: settings.windowMs,
+      maxFilesPerCall: settings.maxFilesPerCall,
+      maxDirsPerCall: settings.maxDirsPerCall,
+    });
+  }
+
+  /**
+   * Publishes per type whether it is under pressure, and whether the scarcity policy acts on it
+   * (the claim step reads both); returns the types whose pressure changed.
+   */
+  publishPressure(
+    pressure: Record<ObjectType, boolean>,
+    act: boolean,
+    ttlMs: number,
+  ): Promise<Partial<Record<ObjectType, boolean>>> {
+    return setPressure(this.redis, this.keys, { pressure, act, ttlMs });
+  }
+
   async inflightCount(): Promise<number> {
     return this.redis.zcard(this.keys.inflight);
   }
@@ -172,8 +246,10 @@ export class PendingPool {
     outcomes: Map<string, PathOutcome>,
     settings: PoolSettings,
     onlyIfExpired: boolean,
+    day: number,
   ): Promise<boolean> {
     return finishBatch(this.redis, this.keys, {
+      day,
       batchId,
       outcomes,
       windowMs: settings.windowMs,

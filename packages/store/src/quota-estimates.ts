@@ -11,6 +11,8 @@ export interface LaneEstimate {
 export interface QuotaEstimates {
   at: number;
   byType: Record<ObjectType, Record<Priority, LaneEstimate>>;
+  /** Per type: today's pending units exceed what the day can still grant (docs/scarcity.md). */
+  pressure?: Record<ObjectType, boolean>;
 }
 
 /** The snapshot workers publish every few seconds and intake shows in request statuses. */

@@ -16,6 +16,7 @@ export interface PathView {
   submittedAt?: string;
   completedAt?: string;
   coveredBy?: string;
+  coverReason?: string;
   updatedAt: string;
 }
 
@@ -25,6 +26,8 @@ export interface RequestView {
   state: ReturnType<typeof requestState>;
   /** For a request with queued paths: when they should be submitted at the current budgets (ISO), or null if no budget is left. */
   estimatedSubmitAt?: string | null;
+  /** True while the request's type is under pressure: today cannot grant all that is pending (docs/scarcity.md). */
+  pressure?: boolean;
   objectType: string;
   priority: string;
   receivedAt: string;
@@ -43,6 +46,7 @@ function pathView(path: string, status: PathStatus): PathView {
     ...(status.submittedAt ? { submittedAt: iso(status.submittedAt) } : {}),
     ...(status.completedAt ? { completedAt: iso(status.completedAt) } : {}),
     ...(status.coveredBy ? { coveredBy: status.coveredBy } : {}),
+    ...(status.coverReason ? { coverReason: status.coverReason } : {}),
     updatedAt: iso(status.updatedAt),
   };
 }
@@ -66,6 +70,8 @@ function view(
   const lane = estimates?.byType[request.objectType]?.[request.priority];
   if (counts.queued > 0 && lane)
     result.estimatedSubmitAt = lane.estimatedSubmitAt === null ? null : iso(lane.estimatedSubmitAt);
+  const pressure = estimates?.pressure?.[request.objectType];
+  if (pressure !== undefined) result.pressure = pressure;
   return result;
 }
 

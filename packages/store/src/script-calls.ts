@@ -98,6 +98,10 @@ export const claimBatch = script<
     windowMs: number;
     quietMs: number;
     patienceMs: number;
+    /** The quota day of the grant, on the governor's clock. */
+    day: number;
+    hotQuietMs: number;
+    hotHoldMs: number;
   },
   Claim
 >({
@@ -109,6 +113,9 @@ export const claimBatch = script<
     backlog: (k) => k.backlog,
     inflight: (k) => k.inflight,
     batch: (k, a) => k.batch(a.batchId),
+    pressure: (k) => k.pressure,
+    refreshed: (k, a) => k.refreshed(a.objectType, a.day),
+    repeats: (k, a) => k.repeats(a.objectType, a.lane),
   },
   argv: (a) => [
     a.objectType,
@@ -119,17 +126,21 @@ export const claimBatch = script<
     a.windowMs,
     a.quietMs,
     a.patienceMs,
+    a.day,
+    a.hotQuietMs,
+    a.hotHoldMs,
   ],
   decode: (reply) => {
-    const [found, value] = tuple(reply, 2, 'claimBatch');
-    if (Number(found) !== 1) return { batch: undefined, retryInMs: Number(value) };
+    const [found, value, held] = tuple(reply, 3, 'claimBatch');
+    const heldRepeats = Number(held);
+    if (Number(found) !== 1) return { batch: undefined, retryInMs: Number(value), heldRepeats };
     const raw = JSON.parse(String(value)) as ClaimedBatch;
     const items = asArray<BatchItem>(raw.items).map((item) => ({
       path: item.path,
       requestIds: asArray<string>(item.requestIds),
       meta: { ...item.meta, attempts: Number(item.meta?.attempts ?? 0) },
     }));
-    return { batch: { ...raw, items } };
+    return { batch: { ...raw, items }, heldRepeats };
   },
 });
 
@@ -143,6 +154,8 @@ export const finishBatch = script<
     firstPollMs: number;
     /** Act only on a batch whose lease ran out (the reclaim of a dead holder's batch). */
     onlyIfExpired: boolean;
+    /** The quota day of the call (its grant's), or -1 when unknown: nothing is marked refreshed. */
+    day: number;
   },
   boolean
 >({
@@ -153,6 +166,8 @@ export const finishBatch = script<
     backlog: (k) => k.backlog,
     tracking: (k) => k.tracking,
     callbacksDue: (k) => k.callbacksDue,
+    refreshedFiles: (k, a) => k.refreshed('File', a.day),
+    refreshedDirectories: (k, a) => k.refreshed('Directory', a.day),
   },
   argv: (a) => [
     a.batchId,
@@ -162,6 +177,7 @@ export const finishBatch = script<
     a.onlyIfExpired ? '1' : '0',
     JSON.stringify(Object.fromEntries(a.outcomes)),
     a.firstPollMs,
+    a.day,
   ],
   decode: (reply) => Number(reply) === 1,
 });
@@ -316,4 +332,71 @@ export const takeCall = script<{ scope: string; callsPerSecond: number; token: s
   keys: { callLog: (k, a) => k.callLog(a.scope) },
   argv: (a) => [a.callsPerSecond, a.token],
   decode: Number,
+});
+
+/** Why a promotion did not happen (promote-directory-4.lua's negative replies). */
+export type PromotionResult =
+  | { promoted: true; files: number }
+  | { promoted: false; why: 'no-directory-unit' | 'too-few-files' | 'already-covered' };
+
+export const promoteDirectory = script<
+  {
+    directory: string;
+    domain: string;
+    day: number;
+    directoriesPerDay: number;
+    minFiles: number;
+    windowMs: number;
+    maxFilesPerCall: number;
+    maxDirsPerCall: number;
+    reason: string;
+  },
+  PromotionResult
+>({
+  name: 'promoteDirectory',
+  keys: {
+    backlog: (k) => k.backlog,
+    callbacksDue: (k) => k.callbacksDue,
+    quotaDay: (k, a) => k.quotaDay('Directory', a.day),
+    upstreamDay: (k, a) => k.upstreamDay('Directory', a.day),
+  },
+  argv: (a) => [
+    a.directory,
+    a.domain,
+    a.directoriesPerDay,
+    a.minFiles,
+    a.windowMs,
+    a.maxFilesPerCall,
+    a.maxDirsPerCall,
+    a.reason,
+  ],
+  decode: (reply) => {
+    const result = Number(reply);
+    if (result > 0) return { promoted: true, files: result };
+    return {
+      promoted: false,
+      why: result === -1 ? 'no-directory-unit' : result === -2 ? 'too-few-files' : 'already-covered',
+    };
+  },
+});
+
+export const setPressure = script<
+  { pressure: Record<ObjectType, boolean>; act: boolean; ttlMs: number },
+  Partial<Record<ObjectType, boolean>>
+>({
+  name: 'setPressure',
+  keys: { pressure: (k) => k.pressure },
+  argv: (a) => [
+    a.pressure.File ? '1' : '0',
+    a.pressure.Directory ? '1' : '0',
+    a.act ? '1' : '0',
+    Math.max(1, Math.round(a.ttlMs)),
+  ],
+  decode: (reply) =>
+    Object.fromEntries(
+      strings(reply).map((change) => {
+        const [type, flag] = change.split(':');
+        return [type as ObjectType, flag === '1'];
+      }),
+    ),
 });

@@ -25,6 +25,8 @@ describe('each script call matches its Lua file', () => {
         'claimIdempotencyKey',
         'finishBatch',
         'finishTask',
+        'promoteDirectory',
+        'setPressure',
         'settleQuota',
         'syncQuota',
         'takeCall',
@@ -89,7 +91,8 @@ describe('replies decoded once', () => {
         },
       ],
     };
-    expect(claimBatch.spec.decode([1, JSON.stringify(batch)], {} as never)).toEqual({
+    expect(claimBatch.spec.decode([1, JSON.stringify(batch), 0], {} as never)).toEqual({
+      heldRepeats: 0,
       batch: {
         ...batch,
         items: [
@@ -101,14 +104,24 @@ describe('replies decoded once', () => {
         ],
       },
     });
-    expect(claimBatch.spec.decode([1, JSON.stringify({ ...batch, items: {} })], {} as never)).toMatchObject({
+    expect(
+      claimBatch.spec.decode([1, JSON.stringify({ ...batch, items: {} }), 0], {} as never),
+    ).toMatchObject({
       batch: { items: [] },
     });
   });
 
   it('claimBatch: nothing ready, with the wait (-1: nothing pending)', () => {
-    expect(claimBatch.spec.decode([0, 250], {} as never)).toEqual({ batch: undefined, retryInMs: 250 });
-    expect(claimBatch.spec.decode([0, -1], {} as never)).toEqual({ batch: undefined, retryInMs: -1 });
+    expect(claimBatch.spec.decode([0, 250, 0], {} as never)).toEqual({
+      batch: undefined,
+      retryInMs: 250,
+      heldRepeats: 0,
+    });
+    expect(claimBatch.spec.decode([0, -1, 3], {} as never)).toEqual({
+      batch: undefined,
+      retryInMs: -1,
+      heldRepeats: 3,
+    });
   });
 
   it('takeQuota: a grant carries the ticket sent; a refusal says what is short', () => {
