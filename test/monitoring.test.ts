@@ -80,6 +80,10 @@ const CATALOG: Record<string, { app: 'intake' | 'worker' | 'prometheus' | 'node'
   refreshq_account_errors_total: { app: 'worker' },
   refreshq_breaker_opened_total: { app: 'worker' },
   refreshq_credential_refreshes_total: { app: 'worker' },
+  refreshq_quota_pressure: { app: 'worker' },
+  refreshq_repeats_held_total: { app: 'worker', pending: true },
+  refreshq_directories_promoted_total: { app: 'worker', pending: true },
+  refreshq_files_promoted_total: { app: 'worker' },
   up: { app: 'prometheus' },
   process_cpu_seconds_total: { app: 'node' },
   process_resident_memory_bytes: { app: 'node' },
@@ -143,6 +147,7 @@ const GLOBAL_GAUGES = [
   'refreshq_backlog_paths',
   'refreshq_backlog_estimated_submit_seconds',
   'refreshq_breaker_open',
+  'refreshq_quota_pressure',
   'refreshq_oldest_pending_age_seconds',
   'refreshq_tasks_tracked',
 ];

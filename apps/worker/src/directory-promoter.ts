@@ -76,13 +76,17 @@ export class DirectoryPromoter {
       const directoryRoom = dirs.dayBudget - dirs.dayUsed - pendingDirs;
       if (!underPressure({ demand: pendingFiles, supply: urlSupply }) || directoryRoom <= 0) return [];
 
-      const pending = await this.pool.pendingFiles();
+      const day = quotaDayIndex(state.now, this.settings.utcOffsetMinutes);
+      const pending = (await this.pool.pendingFiles()).map((file) => file.path);
+      // A unit goes to first refreshes before repeats too: files refreshed today count only
+      // when nothing else is pending.
+      const refreshed = await this.pool.refreshedOn('File', day, pending);
+      const firsts = pending.filter((_path, index) => !refreshed[index]);
       const picks = choosePromotions(
-        pending.map((file) => file.path),
+        firsts.length > 0 ? firsts : pending,
         { urlSupply, directoryRoom },
         this.settings.rules,
       );
-      const day = quotaDayIndex(state.now, this.settings.utcOffsetMinutes);
       const promoted: string[] = [];
       for (const pick of picks) {
         const reason = `promoted: ${pick.files} pending files under it while today's URL budget could spare ${urlSupply} for ${pendingFiles}`;

@@ -72,10 +72,18 @@ describe('choosePromotions', () => {
     expect(some).toEqual([{ directory: 'https://cdn.example.com/series/1/ep0/', files: 2 }]);
   });
 
-  it('with few directory units, spends them where they cover the most', () => {
+  it('with few directory units, spends them where they cover the most, give or take a factor two for depth', () => {
     const files = [...series(1, 10), ...series(2, 3), ...series(3, 1)];
     const picks = choosePromotions(files, { urlSupply: 0, directoryRoom: 2 }, RULES);
-    expect(picks).toEqual([{ directory: 'https://cdn.example.com/series/', files: 28 }]);
+    expect(picks).toEqual([
+      { directory: 'https://cdn.example.com/series/1/', files: 20 },
+      { directory: 'https://cdn.example.com/series/2/', files: 6 },
+    ]);
+    // Scattered changes: only a broad directory covers enough of them.
+    const scattered = Array.from({ length: 8 }, (_, s) => episode(s, 0));
+    expect(choosePromotions(scattered, { urlSupply: 0, directoryRoom: 3 }, RULES)).toEqual([
+      { directory: 'https://cdn.example.com/series/', files: 8 },
+    ]);
   });
 
   it('stops once the rest fits the URL supply', () => {

@@ -208,6 +208,17 @@ export class PendingPool {
     return files;
   }
 
+  /** Which of `paths` were refreshed (submitted or covered) on quota day `day`. */
+  async refreshedOn(objectType: ObjectType, day: number, paths: readonly string[]): Promise<boolean[]> {
+    const flags: boolean[] = [];
+    for (let start = 0; start < paths.length; start += 1000) {
+      const chunk = paths.slice(start, start + 1000);
+      const replies = await this.redis.smismember(this.keys.refreshed(objectType, day), ...chunk);
+      for (const reply of replies) flags.push(reply === 1);
+    }
+    return flags;
+  }
+
   /** Refreshes `directory` instead of the pending files under it, if a directory unit is free today. */
   promote(
     directory: string,
