@@ -70,6 +70,8 @@ export const workerEnvSchema = z
       (value) => (value === '' ? undefined : value),
       z.enum(SCARCITY_POLICIES, { error: 'must be spend-well or fifo' }).default('spend-well'),
     ),
+    /** How far ahead arrivals at the present rate count as today's demand (ms; 0: pending only). */
+    PRESSURE_HORIZON_MS: nonNegativeInt(3_600_000, 86_400_000),
     /** Under pressure, the most quiet a hot path needs before it goes (ms). */
     HOT_PATH_MAX_QUIET_MS: positiveInt(120_000, 3_600_000),
     /** Under pressure, the longest a hot path is held after it was queued (ms). */

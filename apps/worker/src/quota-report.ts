@@ -6,8 +6,11 @@ import {
   PRIORITIES,
   type ObjectType,
   type Priority,
+  type ArrivalRate,
+  projectedDemand,
   type ScarcityPolicy,
   underPressure,
+  updateArrivalRate,
 } from '@refreshq/domain';
 import {
   publishEstimates,
@@ -30,6 +33,7 @@ import type { WorkerMetrics } from './worker-metrics.js';
  */
 export class QuotaReport {
   private readonly loop: Periodic;
+  private readonly rates: Partial<Record<ObjectType, ArrivalRate>> = {};
   private directoriesLeftToday = Number.POSITIVE_INFINITY;
 
   constructor(
@@ -44,6 +48,8 @@ export class QuotaReport {
     private readonly windowMs: number,
     /** spend-well: the claim step acts on pressure; fifo: pressure is only measured and shown. */
     private readonly policy: ScarcityPolicy,
+    /** The pressure forecast: PRESSURE_HORIZON_MS, and how fast the arrival rate forgets. */
+    private readonly scarcity: { horizonMs: number; rateHalfLifeMs: number },
     private readonly metrics: WorkerMetrics,
     private readonly logger: Logger,
     private readonly everyMs = 5000,
@@ -64,15 +70,28 @@ export class QuotaReport {
     return this.directoriesLeftToday > 0;
   }
 
-  /** Under pressure: today's pending units of a type exceed what the day can still grant. */
+  /**
+   * Under pressure: today's demand of a type (pending, plus arrivals at the present rate over
+   * the forecast horizon, at most the rest of the quota day) exceeds what the day can still grant.
+   */
   private async pressure(
     state: QuotaState,
     backlog: Record<ObjectType, Record<Priority, number>>,
   ): Promise<Record<ObjectType, boolean>> {
+    const arrivals = await this.pool.arrivals();
+    const horizon = Math.min(this.scarcity.horizonMs, Math.max(0, state.nextDayStart - state.now));
     const pressure = {} as Record<ObjectType, boolean>;
     for (const type of OBJECT_TYPES) {
       const t = state.byType[type];
-      const demand = PRIORITIES.reduce((sum, lane) => sum + backlog[type][lane], 0);
+      const rate = updateArrivalRate(
+        this.rates[type],
+        arrivals[type],
+        state.now,
+        this.scarcity.rateHalfLifeMs,
+      );
+      this.rates[type] = rate;
+      const pending = PRIORITIES.reduce((sum, lane) => sum + backlog[type][lane], 0);
+      const demand = projectedDemand(pending, rate.perSecond, horizon);
       pressure[type] = underPressure({ demand, supply: Math.max(0, t.dayBudget - t.dayUsed) });
       this.metrics.quotaPressure.set({ object_type: type }, pressure[type] ? 1 : 0);
     }

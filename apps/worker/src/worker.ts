@@ -122,6 +122,7 @@ export async function startWorker(
     breaker,
     env.COALESCE_WINDOW_MS,
     env.SCARCITY_POLICY,
+    { horizonMs: env.PRESSURE_HORIZON_MS, rateHalfLifeMs: 300_000 },
     metrics,
     logger,
   );

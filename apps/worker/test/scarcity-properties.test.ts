@@ -142,6 +142,7 @@ async function rig(redis: Redis, namespace: string) {
     breaker,
     0,
     'spend-well',
+    { horizonMs: 3_600_000, rateHalfLifeMs: 300_000 },
     metrics,
     silent,
   );

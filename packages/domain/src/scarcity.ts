@@ -23,6 +23,42 @@ export function underPressure({ demand, supply }: TypeSupplyDemand): boolean {
   return demand > supply;
 }
 
+/** How fast new paths of a type arrive: an exponentially weighted rate over a counter. */
+export interface ArrivalRate {
+  /** New paths per second. */
+  perSecond: number;
+  count: number;
+  at: number;
+}
+
+/**
+ * Folds the arrivals counter read at `now` into the rate, weighting the past by
+ * exp(-elapsed / halfLifeMs · ln 2): a burst raises the rate at once and fades within a few
+ * half-lives. The first reading only starts the count.
+ */
+export function updateArrivalRate(
+  previous: ArrivalRate | undefined,
+  count: number,
+  now: number,
+  halfLifeMs: number,
+): ArrivalRate {
+  if (!previous || count < previous.count || now <= previous.at)
+    return { perSecond: previous?.perSecond ?? 0, count, at: now };
+  const elapsed = now - previous.at;
+  const observed = ((count - previous.count) * 1000) / elapsed;
+  const keep = Math.exp((-elapsed * Math.LN2) / Math.max(1, halfLifeMs));
+  return { perSecond: keep * previous.perSecond + (1 - keep) * observed, count, at: now };
+}
+
+/**
+ * Today's demand: what is pending now, plus what keeps arriving at the present rate over the
+ * horizon (at most what is left of the quota day). Pressure is then seen while there is still
+ * budget to steer, not only once it is gone.
+ */
+export function projectedDemand(pending: number, rate: number, horizonMs: number): number {
+  return pending + Math.max(0, rate) * (Math.max(0, horizonMs) / 1000);
+}
+
 export type Pressure = Record<ObjectType, boolean>;
 
 export interface HotPathSettings {

@@ -4,9 +4,11 @@ import {
   ancestorDirectories,
   choosePromotions,
   globPattern,
+  projectedDemand,
   type PromotionRules,
   requiredQuietMs,
   underPressure,
+  updateArrivalRate,
 } from '../src/scarcity.js';
 
 const RULES: PromotionRules = { minFiles: 2, minDepth: 1, maxDepth: 8, allow: [], deny: [] };
@@ -133,5 +135,30 @@ describe('choosePromotions', () => {
         },
       ),
     );
+  });
+});
+
+describe('the pressure forecast', () => {
+  it('starts the rate at the first reading, then follows the arrivals', () => {
+    const first = updateArrivalRate(undefined, 100, 0, 60_000);
+    expect(first).toEqual({ perSecond: 0, count: 100, at: 0 });
+    const second = updateArrivalRate(first, 160, 60_000, 60_000);
+    // One half-life at 1/s: half of the new rate.
+    expect(second.perSecond).toBeCloseTo(0.5, 5);
+    const later = updateArrivalRate(second, 160, 600_000, 60_000);
+    expect(later.perSecond).toBeLessThan(0.001);
+  });
+
+  it('a counter that went back (a new pool) restarts the count', () => {
+    expect(updateArrivalRate({ perSecond: 2, count: 500, at: 0 }, 10, 1000, 60_000)).toEqual({
+      perSecond: 2,
+      count: 10,
+      at: 1000,
+    });
+  });
+
+  it('projects today’s demand over the horizon', () => {
+    expect(projectedDemand(10, 0.5, 3_600_000)).toBe(1810);
+    expect(projectedDemand(10, 5, 0)).toBe(10);
   });
 });

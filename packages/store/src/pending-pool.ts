@@ -176,6 +176,12 @@ export class PendingPool {
     };
   }
 
+  /** Paths of each type pended anew since the pool began (a counter), for the pressure forecast. */
+  async arrivals(): Promise<Record<ObjectType, number>> {
+    const [files, dirs] = await this.redis.hmget(this.keys.backlog, 'arrived:File', 'arrived:Directory');
+    return { File: Number(files ?? 0), Directory: Number(dirs ?? 0) };
+  }
+
   /** When the oldest pending path of this type and lane became eligible (Redis clock), if any; parked paths excluded. */
   async oldestEligibleAt(objectType: ObjectType, lane: Priority): Promise<number | undefined> {
     const head = await this.redis.zrangebyscore(

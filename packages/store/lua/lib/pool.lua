@@ -161,6 +161,8 @@ local function pend_path(backlog, kind, path, domain, path_lane, request_ids, no
     end
   else
     local meta = { domain = domain, lane = path_lane, queuedAt = now, lastSeenAt = now, attempts = 0, hits = 1 }
+    -- New demand, counted for the pressure forecast (docs/scarcity.md); promotions are not demand.
+    if #request_ids > 0 then redis.call('HINCRBY', backlog, 'arrived:' .. kind, 1) end
     local eligible_at = now + window
     if redis.call('SISMEMBER', keyspace.inflightPaths(kind), path) == 1 then eligible_at = PARKED end
     add_pending(backlog, kind, path, eligible_at, meta)
