@@ -243,8 +243,10 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
         WORKER_METRICS_HOST: '127.0.0.1',
         COALESCE_WINDOW_MS: '1000',
         VOD_CALL_TIMEOUT_MS: '3000',
-        // A small File day budget: the second phase spends it and leaves paths waiting.
+        // A small File day budget: the second phase spends it and leaves paths waiting (no
+        // directory promotion, which would refresh them as their folder instead).
         QUOTA_URLS_PER_DAY: '16',
+        DIRECTORY_PROMOTION: 'off',
         QUOTA_SYNC_INTERVAL_MS: '0',
         TASK_FIRST_POLL_MS: '1000',
         TASK_POLL_MAX_INTERVAL_MS: '1000',

@@ -1,3 +1,4 @@
+import { caseInsensitive } from '@refreshq/config';
 import {
   checkPath,
   isDomainAllowed,
@@ -27,15 +28,6 @@ export interface CheckedBody {
   duplicates: number;
   callbackUrl?: string;
 }
-
-const caseInsensitive = <const T extends readonly [string, ...string[]]>(values: T, field: string) =>
-  z.preprocess(
-    (value) =>
-      typeof value === 'string'
-        ? (values.find((allowed) => allowed.toLowerCase() === value.toLowerCase()) ?? value)
-        : value,
-    z.enum(values, { error: `${field} must be one of ${values.join(', ')}` }),
-  );
 
 const bodySchema = z
   .object({
