@@ -44,7 +44,7 @@ export interface WorkerMetrics {
 export function createWorkerMetrics(): WorkerMetrics {
   const registry = createMetricsRegistry('worker');
   const registers = [registry];
-  return {
+  const metrics: WorkerMetrics = {
     registry,
     upstreamCalls: new Counter({
       name: 'refreshq_upstream_calls_total',
@@ -226,4 +226,9 @@ export function createWorkerMetrics(): WorkerMetrics {
       registers,
     }),
   };
+  // The scarcity series exist from the start (at 0), so a quiet day reads as 0, not as no data.
+  for (const type of ['File', 'Directory']) metrics.repeatsHeld.inc({ object_type: type }, 0);
+  for (const result of ['promoted', 'no_directory_unit', 'too_few_files', 'already_covered'])
+    metrics.directoriesPromoted.inc({ result }, 0);
+  return metrics;
 }
