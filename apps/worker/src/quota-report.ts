@@ -1,11 +1,12 @@
 import {
+  BUDGET_FAMILIES,
   estimateSubmitAt,
   laneDayBudget,
   lanesAtOrAbove,
-  OBJECT_TYPES,
   PRIORITIES,
-  type ObjectType,
   type Priority,
+  WORK_TYPES,
+  workKind,
 } from '@refreshq/domain';
 import {
   publishEstimates,
@@ -63,22 +64,26 @@ export class QuotaReport {
     try {
       const [state, backlog] = await Promise.all([this.governor.state(), this.pool.backlog()]);
       this.directoriesLeftToday = state.byType.Directory.dayBudget - state.byType.Directory.dayUsed;
-      const byType = {} as QuotaEstimates['byType'];
-      for (const type of OBJECT_TYPES) {
-        const t = state.byType[type];
+      const byType: QuotaEstimates['byType'] = {};
+      // Quota gauges per budget family (File, Directory, Preload); backlog and estimates per pool type.
+      for (const family of BUDGET_FAMILIES) {
+        const t = state.byType[family];
         for (const window of ['day', 'minute'] as const) {
           this.metrics.quotaUsed.set(
-            { object_type: type, window },
+            { object_type: family, window },
             window === 'day' ? t.dayUsed : t.minuteUsed,
           );
           this.metrics.quotaBudget.set(
-            { object_type: type, window },
+            { object_type: family, window },
             window === 'day' ? t.dayBudget : t.minuteBudget,
           );
         }
+      }
+      for (const type of WORK_TYPES) {
+        const t = state.byType[workKind(type).budget];
         const holdUntil = Math.max(t.hold?.until ?? 0, state.callsHold?.until ?? 0);
         this.metrics.quotaHoldSeconds.set({ object_type: type }, Math.max(0, holdUntil - state.now) / 1000);
-        byType[type] = {} as Record<Priority, QuotaEstimates['byType'][ObjectType][Priority]>;
+        const lanes = {} as Record<Priority, { backlog: number; estimatedSubmitAt: number | null }>;
         for (const lane of PRIORITIES) {
           const ahead = lanesAtOrAbove(lane).reduce((sum, other) => sum + backlog[type][other], 0);
           const dayBudget = laneDayBudget(t.dayBudget, lane, this.highReservePercent);
@@ -92,7 +97,7 @@ export class QuotaReport {
             nextDayStart: state.nextDayStart,
             ...(holdUntil > 0 ? { holdUntil } : {}),
           });
-          byType[type][lane] = {
+          lanes[lane] = {
             backlog: backlog[type][lane],
             estimatedSubmitAt: Number.isFinite(at) ? at : null,
           };
@@ -102,10 +107,11 @@ export class QuotaReport {
             Number.isFinite(at) ? Math.max(0, at - state.now) / 1000 : Number.POSITIVE_INFINITY,
           );
         }
+        byType[type] = lanes;
       }
       this.metrics.breakerOpen.set((await this.breaker.remainingMs()) > 0 ? 1 : 0);
       const redisNow = this.clock.now();
-      for (const type of OBJECT_TYPES) {
+      for (const type of WORK_TYPES) {
         for (const lane of PRIORITIES) {
           const eligibleAt = await this.pool.oldestEligibleAt(type, lane);
           this.metrics.oldestPendingAge.set(

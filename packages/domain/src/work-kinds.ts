@@ -86,6 +86,28 @@ function kind(
 
 export const workKind = (type: WorkType): WorkKind => KINDS[type];
 
+/**
+ * The order a lane's types are claimed in: directories first (a directory in flight covers files
+ * admitted under it), then files, then media; prefetches last, as they only warm what is there.
+ */
+export const CLAIM_TYPE_ORDER: readonly WorkType[] = [
+  'Directory',
+  'Directory!force',
+  'File',
+  'File!force',
+  'Media',
+  'Preload',
+  'Media!preload',
+];
+
+/**
+ * Quota units one item of a type is granted before its call: 1 for a path; for a media id the
+ * play URLs it is expected to expand to (MEDIA_PLAY_URLS_PER_ID). What a media job really
+ * submitted is charged (or given back) once GetMediaRefreshJobs reports it.
+ */
+export const unitsPerItem = (type: WorkType, mediaPlayUrlsPerId: number): number =>
+  KINDS[type].action === 'RefreshMediaPlayUrls' ? Math.max(1, mediaPlayUrlsPerId) : 1;
+
 export const isWorkType = (value: unknown): value is WorkType =>
   typeof value === 'string' && (WORK_TYPES as readonly string[]).includes(value);
 
@@ -102,9 +124,9 @@ export interface WorkSpec {
 
 /** The pool type a request's items go into. */
 export function workTypeOf(spec: WorkSpec): WorkType {
-  const action = spec.action ?? 'refresh';
-  if (spec.media) return action === 'preload' ? 'Media!preload' : 'Media';
-  if (action === 'preload') return 'Preload';
+  // A media request's task type is in its options (intake sets it from the action).
+  if (spec.media) return spec.media.options.taskType === 'Preload' ? 'Media!preload' : 'Media';
+  if (spec.action === 'preload') return 'Preload';
   return spec.force ? `${spec.objectType}!force` : spec.objectType;
 }
 

@@ -1,4 +1,4 @@
-import type { ObjectType, Priority } from '@refreshq/domain';
+import type { Priority, WorkType } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
 
@@ -10,7 +10,8 @@ export interface LaneEstimate {
 
 export interface QuotaEstimates {
   at: number;
-  byType: Record<ObjectType, Record<Priority, LaneEstimate>>;
+  /** Per pool type (the worker publishes the types it knows; older ones only File and Directory). */
+  byType: Partial<Record<WorkType, Record<Priority, LaneEstimate>>>;
 }
 
 /** The snapshot workers publish every few seconds and intake shows in request statuses. */
