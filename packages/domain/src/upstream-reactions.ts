@@ -50,8 +50,6 @@ const BY_CODE: Record<string, Reaction> = {
   MissingParameter: { kind: 'reject', alert: true },
   OperationDenied: { kind: 'open-breaker' },
   'OperationDenied.Suspended': { kind: 'open-breaker' },
-  /** A parameter we sent is out of range (Force, a media option): a bug of ours. */
-  InvalidParameter: { kind: 'reject', alert: true },
 };
 
 /**
@@ -67,7 +65,8 @@ const PRELOAD_CODES: Record<string, Reaction> = {
 
 /**
  * RefreshMediaPlayUrls documents no codes of its own beyond the common ones (an option out of
- * range is InvalidParameter: a bug of ours, we check them first); refused media come back in
+ * range would be InvalidParameter, an unknown code like every gateway's: intake checks every
+ * option against the upstream's values first); refused media come back in
  * ForbiddenMediaIds and NonExistMediaIds of an accepted call (MEDIA_ITEM_CODES). Its play URLs are
  * submitted as URL refreshes or preloads, so their quota codes hold the type's budget.
  */
