@@ -12,7 +12,6 @@ import {
   mediaJobFate,
   reactionTo,
   settleCall,
-  type UpstreamAction,
 } from '../src/upstream-reactions.js';
 import {
   canonicalMediaOptions,
@@ -25,6 +24,7 @@ import {
   poolDomain,
   poolItemsOf,
   unitsPerItem,
+  type UpstreamAction,
   WORK_TYPES,
   workKind,
   workTypeOf,
