@@ -7,12 +7,7 @@ import {
   mediaEnded,
   mediaState,
 } from '../src/media-progress.js';
-import {
-  MEDIA_ITEM_CODES,
-  mediaJobFate,
-  reactionTo,
-  settleCall,
-} from '../src/upstream-reactions.js';
+import { MEDIA_ITEM_CODES, mediaJobFate, reactionTo, settleCall } from '../src/upstream-reactions.js';
 import {
   canonicalMediaOptions,
   CLAIM_TYPE_ORDER,
