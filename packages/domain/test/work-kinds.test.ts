@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { completedEntries, followOnId, followOnRequest } from '../src/follow-ons.js';
 import {
@@ -262,5 +264,35 @@ describe('follow-on preloads of then: "preload"', () => {
       receivedAt: 5,
       parent: 'r1',
     });
+  });
+});
+
+describe("README's table of the other actions' answers", () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+  const start = readme.indexOf('\n### Answers of the other actions\n');
+  const section = readme.slice(start, readme.indexOf('\n### ', start + 10));
+  const rows = section
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .map((line) => line.split('|').map((cell) => cell.trim()));
+  const KIND_OF: Array<[RegExp, string]> = [
+    [/^hold-day/, 'hold-day'],
+    [/^split/, 'split'],
+    [/^units refunded/, 'backoff'],
+  ];
+
+  it('lists the new actions, and every code a row gives a reaction reacts so', () => {
+    expect(start).toBeGreaterThan(0);
+    let checked = 0;
+    for (const [, actionCell, answer, reaction] of rows) {
+      const action = /`(\w+)`/.exec(actionCell ?? '')?.[1] as UpstreamAction | undefined;
+      const kind = KIND_OF.find(([pattern]) => pattern.test(reaction ?? ''))?.[1];
+      if (!action || !kind) continue;
+      for (const [, code] of (answer ?? '').matchAll(/`([A-Za-z.]+)\*?`/g)) {
+        expect([action, code, reactionTo(code as string, action).kind]).toEqual([action, code, kind]);
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(6);
   });
 });
