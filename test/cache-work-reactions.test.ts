@@ -184,9 +184,7 @@ describe('RefreshMediaPlayUrls and GetMediaRefreshJobs answers', () => {
       return state.byType.Preload.hold?.reason === 'PreloadQueueFull' ? state : undefined;
     });
     expect((await status(id)).media[0].state).toBe('queued');
-    const redis = stack.worker.redis;
-    const names = await redis.keys(`{${intake.namespace}}:quota:*Preload*`);
-    if (names.length > 0) await redis.del(...names);
+    // The hold stays to the end of this file: no test after this one prefetches.
   });
 
   it('an answer lost after it was accepted: the media goes again (a media job cannot be looked up by id) and ends', async () => {
