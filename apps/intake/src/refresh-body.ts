@@ -1,14 +1,18 @@
 import { caseInsensitive } from '@refreshq/config';
 import {
+  ACTIONS,
   checkPath,
   isDomainAllowed,
   judgeTarget,
+  type MediaOptions,
   type ObjectType,
   type OutboundPolicy,
   type Priority,
+  type WorkAction,
 } from '@refreshq/domain';
 import { z } from 'zod';
 import { ApiError, type ErrorDetail } from './api-error.js';
+import { checkMedia, checkMediaCount, MEDIA_OPTION_FIELDS, mediaFields } from './media-body.js';
 
 export interface BodyRules {
   maxPaths: number;
@@ -22,11 +26,19 @@ export interface BodyRules {
 export interface CheckedBody {
   objectType: ObjectType;
   priority: Priority;
+  /** Empty for a request by media ids. */
   paths: string[];
   domains: string[];
-  /** Paths the caller sent more than once (after normalisation) within this request. */
+  /** Paths (or media ids) the caller sent more than once (after normalisation) within this request. */
   duplicates: number;
   callbackUrl?: string;
+  /** `refresh` (default) or `preload`. */
+  action: WorkAction;
+  /** Force=true on RefreshVodObjectCaches. */
+  force?: boolean;
+  then?: 'preload';
+  /** A request by media ids, with the options of RefreshMediaPlayUrls. */
+  media?: { ids: string[]; options: MediaOptions };
 }
 
 const bodySchema = z
@@ -43,6 +55,11 @@ const bodySchema = z
       .string({ error: 'callbackUrl must be a string' })
       .max(2048, 'callbackUrl must be at most 2048 characters')
       .optional(),
+    action: caseInsensitive(ACTIONS, 'action').default('refresh'),
+    force: z.boolean({ error: 'force must be true or false' }).optional(),
+    // biome-ignore lint/suspicious/noThenProperty: the public field `then` holds a string, never a callable
+    then: z.enum(['preload'], { error: 'then must be "preload"' }).optional(),
+    ...mediaFields,
   })
   .strict();
 
@@ -137,18 +154,42 @@ export function checkRefreshBody(body: unknown, rules: BodyRules): CheckedBody {
   // The count before any per-element work: a huge list costs one comparison, not a check per element.
   const { paths: sentPaths, objectPath: sentLines } = body as { paths?: unknown; objectPath?: unknown };
   if (Array.isArray(sentPaths) && sentPaths.length > rules.maxPaths) throw tooMany(rules.maxPaths);
+  checkMediaCount((body as { mediaIds?: unknown }).mediaIds, rules.maxPaths);
   const lines = typeof sentLines === 'string' ? objectPathLines(sentLines, rules.maxPaths) : undefined;
   if (typeof sentLines === 'string' && lines === undefined) throw tooMany(rules.maxPaths);
 
   const parsed = bodySchema.safeParse(body);
   if (!parsed.success) throw new ApiError(400, 'invalid_request', describeIssues(parsed.error));
-  const { paths, objectPath, objectType, priority } = parsed.data;
+  const { paths, objectPath, objectType, priority, action, force, then } = parsed.data;
   const callbackUrl =
     parsed.data.callbackUrl === undefined
       ? undefined
       : checkCallbackUrl(parsed.data.callbackUrl, rules.callbackPolicy);
   if (paths !== undefined && objectPath !== undefined) {
     throw new ApiError(400, 'invalid_request', 'send either paths or objectPath, not both');
+  }
+  const sent = (field: string) => Object.hasOwn(body, field);
+  checkKindFields(parsed.data, {
+    objectTypeSent: sent('objectType'),
+    withPaths: paths !== undefined || objectPath !== undefined,
+  });
+  const common = {
+    objectType,
+    priority,
+    action,
+    ...(force ? { force: true } : {}),
+    ...(then ? { then } : {}),
+    ...(callbackUrl ? { callbackUrl } : {}),
+  };
+  if (parsed.data.mediaIds !== undefined) {
+    const media = checkMedia(parsed.data, action);
+    return {
+      ...common,
+      paths: [],
+      domains: [],
+      duplicates: media.duplicates,
+      media: { ids: media.ids, options: media.options },
+    };
   }
   const raw = paths ?? lines ?? [];
   if (raw.length === 0) throw new ApiError(400, 'empty_paths', 'at least one path is required');
@@ -188,11 +229,46 @@ export function checkRefreshBody(body: unknown, rules: BodyRules): CheckedBody {
     );
   }
   return {
-    objectType,
-    priority,
+    ...common,
     paths: [...seen.keys()],
     domains: [...seen.values()],
     duplicates: raw.length - seen.size,
-    ...(callbackUrl ? { callbackUrl } : {}),
   };
+}
+
+/**
+ * The kind-of-work fields (#16) that do not go together, each refused with a clear code before
+ * any path is looked at: `force` only refreshes paths, `then: "preload"` only follows a refresh of
+ * files, a preload takes no directories, and the media options only go with `mediaIds`.
+ */
+function checkKindFields(
+  data: z.output<typeof bodySchema>,
+  sent: { objectTypeSent: boolean; withPaths: boolean },
+): void {
+  const media = data.mediaIds !== undefined;
+  if (media && sent.withPaths)
+    throw new ApiError(400, 'conflicting_fields', 'send paths (or objectPath) or mediaIds, not both');
+  if (media && sent.objectTypeSent)
+    throw new ApiError(400, 'conflicting_fields', 'objectType does not apply to mediaIds');
+  const options = MEDIA_OPTION_FIELDS.filter((field) => data[field] !== undefined);
+  if (!media && options.length > 0)
+    throw new ApiError(400, 'conflicting_fields', `${options.join(', ')} apply only with mediaIds`);
+  if (data.force !== undefined && (data.action === 'preload' || media))
+    throw new ApiError(
+      400,
+      'force_not_applicable',
+      'force applies only to action refresh of paths (RefreshVodObjectCaches Force); a preload or a refresh by media id has none',
+    );
+  if (data.then !== undefined && (data.action === 'preload' || media || data.objectType === 'Directory'))
+    throw new ApiError(
+      400,
+      'then_not_applicable',
+      'then: "preload" follows a refresh of files (action refresh, objectType File, paths): each file is prefetched once its refresh completes',
+    );
+  if (data.action === 'preload' && data.objectType === 'Directory')
+    throw new ApiError(
+      400,
+      'preload_needs_files',
+      'a preload (PreloadVodObjectCaches) takes URLs of files, never directories; send objectType File',
+    );
 }

@@ -29,6 +29,20 @@ export const workerEnvSchema = z
     ),
     /** RefreshVodObjectCaches calls per second across all workers (undocumented upstream; other VOD actions allow 30). */
     QUOTA_CALLS_PER_SECOND: positiveInt(10, 1000),
+    /** PreloadVodObjectCaches: its own daily URL budget (VOD default 500), per-minute budget and per-call maximum (undocumented upstream). */
+    QUOTA_PRELOADS_PER_DAY: positiveInt(500),
+    QUOTA_PRELOADS_PER_MINUTE: positiveInt(500),
+    MAX_PRELOADS_PER_CALL: positiveInt(100, 1000),
+    /** PreloadVodObjectCaches calls per second across all workers (undocumented upstream). */
+    QUOTA_PRELOAD_CALLS_PER_SECOND: positiveInt(10, 1000),
+    /** RefreshMediaPlayUrls calls per second across all workers (Alibaba: 50 per account). */
+    MEDIA_CALLS_PER_SECOND: positiveInt(50, 1000),
+    /** Media ids per RefreshMediaPlayUrls call (at most 20). */
+    MAX_MEDIA_IDS_PER_CALL: positiveInt(20, 20),
+    /** Play URLs one media id is expected to expand to: the units its grant reserves until its job reports the real count. */
+    MEDIA_PLAY_URLS_PER_ID: positiveInt(6, 1000),
+    /** GetMediaRefreshJobs calls per second across all workers (Alibaba: 50 per account). */
+    MEDIA_JOB_CALLS_PER_SECOND: positiveInt(10, 1000),
     /** Share (percent) of each day's budgets that only the high lane may use. */
     QUOTA_HIGH_RESERVE_PERCENT: nonNegativeInt(0, 100),
     /** How often DescribeVodRefreshQuota is read (ms); 0 = only at start and after quota errors. */

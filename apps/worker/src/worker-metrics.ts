@@ -39,6 +39,9 @@ export interface WorkerMetrics {
   taskOutcomes: Counter<'object_type' | 'status' | 'description'>;
   tasksTracked: Gauge;
   callbacks: Counter<'result'>;
+  mediaJobs: Counter<'object_type' | 'status'>;
+  playUrlsSubmitted: Counter<'object_type'>;
+  followOnPreloads: Counter;
 }
 
 export function createWorkerMetrics(): WorkerMetrics {
@@ -217,6 +220,23 @@ export function createWorkerMetrics(): WorkerMetrics {
       name: 'refreshq_callbacks_total',
       help: 'Completion callback attempts by result: delivered, retried (will try again), failed (given up), refused (the target is an inside address or not allowed; not sent).',
       labelNames: ['result'],
+      registers,
+    }),
+    mediaJobs: new Counter({
+      name: 'refreshq_media_jobs_total',
+      help: 'Media of RefreshMediaPlayUrls jobs whose play URLs the upstream finished submitting, by type (Media: refresh, Media!preload: prefetch) and job status (success, fail).',
+      labelNames: ['object_type', 'status'],
+      registers,
+    }),
+    playUrlsSubmitted: new Counter({
+      name: 'refreshq_media_play_urls_total',
+      help: 'Play URLs media refresh jobs submitted (each spends a unit of the URL refresh or preload budget).',
+      labelNames: ['object_type'],
+      registers,
+    }),
+    followOnPreloads: new Counter({
+      name: 'refreshq_follow_on_preloads_total',
+      help: 'Files of "then": "preload" requests queued for a prefetch once their refresh task completed.',
       registers,
     }),
     quotaRefusals: new Counter({

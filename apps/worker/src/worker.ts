@@ -20,6 +20,8 @@ import { DirectoryPromoter, promotionRules } from './directory-promoter.js';
 import { BatchSubmitter } from './batch-submitter.js';
 import { CallbackSender } from './callback-sender.js';
 import { Dispatcher } from './dispatcher.js';
+import { FollowOnPreloads } from './follow-on-preloads.js';
+import { MediaJobFollower } from './media-jobs.js';
 import type { Resolve } from './outbound-post.js';
 import { QuotaReport } from './quota-report.js';
 import { QuotaSync } from './quota-sync.js';
@@ -86,25 +88,36 @@ export async function startWorker(
     urlsPerMinute: env.QUOTA_URLS_PER_MINUTE,
     dirsPerMinute: env.QUOTA_DIRS_PER_MINUTE,
     callsPerSecond: env.QUOTA_CALLS_PER_SECOND,
+    preloadsPerDay: env.QUOTA_PRELOADS_PER_DAY,
+    preloadsPerMinute: env.QUOTA_PRELOADS_PER_MINUTE,
+    preloadCallsPerSecond: env.QUOTA_PRELOAD_CALLS_PER_SECOND,
+    mediaCallsPerSecond: env.MEDIA_CALLS_PER_SECOND,
     highReservePercent: env.QUOTA_HIGH_RESERVE_PERCENT,
     utcOffsetMinutes,
     clockMode: env.QUOTA_CLOCK,
   });
   const quotaSync = new QuotaSync(vod, governor, env.QUOTA_SYNC_INTERVAL_MS, logger);
+  const reactions = { breakerProbeMs: env.BREAKER_PROBE_MS, backoff: { baseMs: 500, maxMs: 60_000 } };
   const submitter = new BatchSubmitter(
     vod,
     clock,
-    {
-      breakerProbeMs: env.BREAKER_PROBE_MS,
-      backoff: { baseMs: 500, maxMs: 60_000 },
-    },
+    { ...reactions, mediaPlayUrlsPerId: env.MEDIA_PLAY_URLS_PER_ID },
     metrics,
     logger,
   );
+  const admitSettings = {
+    windowMs: env.COALESCE_WINDOW_MS,
+    maxFilesPerCall: env.MAX_URLS_PER_CALL,
+    maxDirsPerCall: env.MAX_DIRS_PER_CALL,
+    retentionSeconds: env.STATUS_RETENTION_SECONDS,
+    promoteAt: env.DIRECTORY_PROMOTION_MIN_FILES,
+  };
   const pool = new PendingPool(redis, keys, clock);
   const poolSettings: PoolSettings = {
     maxFilesPerCall: env.MAX_URLS_PER_CALL,
     maxDirsPerCall: env.MAX_DIRS_PER_CALL,
+    maxPreloadsPerCall: env.MAX_PRELOADS_PER_CALL,
+    maxMediaPerCall: env.MAX_MEDIA_IDS_PER_CALL,
     windowMs: env.COALESCE_WINDOW_MS,
     quietMs: env.COALESCE_QUIET_MS,
     leaseMs: env.BATCH_LEASE_MS,
@@ -142,9 +155,10 @@ export async function startWorker(
           logger,
         )
       : undefined;
+  const taskStore = new TaskStore(redis, keys);
   const tracker = new TaskTracker(
     vod,
-    new TaskStore(redis, keys),
+    taskStore,
     {
       everyMs: 1000,
       batch: 20,
@@ -155,6 +169,25 @@ export async function startWorker(
     clock,
     metrics,
     logger,
+    {
+      mediaJobs: new MediaJobFollower(
+        vod,
+        taskStore,
+        governor,
+        clock,
+        {
+          ...reactions,
+          jobCallsPerSecond: env.MEDIA_JOB_CALLS_PER_SECOND,
+          describeCallsPerSecond: env.TASK_POLL_CALLS_PER_SECOND,
+          maxPollMs: env.TASK_POLL_MAX_INTERVAL_MS,
+          mediaPlayUrlsPerId: env.MEDIA_PLAY_URLS_PER_ID,
+          windowMs: env.COALESCE_WINDOW_MS,
+        },
+        metrics,
+        logger,
+      ),
+      followOns: new FollowOnPreloads(taskStore, requests, () => clock.now(), admitSettings, metrics, logger),
+    },
   );
   const callbackSender = new CallbackSender(
     new CallbackStore(redis, keys, clock),
@@ -182,6 +215,7 @@ export async function startWorker(
       pool: poolSettings,
       idlePollMs: 200,
       reclaimEveryMs: 5000,
+      mediaPlayUrlsPerId: env.MEDIA_PLAY_URLS_PER_ID,
     },
     metrics,
     logger,
@@ -192,13 +226,7 @@ export async function startWorker(
     keys,
     requests,
     {
-      admit: {
-        windowMs: env.COALESCE_WINDOW_MS,
-        maxFilesPerCall: env.MAX_URLS_PER_CALL,
-        maxDirsPerCall: env.MAX_DIRS_PER_CALL,
-        retentionSeconds: env.STATUS_RETENTION_SECONDS,
-        promoteAt: env.DIRECTORY_PROMOTION_MIN_FILES,
-      },
+      admit: admitSettings,
       concurrency: env.ADMIT_CONCURRENCY,
       promotionAllowed: () => quotaReport.directoryBudgetAllows(),
     },

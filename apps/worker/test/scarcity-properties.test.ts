@@ -104,7 +104,7 @@ async function rig(redis: Redis, namespace: string) {
     run: async (batch: ClaimedBatch): Promise<BatchResult> => {
       const at = await clock.read();
       submissions.push({
-        objectType: batch.objectType,
+        objectType: batch.objectType as ObjectType,
         paths: batch.items.map((item: BatchItem) => item.path),
         at,
         day: quotaDayIndex(at + offset, OFFSET_MINUTES),

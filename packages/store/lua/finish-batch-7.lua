@@ -58,7 +58,8 @@ local function track(status, request_ids, path, covered_by)
 end
 
 local function mark_refreshed(kind, path)
-  if call_day < 0 then return end
+  -- Only plain refreshes count: a prefetch or a forced refresh is another kind of work.
+  if call_day < 0 or not refreshed_keys[kind] then return end
   redis.call('SADD', refreshed_keys[kind], path)
   redis.call('PEXPIRE', refreshed_keys[kind], 2 * 86400000)
 end

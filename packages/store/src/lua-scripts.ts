@@ -16,8 +16,10 @@ const SCRIPTS = {
   takeQuota: 'take-quota-9.lua',
   settleQuota: 'settle-quota-8.lua',
   syncQuota: 'sync-quota-1.lua',
+  adjustQuota: 'adjust-quota-1.lua',
   claimDue: 'claim-due-1.lua',
   finishTask: 'finish-task-3.lua',
+  finishMediaJob: 'finish-media-job-4.lua',
   takeCall: 'take-call-1.lua',
 } as const;
 

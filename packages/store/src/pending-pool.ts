@@ -1,4 +1,11 @@
-import { OBJECT_TYPES, PRIORITIES, type ObjectType, type PathStatus, type Priority } from '@refreshq/domain';
+import {
+  PRIORITIES,
+  type PathStatus,
+  type Priority,
+  WORK_TYPES,
+  type WorkType,
+  workKind,
+} from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
 import { RedisClock } from './redis-clock.js';
@@ -40,7 +47,8 @@ export interface BatchItem {
 
 export interface ClaimedBatch {
   id: string;
-  objectType: ObjectType;
+  /** The pool type (work-kinds.ts): which action and parameters its call takes. */
+  objectType: WorkType;
   lane: Priority;
   domain: string;
   claimedAt: number;
@@ -66,6 +74,10 @@ export interface PoolSettings {
   firstPollMs?: number;
   maxFilesPerCall: number;
   maxDirsPerCall: number;
+  /** URLs per PreloadVodObjectCaches call (default 100). */
+  maxPreloadsPerCall?: number;
+  /** Media ids per RefreshMediaPlayUrls call (at most 20, the default). */
+  maxMediaPerCall?: number;
   /** The oldest path of a domain waits this long for company before its batch is cut. */
   windowMs: number;
   /** A path requested again within this long waits for the next batch (0 = never). */
@@ -81,8 +93,12 @@ export interface PoolSettings {
 export const patienceMs = (settings: Pick<PoolSettings, 'windowMs' | 'quietMs'>): number =>
   Math.max(10 * settings.windowMs, 10 * settings.quietMs);
 
-export const maxPerCall = (settings: PoolSettings, objectType: ObjectType): number =>
-  objectType === 'Directory' ? settings.maxDirsPerCall : settings.maxFilesPerCall;
+export function maxPerCall(settings: PoolSettings, type: WorkType): number {
+  const kind = workKind(type);
+  if (kind.action === 'RefreshMediaPlayUrls') return settings.maxMediaPerCall ?? 20;
+  if (kind.action === 'PreloadVodObjectCaches') return settings.maxPreloadsPerCall ?? 100;
+  return kind.budget === 'Directory' ? settings.maxDirsPerCall : settings.maxFilesPerCall;
+}
 
 /** The shared pool of pending paths: workers claim leased batches from it and finish them. */
 export class PendingPool {
@@ -93,11 +109,11 @@ export class PendingPool {
   ) {}
 
   /**
-   * For every object type and lane, in one round trip: ms until a batch may be cut (0: now), or
+   * For every pool type and lane, in one round trip: ms until a batch may be cut (0: now), or
    * -1 when none is pending. Keyed `<type>:<lane>`.
    */
   async readiness(): Promise<Map<string, number>> {
-    const pairs = OBJECT_TYPES.flatMap((type) => PRIORITIES.map((lane) => [type, lane] as const));
+    const pairs = WORK_TYPES.flatMap((type) => PRIORITIES.map((lane) => [type, lane] as const));
     const pipeline = this.redis.pipeline();
     for (const [type, lane] of pairs) pipeline.zrange(this.keys.ready(type, lane), 0, 0, 'WITHSCORES');
     pipeline.time();
@@ -117,7 +133,7 @@ export class PendingPool {
 
   /** Claims a batch of at most `limit` paths (the quota granted), never more than the per-call maximum. */
   async claim(
-    objectType: ObjectType,
+    objectType: WorkType,
     lane: Priority,
     batchId: string,
     settings: PoolSettings,
@@ -162,28 +178,29 @@ export class PendingPool {
     return reclaimed;
   }
 
-  /** Pending paths per object type and lane (covered paths ride with their directory and are not counted). */
-  async backlog(): Promise<Record<ObjectType, Record<Priority, number>>> {
+  /** Pending items per pool type and lane (covered paths ride with their directory and are not counted). */
+  async backlog(): Promise<Record<WorkType, Record<Priority, number>>> {
     const fields = await this.redis.hgetall(this.keys.backlog);
-    const count = (type: ObjectType, lane: Priority) => Math.max(0, Number(fields[`${type}:${lane}`] ?? 0));
-    return {
-      File: { high: count('File', 'high'), normal: count('File', 'normal'), low: count('File', 'low') },
-      Directory: {
-        high: count('Directory', 'high'),
-        normal: count('Directory', 'normal'),
-        low: count('Directory', 'low'),
-      },
-    };
+    const count = (type: WorkType, lane: Priority) => Math.max(0, Number(fields[`${type}:${lane}`] ?? 0));
+    return Object.fromEntries(
+      WORK_TYPES.map((type) => [
+        type,
+        { high: count(type, 'high'), normal: count(type, 'normal'), low: count(type, 'low') },
+      ]),
+    ) as Record<WorkType, Record<Priority, number>>;
   }
 
-  /** Paths of each type pended anew since the pool began (a counter), for the pressure forecast. */
-  async arrivals(): Promise<Record<ObjectType, number>> {
-    const [files, dirs] = await this.redis.hmget(this.keys.backlog, 'arrived:File', 'arrived:Directory');
-    return { File: Number(files ?? 0), Directory: Number(dirs ?? 0) };
+  /** Items of each type pended anew since the pool began (a counter), for the pressure forecast. */
+  async arrivals(): Promise<Record<WorkType, number>> {
+    const counts = await this.redis.hmget(this.keys.backlog, ...WORK_TYPES.map((type) => `arrived:${type}`));
+    return Object.fromEntries(WORK_TYPES.map((type, index) => [type, Number(counts[index] ?? 0)])) as Record<
+      WorkType,
+      number
+    >;
   }
 
   /** When the oldest pending path of this type and lane became eligible (Redis clock), if any; parked paths excluded. */
-  async oldestEligibleAt(objectType: ObjectType, lane: Priority): Promise<number | undefined> {
+  async oldestEligibleAt(objectType: WorkType, lane: Priority): Promise<number | undefined> {
     const head = await this.redis.zrangebyscore(
       this.keys.ready(objectType, lane),
       '-inf',
@@ -215,7 +232,7 @@ export class PendingPool {
   }
 
   /** Which of `paths` were refreshed (submitted or covered) on quota day `day`. */
-  async refreshedOn(objectType: ObjectType, day: number, paths: readonly string[]): Promise<boolean[]> {
+  async refreshedOn(objectType: WorkType, day: number, paths: readonly string[]): Promise<boolean[]> {
     const flags: boolean[] = [];
     for (let start = 0; start < paths.length; start += 1000) {
       const chunk = paths.slice(start, start + 1000);
@@ -247,10 +264,10 @@ export class PendingPool {
    * (the claim step reads both); returns the types whose pressure changed.
    */
   publishPressure(
-    pressure: Record<ObjectType, boolean>,
+    pressure: Record<string, boolean>,
     act: boolean,
     ttlMs: number,
-  ): Promise<Partial<Record<ObjectType, boolean>>> {
+  ): Promise<Record<string, boolean>> {
     return setPressure(this.redis, this.keys, { pressure, act, ttlMs });
   }
 

@@ -1,4 +1,4 @@
-import type { ObjectType, Priority } from '@refreshq/domain';
+import type { BudgetFamily, Priority, WorkType } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
 
@@ -10,9 +10,10 @@ export interface LaneEstimate {
 
 export interface QuotaEstimates {
   at: number;
-  byType: Record<ObjectType, Record<Priority, LaneEstimate>>;
-  /** Per type: today's pending units exceed what the day can still grant (docs/scarcity.md). */
-  pressure?: Record<ObjectType, boolean>;
+  /** Per pool type (the worker publishes the types it knows; older ones only File and Directory). */
+  byType: Partial<Record<WorkType, Record<Priority, LaneEstimate>>>;
+  /** Per type: today's demand exceeds what the day can still grant (docs/scarcity.md). */
+  pressure?: Partial<Record<BudgetFamily, boolean>>;
 }
 
 /** The snapshot workers publish every few seconds and intake shows in request statuses. */

@@ -1,9 +1,16 @@
-import type { ObjectType, PathStatus, Priority, RefreshRequest } from '@refreshq/domain';
+import {
+  followOnId,
+  type ObjectType,
+  type PathStatus,
+  type Priority,
+  poolItemsOf,
+  type RefreshRequest,
+} from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
 import { admitRequest } from './script-calls.js';
 
-export interface RequestMeta {
+export interface RequestMeta extends Pick<RefreshRequest, 'action' | 'force' | 'then' | 'media' | 'parent'> {
   id: string;
   objectType: ObjectType;
   priority: Priority;
@@ -14,7 +21,10 @@ export interface RequestMeta {
 
 export interface StoredRequest {
   meta: RequestMeta;
+  /** By path, or for a request by media ids by media item key (work-kinds.ts mediaItemKey). */
   paths: Map<string, PathStatus>;
+  /** `then: "preload"`: the follow-on preload of each path that has one. */
+  followOns?: Map<string, PathStatus>;
 }
 
 export interface AdmitSettings {
@@ -44,16 +54,37 @@ export class RequestStore {
     domains: readonly string[],
     settings: AdmitSettings,
   ): Promise<AdmitResult> {
+    const { type, items } = poolItemsOf(request, domains);
     const meta: RequestMeta = {
       id: request.id,
       objectType: request.objectType,
       priority: request.priority,
       receivedAt: request.receivedAt,
-      pathCount: request.paths.length,
+      pathCount: items.length,
       ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
+      ...(request.action && request.action !== 'refresh' ? { action: request.action } : {}),
+      ...(request.force ? { force: true } : {}),
+      // biome-ignore lint/suspicious/noThenProperty: the public field `then` holds a string, never a callable
+      ...(request.then ? { then: request.then } : {}),
+      ...(request.media ? { media: request.media } : {}),
+      ...(request.parent ? { parent: request.parent } : {}),
     };
-    const paths = request.paths.map((path, index) => [path, domains[index] as string] as const);
-    return admitRequest(this.redis, this.keys, { meta, settings, paths });
+    const paths = items.map((item) => [item.path, item.domain] as const);
+    return admitRequest(this.redis, this.keys, { meta, settings, paths, type });
+  }
+
+  /** The meta of each request that still exists, by id (one round trip). */
+  async metas(ids: readonly string[]): Promise<Map<string, RequestMeta>> {
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.keys.request(id), 'meta');
+    const replies = (await pipeline.exec()) ?? [];
+    const metas = new Map<string, RequestMeta>();
+    ids.forEach((id, index) => {
+      const [error, value] = replies[index] ?? [];
+      if (error) throw error;
+      if (typeof value === 'string') metas.set(id, JSON.parse(value) as RequestMeta);
+    });
+    return metas;
   }
 
   async read(id: string): Promise<StoredRequest | undefined> {
@@ -64,6 +95,22 @@ export class RequestStore {
     for (const [field, value] of Object.entries(fields)) {
       if (field.startsWith('p:')) paths.set(field.slice(2), JSON.parse(value) as PathStatus);
     }
-    return { meta: JSON.parse(metaText) as RequestMeta, paths };
+    const meta = JSON.parse(metaText) as RequestMeta;
+    if (meta.then !== 'preload') return { meta, paths };
+    return { meta, paths, followOns: await this.followOns(id, [...paths.keys()]) };
+  }
+
+  /** The status of each path's follow-on preload, where one was queued. */
+  private async followOns(id: string, paths: readonly string[]): Promise<Map<string, PathStatus>> {
+    const pipeline = this.redis.pipeline();
+    for (const path of paths) pipeline.hget(this.keys.request(followOnId(id, path)), `p:${path}`);
+    const replies = (await pipeline.exec()) ?? [];
+    const statuses = new Map<string, PathStatus>();
+    paths.forEach((path, index) => {
+      const [error, value] = replies[index] ?? [];
+      if (error) throw error;
+      if (typeof value === 'string') statuses.set(path, JSON.parse(value) as PathStatus);
+    });
+    return statuses;
   }
 }

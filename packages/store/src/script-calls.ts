@@ -1,4 +1,4 @@
-import type { ObjectType, Priority, Settlement } from '@refreshq/domain';
+import type { BudgetFamily, CallScope, Priority, Settlement, WorkType } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { IdempotencyRecord } from './idempotency-store.js';
 import type { Keyspace } from './keyspace.js';
@@ -6,7 +6,7 @@ import { runScript, type ScriptName } from './lua-scripts.js';
 import type { BatchItem, Claim, ClaimedBatch, PathOutcome } from './pending-pool.js';
 import type { Grant, QuotaBudgets, Refusal } from './quota-governor.js';
 import type { AdmitResult, AdmitSettings, RequestMeta } from './request-store.js';
-import type { TaskPathState } from './task-store.js';
+import type { MediaItemStatus, TaskPathState } from './task-store.js';
 
 /**
  * One script's call: the KEYS it is given, by name and in the order its header lists them; its
@@ -56,12 +56,23 @@ function asArray<T>(value: unknown): T[] {
 
 type ClockMode = QuotaBudgets['clockMode'];
 
+/**
+ * The calls-per-second keys of an action: RefreshVodObjectCaches keeps the keys it always had,
+ * every other action (PreloadVodObjectCaches, RefreshMediaPlayUrls) its own scope's.
+ */
+const callKeys = (k: Keyspace, scope: CallScope = 'refresh') =>
+  scope === 'refresh'
+    ? { calls: k.quotaCalls, learnedCps: k.learnedCps, hold: k.callsHold }
+    : { calls: k.scopedCalls(scope), learnedCps: k.scopedLearnedCps(scope), hold: k.scopedCallsHold(scope) };
+
 export const admitRequest = script<
   {
     meta: RequestMeta;
     settings: AdmitSettings;
-    /** (path, domain) pairs, in the request's order. */
+    /** (path, pool domain) pairs, in the request's order. */
     paths: readonly (readonly [string, string])[];
+    /** The pool type its items go into (default: the request's object type). */
+    type?: WorkType;
   },
   AdmitResult
 >({
@@ -70,10 +81,10 @@ export const admitRequest = script<
     request: (k, a) => k.request(a.meta.id),
     backlog: (k) => k.backlog,
   },
-  argv: ({ meta, settings, paths }) => [
+  argv: ({ meta, settings, paths, type }) => [
     meta.id,
     JSON.stringify(meta),
-    meta.objectType,
+    type ?? meta.objectType,
     meta.priority,
     settings.windowMs,
     settings.maxFilesPerCall,
@@ -90,7 +101,7 @@ export const admitRequest = script<
 
 export const claimBatch = script<
   {
-    objectType: ObjectType;
+    objectType: WorkType;
     lane: Priority;
     batchId: string;
     maxPerCall: number;
@@ -194,7 +205,10 @@ export const claimIdempotencyKey = script<
 
 export const takeQuota = script<
   {
-    objectType: ObjectType;
+    /** The budget family the units come from (File, Directory, Preload). */
+    objectType: BudgetFamily;
+    /** Whose calls per second the call counts against (default: RefreshVodObjectCaches'). */
+    scope?: CallScope;
     lane: Priority;
     want: number;
     ticket: string;
@@ -211,9 +225,9 @@ export const takeQuota = script<
   keys: {
     grant: (k, a) => k.grant(a.ticket),
     hold: (k, a) => k.hold(a.objectType),
-    callsHold: (k) => k.callsHold,
-    quotaCalls: (k) => k.quotaCalls,
-    learnedCps: (k) => k.learnedCps,
+    callsHold: (k, a) => callKeys(k, a.scope).hold,
+    quotaCalls: (k, a) => callKeys(k, a.scope).calls,
+    learnedCps: (k, a) => callKeys(k, a.scope).learnedCps,
     quotaMinute: (k, a) => k.quotaMinute(a.objectType),
     quotaMinuteSum: (k, a) => k.quotaMinuteSum(a.objectType),
     learnedMinute: (k, a) => k.learnedMinute(a.objectType),
@@ -241,7 +255,8 @@ export const takeQuota = script<
 
 export const settleQuota = script<
   {
-    objectType: ObjectType;
+    objectType: BudgetFamily;
+    scope?: CallScope;
     grant: Grant;
     settlement: Settlement;
     minuteBudget: number;
@@ -258,8 +273,9 @@ export const settleQuota = script<
     quotaMinuteSum: (k, a) => k.quotaMinuteSum(a.objectType),
     quotaDay: (k, a) => k.quotaDay(a.objectType, a.grant.day),
     learnedMinute: (k, a) => k.learnedMinute(a.objectType),
-    learnedCps: (k) => k.learnedCps,
-    hold: (k, a) => (a.settlement.hold?.budget === 'calls' ? k.callsHold : k.hold(a.objectType)),
+    learnedCps: (k, a) => callKeys(k, a.scope).learnedCps,
+    hold: (k, a) =>
+      a.settlement.hold?.budget === 'calls' ? callKeys(k, a.scope).hold : k.hold(a.objectType),
     clockOffset: (k) => k.clockOffset,
   },
   argv: ({ grant, settlement, ...a }) => {
@@ -284,7 +300,7 @@ export const settleQuota = script<
 
 export const syncQuota = script<
   {
-    objectType: ObjectType;
+    objectType: BudgetFamily;
     upstreamQuota: number;
     upstreamRemain: number;
     utcOffsetMinutes: number;
@@ -295,6 +311,16 @@ export const syncQuota = script<
   name: 'syncQuota',
   keys: { clockOffset: (k) => k.clockOffset },
   argv: (a) => [a.objectType, a.upstreamQuota, a.upstreamRemain, a.utcOffsetMinutes, a.clockMode],
+  decode: Number,
+});
+
+export const adjustQuota = script<
+  { objectType: BudgetFamily; delta: number; utcOffsetMinutes: number; clockMode: ClockMode },
+  number
+>({
+  name: 'adjustQuota',
+  keys: { clockOffset: (k) => k.clockOffset },
+  argv: (a) => [a.objectType, Math.round(a.delta), a.utcOffsetMinutes, a.clockMode],
   decode: Number,
 });
 
@@ -324,6 +350,39 @@ export const finishTask = script<
     callbacksDue: (k) => k.callbacksDue,
   },
   argv: (a) => [a.taskId, a.ended ? '1' : '0', a.nextPollMs, JSON.stringify(Object.fromEntries(a.byPath))],
+  decode: strings,
+});
+
+export const finishMediaJob = script<
+  {
+    trackingId: string;
+    ended: boolean;
+    nextPollMs: number;
+    /** Kept with the job between looks (media-progress.ts), opaque to the script. */
+    progress: unknown;
+    statuses: Map<string, MediaItemStatus>;
+    /** Media whose job failed for quota: back to the pool after `delayMs`. */
+    requeues: Map<string, { delayMs: number }>;
+    windowMs: number;
+  },
+  string[]
+>({
+  name: 'finishMediaJob',
+  keys: {
+    task: (k, a) => k.task(a.trackingId),
+    tracking: (k) => k.tracking,
+    callbacksDue: (k) => k.callbacksDue,
+    backlog: (k) => k.backlog,
+  },
+  argv: (a) => [
+    a.trackingId,
+    a.ended ? '1' : '0',
+    a.nextPollMs,
+    JSON.stringify(a.progress),
+    JSON.stringify(Object.fromEntries(a.statuses)),
+    JSON.stringify(Object.fromEntries(a.requeues)),
+    a.windowMs,
+  ],
   decode: strings,
 });
 
@@ -381,22 +440,21 @@ export const promoteDirectory = script<
 });
 
 export const setPressure = script<
-  { pressure: Record<ObjectType, boolean>; act: boolean; ttlMs: number },
-  Partial<Record<ObjectType, boolean>>
+  { pressure: Record<string, boolean>; act: boolean; ttlMs: number },
+  Record<string, boolean>
 >({
   name: 'setPressure',
   keys: { pressure: (k) => k.pressure },
   argv: (a) => [
-    a.pressure.File ? '1' : '0',
-    a.pressure.Directory ? '1' : '0',
     a.act ? '1' : '0',
     Math.max(1, Math.round(a.ttlMs)),
+    ...Object.entries(a.pressure).flatMap(([type, on]) => [type, on ? '1' : '0']),
   ],
   decode: (reply) =>
     Object.fromEntries(
       strings(reply).map((change) => {
-        const [type, flag] = change.split(':');
-        return [type as ObjectType, flag === '1'];
+        const at = change.lastIndexOf(':');
+        return [change.slice(0, at), change.slice(at + 1) === '1'];
       }),
     ),
 });

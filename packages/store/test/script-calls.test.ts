@@ -19,11 +19,13 @@ describe('each script call matches its Lua file', () => {
   it('covers every script', () => {
     expect(specs.map((spec) => spec.name).sort()).toEqual(
       [
+        'adjustQuota',
         'admitRequest',
         'claimBatch',
         'claimDue',
         'claimIdempotencyKey',
         'finishBatch',
+        'finishMediaJob',
         'finishTask',
         'promoteDirectory',
         'setPressure',

@@ -12,7 +12,7 @@ import {
 import type { Logger } from '@refreshq/telemetry';
 import type { Queue } from 'bullmq';
 import { Router, type Request, type Response } from 'express';
-import { acceptRefresh, fingerprint } from '../accept-refresh.js';
+import { acceptedKind, acceptRefresh, fingerprint } from '../accept-refresh.js';
 import { ApiError } from '../api-error.js';
 import type { IntakeMetrics } from '../intake-metrics.js';
 import { redisStep } from '../redis-step.js';
@@ -81,7 +81,8 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
       {
         requestId: request.id,
         paths: body.paths.length,
-        objectType: body.objectType,
+        ...(body.media ? { mediaIds: body.media.ids.length } : { objectType: body.objectType }),
+        action: body.action,
         priority: body.priority,
         replayed,
       },
@@ -92,10 +93,11 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
       .location(`/v1/refreshes/${request.id}`)
       .json({
         id: request.id,
-        accepted: body.paths.length,
+        accepted: body.media ? body.media.ids.length : body.paths.length,
         duplicates: body.duplicates,
-        objectType: body.objectType,
+        ...(body.media ? {} : { objectType: body.objectType }),
         priority: body.priority,
+        ...acceptedKind(body),
         state: 'queued',
         replayed,
         statusUrl: `/v1/refreshes/${request.id}`,

@@ -35,12 +35,14 @@ local function refresh_ready(ready_key, pending_key, domain, now, window, max_pe
 end
 
 -- `{ns}:backlog` counts pending paths per `<type>:<lane>`, for metrics and estimates.
+-- Only a Directory is indexed as a directory (it covers what is under it); every other type
+-- (File, and the kinds of work-kinds.ts, each in a pool domain of its own) as a file.
 local function add_pending(backlog, otype, path, eligible_at, meta)
   if redis.call('ZADD', keyspace.pending(otype, meta.lane, meta.domain), eligible_at, path) == 1 then
     redis.call('HINCRBY', backlog, otype .. ':' .. meta.lane, 1)
   end
   redis.call('HSET', keyspace.pendingMeta(otype), path, cjson.encode(meta))
-  if otype == 'File' then
+  if otype ~= 'Directory' then
     redis.call('ZADD', keyspace.files(meta.domain), 0, path)
   else
     redis.call('SADD', keyspace.dirs(meta.domain), path)
@@ -53,7 +55,7 @@ local function remove_pending(backlog, otype, path, meta)
   end
   redis.call('ZREM', keyspace.repeats(otype, meta.lane), path)
   redis.call('HDEL', keyspace.pendingMeta(otype), path)
-  if otype == 'File' then
+  if otype ~= 'Directory' then
     redis.call('ZREM', keyspace.files(meta.domain), path)
   else
     redis.call('SREM', keyspace.dirs(meta.domain), path)
