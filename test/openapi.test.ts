@@ -81,8 +81,27 @@ describe('GET /openapi.json', () => {
     expect(schema.additionalProperties).toBe(false);
     expect(schema.properties.objectType.enum).toEqual(['File', 'Directory']);
     expect(schema.properties.priority.enum).toEqual(['high', 'normal', 'low']);
+    expect(schema.properties.action.enum).toEqual(['refresh', 'preload']);
     expect(Object.keys(schema.properties).sort()).toEqual(
-      ['callbackUrl', 'objectPath', 'objectType', 'paths', 'priority'].sort(),
+      [
+        'callbackUrl',
+        'objectPath',
+        'objectType',
+        'paths',
+        'priority',
+        // The kinds of work (#16).
+        'action',
+        'force',
+        'then',
+        'mediaIds',
+        'formats',
+        'definitions',
+        'streamType',
+        'resultType',
+        'sliceFlag',
+        'sliceCount',
+        'userData',
+      ].sort(),
     );
     const list = document.paths['/v1/refreshes'].get.parameters.map((parameter: any) => parameter.name);
     expect(list.sort()).toEqual(['cursor', 'limit', 'since', 'state']);

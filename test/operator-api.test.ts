@@ -286,6 +286,20 @@ describe('POST /v1/refreshes/:id/retry', () => {
     expect((await ended(one.body.id)).state).toBe('complete');
   });
 
+  it('retries with the same kind of work: a forced refresh is retried forced', async () => {
+    const first = await post(['https://gone.example.com/k/forced.mp4'], { force: true });
+    expect((await ended(first.body.id)).state).toBe('failed');
+    upstream.emulator.setDomainState('gone.example.com', 'online');
+    try {
+      const retried = await call('POST', `/v1/refreshes/${first.body.id}/retry`);
+      expect(retried.status).toBe(202);
+      expect(retryAcceptedSchema.parse(retried.body)).toMatchObject({ action: 'refresh', force: true });
+      expect(await ended(retried.body.id)).toMatchObject({ state: 'complete', force: true });
+    } finally {
+      upstream.emulator.setDomainState('gone.example.com', 'offline');
+    }
+  });
+
   it('answers 404 for an unknown request and 400 for a bad body', async () => {
     expect((await call('POST', '/v1/refreshes/00000000-0000-4000-8000-000000000000/retry')).status).toBe(404);
     const { body } = await post(['https://gone.example.com/b/1']);
@@ -333,6 +347,36 @@ describe('DELETE /v1/refreshes/:id', () => {
       alreadyGone: [{ path: 'https://ok.example.com/c/shared.mp4', state: 'complete' }],
     });
     expect((await call('DELETE', '/v1/refreshes/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  });
+
+  it('cancels a forced refresh and a preload too: each from the pool of its kind of work', async () => {
+    const [forced, preload, cancels] = await paused(async () => {
+      const forced = await post(['https://ok.example.com/k/forced.mp4'], { force: true });
+      const preload = await post(['https://ok.example.com/k/warm.mp4'], { action: 'preload' });
+      await admitted(forced.body.id);
+      await admitted(preload.body.id);
+      const cancels = [
+        await call('DELETE', `/v1/refreshes/${forced.body.id}`),
+        await call('DELETE', `/v1/refreshes/${preload.body.id}`),
+      ];
+      return [forced, preload, cancels];
+    });
+    expect(cancels.map((cancel) => cancelResultSchema.parse(cancel.body))).toEqual([
+      {
+        id: forced.body.id,
+        state: 'cancelled',
+        cancelled: ['https://ok.example.com/k/forced.mp4'],
+        alreadyGone: [],
+      },
+      {
+        id: preload.body.id,
+        state: 'cancelled',
+        cancelled: ['https://ok.example.com/k/warm.mp4'],
+        alreadyGone: [],
+      },
+    ]);
+    expect((await status(forced.body.id)).counts.cancelled).toBe(1);
+    expect((await status(preload.body.id)).counts.cancelled).toBe(1);
   });
 });
 

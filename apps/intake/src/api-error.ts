@@ -3,6 +3,8 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 export interface ErrorDetail {
   index?: number;
   path?: string;
+  /** A media id at fault (a request by media ids). */
+  mediaId?: string;
   /** The webhook URL template that produced `path` (POST /v1/hooks/:name). */
   template?: string;
   reason: string;

@@ -1,5 +1,7 @@
-import { OBJECT_TYPES, PATH_STATES, PRIORITIES, REQUEST_STATES } from '@refreshq/domain';
+import { caseInsensitive } from '@refreshq/config';
+import { ACTIONS, OBJECT_TYPES, PATH_STATES, PRIORITIES, REQUEST_STATES } from '@refreshq/domain';
 import { z } from 'zod';
+import { mediaFields } from './media-body.js';
 
 /**
  * The zod schemas of the HTTP API: those that check what callers send (bodies and queries), and
@@ -7,15 +9,6 @@ import { z } from 'zod';
  * description cannot drift from the checks; the tests hold the answers to the answer schemas.
  * `meta({ id })` names a schema as a component of the document.
  */
-
-const caseInsensitive = <const T extends readonly [string, ...string[]]>(values: T, field: string) =>
-  z.preprocess(
-    (value) =>
-      typeof value === 'string'
-        ? (values.find((allowed) => allowed.toLowerCase() === value.toLowerCase()) ?? value)
-        : value,
-    z.enum(values, { error: `${field} must be one of ${values.join(', ')}` }),
-  );
 
 const objectType = caseInsensitive(OBJECT_TYPES, 'objectType');
 const priority = caseInsensitive(PRIORITIES, 'priority');
@@ -42,6 +35,20 @@ export const refreshBodySchema = z
       .max(2048, 'callbackUrl must be at most 2048 characters')
       .optional()
       .meta({ description: 'POSTed the request status, signed, once every path has ended' }),
+    action: caseInsensitive(ACTIONS, 'action').default('refresh').meta({
+      description:
+        '`refresh` (RefreshVodObjectCaches) or `preload` (PreloadVodObjectCaches); case-insensitive',
+    }),
+    force: z
+      .boolean({ error: 'force must be true or false' })
+      .optional()
+      .meta({ description: 'Force=true on RefreshVodObjectCaches; only for action refresh of paths' }),
+    // biome-ignore lint/suspicious/noThenProperty: the public field `then` holds a string, never a callable
+    then: z
+      .enum(['preload'], { error: 'then must be "preload"' })
+      .optional()
+      .meta({ description: 'prefetch each file once its refresh completes; only for a refresh of files' }),
+    ...mediaFields,
   })
   .strict()
   .meta({ id: 'RefreshBody' });
@@ -169,8 +176,13 @@ export const acceptedSchema = z
     id: z.string(),
     accepted: z.number().int(),
     duplicates: z.number().int(),
-    objectType: z.enum(OBJECT_TYPES),
+    objectType: z.enum(OBJECT_TYPES).optional().meta({ description: 'absent for a request by media ids' }),
     priority: z.enum(PRIORITIES),
+    action: z.enum(ACTIONS),
+    force: z.boolean().optional(),
+    // biome-ignore lint/suspicious/noThenProperty: the public field `then` holds a string, never a callable
+    then: z.literal('preload').optional(),
+    mediaIds: z.array(z.string()).optional(),
     state: z.literal('queued'),
     replayed: z.boolean(),
     statusUrl: z.string(),

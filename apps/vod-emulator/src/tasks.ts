@@ -30,6 +30,8 @@ export interface TaskTiming {
   failureRate: number;
   /** Fixes which tasks fail, and with which description. */
   seed: number;
+  /** A media refresh job reports `Processing` this long before its play URLs show as submitted. */
+  mediaSubmitMs: number;
 }
 
 export const DEFAULT_TASK_TIMING: TaskTiming = {
@@ -37,6 +39,7 @@ export const DEFAULT_TASK_TIMING: TaskTiming = {
   completeAfterMs: 5000,
   failureRate: 0,
   seed: 1,
+  mediaSubmitMs: 500,
 };
 
 export interface TaskRecord {

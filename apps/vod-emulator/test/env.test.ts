@@ -28,9 +28,20 @@ describe('env', () => {
       describeCallsPerSecond: null,
       preloadPerDay: 500,
       blockPerDay: 500,
+      maxPreloadsPerCall: 1000,
+      preloadQueueLimit: null,
+      preloadCallsPerSecond: null,
+      mediaCallsPerSecond: 50,
+      mediaJobCallsPerSecond: 50,
     });
     expect(env.options.quotaUtcOffsetMinutes).toBe(480);
-    expect(env.options.tasks).toEqual({ pendingMs: 1000, completeAfterMs: 5000, failureRate: 0, seed: 1 });
+    expect(env.options.tasks).toEqual({
+      pendingMs: 1000,
+      completeAfterMs: 5000,
+      failureRate: 0,
+      seed: 1,
+      mediaSubmitMs: 500,
+    });
     expect(env.options.faults).toMatchObject({
       latencyMs: 0,
       throttleRate: 0,

@@ -1,22 +1,28 @@
 import {
-  assignTaskIds,
   backoffDelay,
   type CallResult,
+  type CallShape,
   type Clock,
   combineSettlements,
-  type ObjectType,
   type PathFate,
   type ReactionSettings,
   type Settlement,
   settleCall,
+  unitsPerItem,
+  type WorkType,
+  workKind,
 } from '@refreshq/domain';
 import type { BatchItem, ClaimedBatch, PathOutcome } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import { UpstreamError, type VodClient } from '@refreshq/vod-client';
+import { callFor } from './work-calls.js';
 import { findTaskSince } from './uncertain-lookup.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
-export type SubmitterSettings = ReactionSettings;
+export interface SubmitterSettings extends ReactionSettings {
+  /** Quota units a media id was granted (MEDIA_PLAY_URLS_PER_ID); default 1. */
+  mediaPlayUrlsPerId?: number;
+}
 
 /** What one batch came to: an outcome per path it settled, and one settlement for the governor. */
 export interface BatchResult {
@@ -26,8 +32,9 @@ export interface BatchResult {
 
 /**
  * Turns one claimed batch into an outcome per path: submitted with a task id, rejected with an
- * upstream code, or requeued with a delay. What each upstream answer means is decided by the
- * domain's settleCall; this class makes the calls and carries the decisions out.
+ * upstream code, or requeued with a delay. Which action a batch's type calls is work-calls.ts';
+ * what each upstream answer means is decided by the domain's settleCall; this class makes the
+ * calls and carries the decisions out.
  */
 export class BatchSubmitter {
   constructor(
@@ -41,16 +48,18 @@ export class BatchSubmitter {
   async run(batch: ClaimedBatch): Promise<BatchResult> {
     const outcomes = new Map<string, PathOutcome>();
     const toSubmit: BatchItem[] = [];
+    const kind = workKind(batch.objectType);
     for (const item of batch.items) {
-      if (item.meta.uncertainSince === undefined) {
-        toSubmit.push(item);
+      // A media refresh job cannot be looked up by media id: after a lost answer it goes again.
+      if (item.meta.uncertainSince === undefined || kind.action === 'RefreshMediaPlayUrls') {
+        toSubmit.push({ ...item, meta: { ...item.meta, uncertainSince: undefined } });
         continue;
       }
       try {
         const taskId = await findTaskSince(
           this.vod,
           item.path,
-          batch.objectType,
+          kind.taskObjectType,
           item.meta.uncertainSince,
           this.clock.now(),
         );
@@ -92,28 +101,42 @@ export class BatchSubmitter {
     const calledAt = this.clock.now();
     const paths = items.map((item) => item.path);
     const states = items.map((item) => item.meta);
+    const shape: CallShape = {
+      action: workKind(batch.objectType).action,
+      unitsPerItem: unitsPerItem(batch.objectType, this.settings.mediaPlayUrlsPerId ?? 1),
+    };
     let failure: UpstreamError;
     try {
-      const accepted = await this.vod.refreshObjectCaches(paths, batch.objectType);
+      const accepted = await callFor(this.vod, batch)(paths);
       this.logger.info(
         {
           batchId: batch.id,
           domain: batch.domain,
           objectType: batch.objectType,
+          action: shape.action,
           paths: paths.length,
           upstreamRequestId: accepted.requestId,
         },
         'batch submitted',
       );
+      const decision = settleCall(
+        { kind: 'accepted', refused: accepted.refused },
+        states,
+        this.settings,
+        shape,
+      );
+      const fates = decision.split ? [] : decision.fates;
+      const taken = items.flatMap((_item, index) => (fates[index]?.kind === 'submitted' ? [index] : []));
       this.submitted(
         batch.objectType,
-        items,
-        assignTaskIds(paths, accepted.refreshTaskId),
+        taken.map((index) => items[index] as BatchItem),
+        taken.map((index) => accepted.taskIds[index] ?? ''),
         calledAt,
         outcomes,
         accepted.requestId,
       );
-      return [settleCall({ kind: 'accepted' }, states, this.settings).settlement];
+      this.apply(batch.objectType, items, fates, outcomes, accepted.refusedMessage);
+      return [decision.settlement];
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
       failure = error;
@@ -125,7 +148,7 @@ export class BatchSubmitter {
         : failure.delivery === 'not-sent'
           ? { kind: 'not-sent', code: failure.code }
           : { kind: 'unanswered', code: failure.code, calledAt };
-    const decision = settleCall(result, states, this.settings);
+    const decision = settleCall(result, states, this.settings, shape);
     this.logger.warn(
       {
         batchId: batch.id,
@@ -158,7 +181,7 @@ export class BatchSubmitter {
 
   /** `calledAt` is when the accepting call started: requests received before it are satisfied by it. */
   private submitted(
-    type: ObjectType,
+    type: WorkType,
     items: BatchItem[],
     taskIds: string[],
     calledAt: number,
@@ -170,7 +193,7 @@ export class BatchSubmitter {
       outcomes.set(item.path, {
         status: {
           state: 'submitted',
-          taskId: taskIds[index] ?? taskIds[0],
+          taskId: taskIds[index] || taskIds[0],
           submittedAt: calledAt,
           ...(upstreamRequestId ? { upstreamRequestId } : {}),
         },
@@ -186,7 +209,7 @@ export class BatchSubmitter {
 
   /** Carries out the fates of a refused or unanswered call; `message` is the upstream's, made safe. */
   private apply(
-    type: ObjectType,
+    type: WorkType,
     items: BatchItem[],
     fates: readonly PathFate[],
     outcomes: Map<string, PathOutcome>,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { OBJECT_TYPES, PRIORITIES, type ObjectType, type Priority } from '@refreshq/domain';
+import { CLAIM_TYPE_ORDER, PRIORITIES, type Priority, unitsPerItem, type WorkType } from '@refreshq/domain';
 import {
   maxPerCall,
   type CircuitBreaker,
@@ -22,14 +22,13 @@ export interface DispatcherSettings {
   /** Longest sleep when nothing is ready, so new work is seen soon. */
   idlePollMs: number;
   reclaimEveryMs: number;
+  /** Quota units a media id is granted before its call (MEDIA_PLAY_URLS_PER_ID); default 1. */
+  mediaPlayUrlsPerId?: number;
 }
 
-/**
- * Lanes high, normal, low; within a lane directories first, since a directory in flight covers
- * files admitted under it.
- */
-const CLAIM_ORDER: ReadonlyArray<readonly [Priority, ObjectType]> = PRIORITIES.flatMap((lane) =>
-  [...OBJECT_TYPES].reverse().map((type) => [lane, type] as const),
+/** Lanes high, normal, low; within a lane the kinds in CLAIM_TYPE_ORDER (directories first). */
+const CLAIM_ORDER: ReadonlyArray<readonly [Priority, WorkType]> = PRIORITIES.flatMap((lane) =>
+  CLAIM_TYPE_ORDER.map((type) => [lane, type] as const),
 );
 
 /**
@@ -93,7 +92,8 @@ export class Dispatcher {
         if (readyIn > 0) wait = Math.min(wait, Math.max(readyIn, 5));
         continue;
       }
-      const grant = await this.governor.take(type, lane, maxPerCall(this.settings.pool, type));
+      const units = unitsPerItem(type, this.settings.mediaPlayUrlsPerId ?? 1);
+      const grant = await this.governor.take(type, lane, maxPerCall(this.settings.pool, type) * units);
       if (!grant.ok) {
         this.metrics.quotaRefusals.inc({
           object_type: type,
@@ -103,7 +103,12 @@ export class Dispatcher {
         wait = Math.min(wait, Math.max(grant.waitMs, 5));
         continue;
       }
-      const claim = await this.pool.claim(type, lane, randomUUID(), this.settings.pool, grant.granted);
+      const items = Math.floor(grant.granted / units);
+      const claim =
+        items > 0
+          ? await this.pool.claim(type, lane, randomUUID(), this.settings.pool, items, grant.day)
+          : { batch: undefined, heldRepeats: 0 };
+      if (claim.heldRepeats > 0) this.metrics.repeatsHeld.inc({ object_type: type }, claim.heldRepeats);
       if (!claim.batch) {
         await this.settle(type, grant, { spent: 0, answer: 'unused' });
         continue;
@@ -139,7 +144,7 @@ export class Dispatcher {
       return { outcomes: new Map(), settlement: { spent: grant.granted, answer: 'uncertain' } as Settlement };
     });
     await this.settle(batch.objectType, grant, result.settlement);
-    const finished = await this.pool.finish(batch, result.outcomes, this.settings.pool);
+    const finished = await this.pool.finish(batch, result.outcomes, this.settings.pool, grant.day);
     if (!finished)
       this.logger.warn(
         { batchId: batch.id },
@@ -148,7 +153,7 @@ export class Dispatcher {
   }
 
   /** Carries out a settlement: the governor's refund and hold, the breaker, a quota re-read. */
-  private async settle(type: ObjectType, grant: Grant, settlement: Settlement): Promise<void> {
+  private async settle(type: WorkType, grant: Grant, settlement: Settlement): Promise<void> {
     if (settlement.resyncQuota) this.onQuotaError();
     try {
       if (settlement.breaker) {

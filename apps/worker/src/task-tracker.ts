@@ -1,9 +1,17 @@
-import type { Clock } from '@refreshq/domain';
+import { type Clock, isMediaType, workKind } from '@refreshq/domain';
 import type { TaskPathState, TaskStore, TrackedTask } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { RefreshTask, VodClient } from '@refreshq/vod-client';
+import type { FollowOnPreloads } from './follow-on-preloads.js';
+import type { MediaJobFollower } from './media-jobs.js';
 import { Periodic } from './periodic.js';
 import type { WorkerMetrics } from './worker-metrics.js';
+
+/** What the tracker hands on: media jobs to their follower, completed refreshes to the follow-on preloads. */
+export interface TrackerHandlers {
+  mediaJobs?: MediaJobFollower;
+  followOns?: FollowOnPreloads;
+}
 
 export interface TrackerSettings {
   /** How often a worker looks for tasks due. */
@@ -28,7 +36,9 @@ function pathState(status: string): TaskPathState {
 
 /**
  * Follows every submitted task with DescribeVodRefreshTasks until it is Complete or Failed,
- * polling sooner for young tasks and at most every `maxPollMs` for old ones.
+ * polling sooner for young tasks and at most every `maxPollMs` for old ones. Preload tasks are
+ * asked for with ObjectType=preload; media refresh jobs (tracked in the same schedule) go to the
+ * media job follower.
  */
 export class TaskTracker {
   private readonly loop: Periodic;
@@ -41,6 +51,7 @@ export class TaskTracker {
     private readonly clock: Clock,
     private readonly metrics: WorkerMetrics,
     private readonly logger: Logger,
+    private readonly handlers: TrackerHandlers = {},
   ) {
     this.loop = new Periodic(settings.everyMs, () => this.tick());
   }
@@ -69,6 +80,10 @@ export class TaskTracker {
   }
 
   private async follow(task: TrackedTask): Promise<void> {
+    if (isMediaType(task.objectType) && this.handlers.mediaJobs) {
+      await this.handlers.mediaJobs.follow(task);
+      return;
+    }
     const now = this.clock.now();
     const age = now - task.submittedAt;
     if (age > LOOKUP_LIMIT_MS) {
@@ -97,6 +112,16 @@ export class TaskTracker {
       });
     const ended = byPath.size > 0 && [...byPath.values()].every((seen) => seen.state !== 'refreshing');
     const nextPollMs = Math.min(this.settings.maxPollMs, Math.max(2000, Math.round(age / 2)));
+    try {
+      // Before the outcome is recorded, so a crash in between queues again (idempotently).
+      await this.handlers.followOns?.queue(task, byPath);
+    } catch (error) {
+      this.logger.warn(
+        { err: error, taskId: task.taskId },
+        'queueing follow-on preloads failed; the task is looked at again later',
+      );
+      return;
+    }
     await this.tasks.record(task.taskId, byPath, ended, nextPollMs);
     if (ended) {
       this.metrics.submitToComplete.observe(
@@ -123,6 +148,8 @@ export class TaskTracker {
       }
       const result = await this.vod.describeRefreshTasks({
         taskId: task.taskId,
+        // Preload tasks are listed under ObjectType=preload; refresh tasks as before, by id alone.
+        ...(workKind(task.objectType).taskObjectType === 'preload' ? { objectType: 'preload' as const } : {}),
         pageNumber: page,
         pageSize: PAGE_SIZE,
       });

@@ -1,4 +1,4 @@
-import type { ObjectType } from '@refreshq/domain';
+import type { WorkKind } from '@refreshq/domain';
 import type { VodClient } from '@refreshq/vod-client';
 
 /** The upstream keeps refresh tasks for 3 days; older calls cannot be looked up. */
@@ -17,14 +17,14 @@ const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\
 export async function findTaskSince(
   vod: VodClient,
   path: string,
-  objectType: ObjectType,
+  taskObjectType: WorkKind['taskObjectType'],
   sinceMs: number,
   nowMs: number,
 ): Promise<string | undefined> {
   if (nowMs - sinceMs > LOOKBACK_LIMIT_MS) return undefined;
   const page = await vod.describeRefreshTasks({
     objectPath: path,
-    objectType: objectType === 'Directory' ? 'directory' : 'file',
+    objectType: taskObjectType,
     startTime: isoSeconds(sinceMs - SKEW_MS),
     endTime: isoSeconds(nowMs + SKEW_MS),
     pageSize: 50,

@@ -37,7 +37,7 @@ function rig(options: {
     readiness: async () => new Map(Object.entries(options.ready ?? {})),
     claim: async (type: string, lane: string, id: string, _settings: PoolSettings, max: number) => {
       steps.push(`claim ${type}:${lane} max ${max}`);
-      if (options.claimable === false) return { batch: undefined, retryInMs: 0 };
+      if (options.claimable === false) return { batch: undefined, retryInMs: 0, heldRepeats: 0 };
       const batch: ClaimedBatch = {
         id,
         objectType: type as 'File',
@@ -46,7 +46,7 @@ function rig(options: {
         claimedAt: 0,
         items: [],
       };
-      return { batch };
+      return { batch, heldRepeats: 0 };
     },
     finish: async () => {
       steps.push('finish');

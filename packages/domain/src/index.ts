@@ -1,4 +1,5 @@
 export * from './refresh-types.js';
+export * from './work-kinds.js';
 export * from './paths.js';
 export * from './allowed-domains.js';
 export * from './upstream-reactions.js';
@@ -11,3 +12,5 @@ export * from './quota-estimate.js';
 export * from './clock.js';
 export * from './scarcity.js';
 export * from './outbound-address.js';
+export * from './follow-ons.js';
+export * from './media-progress.js';

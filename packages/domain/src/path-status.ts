@@ -39,6 +39,8 @@ export interface PathStatus {
   completedAt?: number;
   /** The directory whose refresh covers this path (it was not submitted on its own). */
   coveredBy?: string;
+  /** Why a directory nobody asked for covers it: the promotion's reason (docs/scarcity.md). */
+  coverReason?: string;
 }
 
 export type RequestState =

@@ -7,7 +7,8 @@
 -- KEYS[1] request       the request's hash
 -- KEYS[2] backlog
 -- KEYS[3] callbacksDue
--- ARGV: window ms, max files per call, max dirs per call, then pairs of (path, domain)
+-- ARGV: pool type (work-kinds.ts), window ms, max files per call, max dirs per call, then pairs
+--       of (path, pool domain)
 -- Returns a flat list of (path, what happened): `cancelled`, `in_flight` (queued on the request
 -- but already claimed for a call), or the path's state; {} when the request is unknown.
 --@include keyspace
@@ -18,9 +19,9 @@ local request_key, backlog, callbacks_due = KEYS[1], KEYS[2], KEYS[3]
 local meta_raw = redis.call('HGET', request_key, 'meta')
 if not meta_raw then return {} end
 local meta = cjson.decode(meta_raw)
-local rid, otype = meta.id, meta.objectType
+local rid, otype = meta.id, ARGV[1]
 local now = now_ms()
-local window, max_files, max_dirs = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local window, max_files, max_dirs = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local touched_by_domain = {}
 local reply = {}
 
@@ -50,7 +51,7 @@ local function uncover(path, domain, touched)
   return false
 end
 
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   local path, domain = ARGV[i], ARGV[i + 1]
   local status_raw = redis.call('HGET', request_key, 'p:' .. path)
   local state = status_raw and cjson.decode(status_raw).state or 'unknown'

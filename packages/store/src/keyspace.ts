@@ -1,4 +1,4 @@
-import type { ObjectType, Priority } from '@refreshq/domain';
+import type { CallScope, Priority, WorkType } from '@refreshq/domain';
 
 /**
  * Every refreshq key family, named once: what follows the namespace prefix, with `<param>` for
@@ -29,6 +29,13 @@ export const KEY_FAMILIES = {
   batch: 'batch:<id>',
   inflight: 'inflight',
   backlog: 'backlog',
+  // The scarcity policy (docs/scarcity.md)
+  /** Per type: '1' while the policy acts on pressure; published by the workers' quota report. */
+  pressure: 'pressure',
+  /** Paths of a type submitted (or covered by a submitted directory) on a quota day. */
+  refreshed: 'refreshed:<type>:<day>',
+  /** Pending paths of a type and lane seen to be repeats on a quota day (score: the day). */
+  repeats: 'repeats:<type>:<lane>',
   // The quota governor
   quotaMinute: 'quota:minute:<type>',
   quotaMinuteSum: 'quota:minute-sum:<type>',
@@ -36,6 +43,10 @@ export const KEY_FAMILIES = {
   quotaCalls: 'quota:calls',
   learnedMinute: 'quota:learned-minute:<type>',
   learnedCps: 'quota:learned-cps',
+  /** Calls per second of another action than RefreshVodObjectCaches (preload, media): its log, learned rate and hold. */
+  scopedCalls: 'quota:calls:<action>',
+  scopedLearnedCps: 'quota:learned-cps:<action>',
+  scopedCallsHold: 'quota:hold-calls:<action>',
   upstreamDay: 'quota:upstream:<type>:<day>',
   hold: 'quota:hold:<type>',
   callsHold: 'quota:hold:calls',
@@ -57,11 +68,17 @@ export const KEY_FAMILIES = {
 
 export type KeyFamily = keyof typeof KEY_FAMILIES;
 
-/** What fills each `<param>`: the domain's names where they exist, text otherwise. */
+/**
+ * What fills each `<param>`: the domain's names where they exist, text otherwise. A `<type>` is a
+ * pool type (work-kinds.ts), or for the quota families the budget family it spends (`File`,
+ * `Directory`, `Preload`: pool type names too).
+ */
 interface ParamTypes {
-  type: ObjectType;
+  type: WorkType;
   lane: Priority;
   day: number;
+  /** A calls scope of work-kinds.ts (`preload`, `media`). */
+  action: CallScope;
 }
 
 type Params<T extends string> = T extends `${string}<${infer P}>${infer Rest}` ? [P, ...Params<Rest>] : [];

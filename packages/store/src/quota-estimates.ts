@@ -1,4 +1,4 @@
-import type { ObjectType, Priority } from '@refreshq/domain';
+import type { BudgetFamily, Priority, WorkType } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
 import type { QuotaState } from './quota-governor.js';
@@ -11,7 +11,10 @@ export interface LaneEstimate {
 
 export interface QuotaEstimates {
   at: number;
-  byType: Record<ObjectType, Record<Priority, LaneEstimate>>;
+  /** Per pool type (the worker publishes the types it knows; older ones only File and Directory). */
+  byType: Partial<Record<WorkType, Record<Priority, LaneEstimate>>>;
+  /** Per type: today's demand exceeds what the day can still grant (docs/scarcity.md). */
+  pressure?: Partial<Record<BudgetFamily, boolean>>;
   /** The governor's view at `at`: today's use and budgets, when the day resets, holds in force. */
   quota?: QuotaState;
 }

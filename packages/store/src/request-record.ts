@@ -1,6 +1,6 @@
-import type { ObjectType, PathStatus, Priority } from '@refreshq/domain';
+import type { ObjectType, PathStatus, Priority, RefreshRequest } from '@refreshq/domain';
 
-export interface RequestMeta {
+export interface RequestMeta extends Pick<RefreshRequest, 'action' | 'force' | 'then' | 'media' | 'parent'> {
   id: string;
   objectType: ObjectType;
   priority: Priority;
@@ -13,7 +13,10 @@ export interface RequestMeta {
 
 export interface StoredRequest {
   meta: RequestMeta;
+  /** By path, or for a request by media ids by media item key (work-kinds.ts mediaItemKey). */
   paths: Map<string, PathStatus>;
+  /** `then: "preload"`: the follow-on preload of each path that has one. */
+  followOns?: Map<string, PathStatus>;
   /** Requests that retried some of this one's failed paths, oldest first, with those paths. */
   retriedBy: Retry[];
 }

@@ -1,4 +1,11 @@
-import type { PathState, RefreshRequest } from '@refreshq/domain';
+import {
+  followOnId,
+  type PathState,
+  type PathStatus,
+  poolItemsOf,
+  type RefreshRequest,
+  type WorkType,
+} from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
 import { RECENT_REQUESTS_PER_PATH } from './request-index.js';
@@ -49,18 +56,25 @@ export class RequestStore {
     domains: readonly string[],
     settings: AdmitSettings,
   ): Promise<AdmitResult> {
+    const { type, items } = poolItemsOf(request, domains);
     const meta: RequestMeta = {
       id: request.id,
       objectType: request.objectType,
       priority: request.priority,
       receivedAt: request.receivedAt,
-      pathCount: request.paths.length,
+      pathCount: items.length,
       ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
+      ...(request.action && request.action !== 'refresh' ? { action: request.action } : {}),
+      ...(request.force ? { force: true } : {}),
+      // biome-ignore lint/suspicious/noThenProperty: the public field `then` holds a string, never a callable
+      ...(request.then ? { then: request.then } : {}),
+      ...(request.media ? { media: request.media } : {}),
+      ...(request.parent ? { parent: request.parent } : {}),
       ...(request.retryOf ? { retryOf: request.retryOf } : {}),
     };
-    const paths = request.paths.map((path, index) => [path, domains[index] as string] as const);
+    const paths = items.map((item) => [item.path, item.domain] as const);
     const [result] = await Promise.all([
-      admitRequest(this.redis, this.keys, { meta, settings, paths }),
+      admitRequest(this.redis, this.keys, { meta, settings, paths, type }),
       indexAdmission(this.redis, this.keys, {
         meta,
         paths: request.paths,
@@ -71,8 +85,38 @@ export class RequestStore {
     return result;
   }
 
+  /** The meta of each request that still exists, by id (one round trip). */
+  async metas(ids: readonly string[]): Promise<Map<string, RequestMeta>> {
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.keys.request(id), 'meta');
+    const replies = (await pipeline.exec()) ?? [];
+    const metas = new Map<string, RequestMeta>();
+    ids.forEach((id, index) => {
+      const [error, value] = replies[index] ?? [];
+      if (error) throw error;
+      if (typeof value === 'string') metas.set(id, JSON.parse(value) as RequestMeta);
+    });
+    return metas;
+  }
+
   async read(id: string): Promise<StoredRequest | undefined> {
-    return parseStoredRequest(await this.redis.hgetall(this.keys.request(id)));
+    const stored = parseStoredRequest(await this.redis.hgetall(this.keys.request(id)));
+    if (stored?.meta.then !== 'preload') return stored;
+    return { ...stored, followOns: await this.followOns(id, [...stored.paths.keys()]) };
+  }
+
+  /** The status of each path's follow-on preload, where one was queued. */
+  private async followOns(id: string, paths: readonly string[]): Promise<Map<string, PathStatus>> {
+    const pipeline = this.redis.pipeline();
+    for (const path of paths) pipeline.hget(this.keys.request(followOnId(id, path)), `p:${path}`);
+    const replies = (await pipeline.exec()) ?? [];
+    const statuses = new Map<string, PathStatus>();
+    paths.forEach((path, index) => {
+      const [error, value] = replies[index] ?? [];
+      if (error) throw error;
+      if (typeof value === 'string') statuses.set(path, JSON.parse(value) as PathStatus);
+    });
+    return statuses;
   }
 
   /**
@@ -82,10 +126,12 @@ export class RequestStore {
    */
   async cancel(
     id: string,
+    type: WorkType,
     paths: readonly (readonly [string, string])[],
   ): Promise<Map<string, CancelOutcome>> {
     return cancelRequest(this.redis, this.keys, {
       requestId: id,
+      type,
       paths,
       windowMs: 0,
       maxFilesPerCall: Number.MAX_SAFE_INTEGER,

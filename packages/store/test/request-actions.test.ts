@@ -70,7 +70,7 @@ describe('cancelling a request', () => {
   it('takes its own paths out of the pool and only unlinks a path another request waits on', async () => {
     const a = await admit(['https://c.example/1', 'https://c.example/shared']);
     const b = await admit(['https://c.example/shared']);
-    const outcome = await requests.cancel(a.id, pairs(a.paths));
+    const outcome = await requests.cancel(a.id, a.objectType, pairs(a.paths));
     expect(Object.fromEntries(outcome)).toEqual({
       'https://c.example/1': 'cancelled',
       'https://c.example/shared': 'cancelled',
@@ -89,7 +89,7 @@ describe('cancelling a request', () => {
     const a = await admit(['https://c.example/x', 'https://c.example/y']);
     const [batch] = await claimAll();
     expect(batch).toBeDefined();
-    expect(Object.fromEntries(await requests.cancel(a.id, pairs(a.paths)))).toEqual({
+    expect(Object.fromEntries(await requests.cancel(a.id, a.objectType, pairs(a.paths)))).toEqual({
       'https://c.example/x': 'in_flight',
       'https://c.example/y': 'in_flight',
     });
@@ -104,11 +104,11 @@ describe('cancelling a request', () => {
       ]),
       settings,
     );
-    expect(Object.fromEntries(await requests.cancel(a.id, pairs(a.paths)))).toEqual({
+    expect(Object.fromEntries(await requests.cancel(a.id, a.objectType, pairs(a.paths)))).toEqual({
       'https://c.example/x': 'submitted',
       'https://c.example/y': 'rejected',
     });
-    expect(await requests.cancel('req-unknown', pairs(a.paths))).toEqual(new Map());
+    expect(await requests.cancel('req-unknown', 'File', pairs(a.paths))).toEqual(new Map());
   });
 
   it('unlinks a path covered by a pending directory; the directory goes when nobody waits on it', async () => {
@@ -117,12 +117,12 @@ describe('cancelling a request', () => {
     expect((await requests.read(file.id))?.paths.get('https://c.example/d/video.mp4')?.coveredBy).toBe(
       'https://c.example/d/',
     );
-    expect(Object.fromEntries(await requests.cancel(dir.id, pairs(dir.paths)))).toEqual({
+    expect(Object.fromEntries(await requests.cancel(dir.id, dir.objectType, pairs(dir.paths)))).toEqual({
       'https://c.example/d/': 'cancelled',
     });
     // Still pending: it covers the file of the other request.
     expect((await pool.backlog()).Directory.normal).toBe(1);
-    expect(Object.fromEntries(await requests.cancel(file.id, pairs(file.paths)))).toEqual({
+    expect(Object.fromEntries(await requests.cancel(file.id, file.objectType, pairs(file.paths)))).toEqual({
       'https://c.example/d/video.mp4': 'cancelled',
     });
     expect((await pool.backlog()).Directory.normal).toBe(0);

@@ -1,4 +1,13 @@
-import { checkPath, domainOf, RETRYABLE_PATH_STATES, type RefreshRequest } from '@refreshq/domain';
+import {
+  checkPath,
+  domainOf,
+  mediaIdOfItem,
+  mediaPoolDomain,
+  poolDomain,
+  RETRYABLE_PATH_STATES,
+  type RefreshRequest,
+  workTypeOf,
+} from '@refreshq/domain';
 import {
   queuedRequestView,
   readEstimates,
@@ -17,7 +26,7 @@ import {
 import type { Logger } from '@refreshq/telemetry';
 import type { Queue } from 'bullmq';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { acceptRefresh, fingerprint } from '../accept-refresh.js';
+import { acceptedKind, acceptRefresh, fingerprint } from '../accept-refresh.js';
 import { ApiError, type ErrorDetail } from '../api-error.js';
 import { listQuerySchema, retryBodySchema } from '../api-schemas.js';
 import type { IntakeMetrics } from '../intake-metrics.js';
@@ -111,7 +120,8 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
       {
         requestId: request.id,
         paths: body.paths.length,
-        objectType: body.objectType,
+        ...(body.media ? { mediaIds: body.media.ids.length } : { objectType: body.objectType }),
+        action: body.action,
         priority: body.priority,
         replayed,
       },
@@ -122,10 +132,11 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
       .location(`/v1/refreshes/${request.id}`)
       .json({
         id: request.id,
-        accepted: body.paths.length,
+        accepted: body.media ? body.media.ids.length : body.paths.length,
         duplicates: body.duplicates,
-        objectType: body.objectType,
+        ...(body.media ? {} : { objectType: body.objectType }),
         priority: body.priority,
+        ...acceptedKind(body),
         state: 'queued',
         replayed,
         statusUrl: `/v1/refreshes/${request.id}`,
@@ -193,17 +204,21 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
     const key = idempotencyKeyOf(req);
     const original = await admitted(String(req.params.id));
     const asked = parseInput(retryBodySchema, req.body ?? {});
-    const retryable = [...original.paths]
-      .filter(([, status]) => RETRYABLE_PATH_STATES.has(status.state))
+    const { meta } = original;
+    // A request by media ids is retried by media id (its items are keyed by id and options).
+    const shown = (key: string) => (meta.media ? mediaIdOfItem(key) : key);
+    const stateOf = new Map([...original.paths].map(([key, status]) => [shown(key), status.state]));
+    const retryable = [...stateOf]
+      .filter(([, state]) => RETRYABLE_PATH_STATES.has(state))
       .map(([path]) => path);
     let paths = retryable;
     if (asked.paths) {
       const problems: ErrorDetail[] = [];
       paths = asked.paths.map((raw, index) => {
-        const checked = checkPath(raw, { objectType: original.meta.objectType });
-        const path = checked.ok ? checked.path : raw;
+        const checked = meta.media ? undefined : checkPath(raw, { objectType: meta.objectType });
+        const path = checked?.ok ? checked.path : raw;
         if (!retryable.includes(path)) {
-          const state = original.paths.get(path)?.state;
+          const state = stateOf.get(path);
           problems.push({
             index,
             path: raw,
@@ -226,13 +241,35 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
     if (paths.length === 0)
       throw new ApiError(409, 'nothing_to_retry', 'the request has no failed or rejected path');
 
-    const checked: CheckedBody = {
-      ...checkRefreshBody(
-        { paths, objectType: original.meta.objectType, priority: asked.priority ?? original.meta.priority },
-        deps.rules,
-      ),
-      retryOf: original.meta.id,
-    };
+    const priority = asked.priority ?? meta.priority;
+    const action = meta.action ?? 'refresh';
+    // The retry asks for the same kind of work as the request it retries.
+    const checked: CheckedBody = meta.media
+      ? {
+          objectType: meta.objectType,
+          priority,
+          paths: [],
+          domains: [],
+          duplicates: 0,
+          action,
+          media: { ids: paths, options: meta.media.options },
+          retryOf: meta.id,
+        }
+      : {
+          ...checkRefreshBody(
+            {
+              paths,
+              objectType: meta.objectType,
+              priority,
+              action,
+              ...(meta.force ? { force: true } : {}),
+              // biome-ignore lint/suspicious/noThenProperty: the public field `then` holds a string, never a callable
+              ...(meta.then ? { then: meta.then } : {}),
+            },
+            deps.rules,
+          ),
+          retryOf: meta.id,
+        };
     const { request, replayed } = await acceptRefresh(
       deps,
       checked,
@@ -245,12 +282,12 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
       deps.requests.noteRetry(original.meta.id, {
         id: request.id,
         at: request.receivedAt,
-        paths: checked.paths,
+        paths,
       }),
     );
     deps.metrics.requests.inc({ outcome: replayed ? 'replayed' : 'accepted', code: '' });
     deps.logger.info(
-      { requestId: request.id, retryOf: original.meta.id, paths: checked.paths.length, replayed },
+      { requestId: request.id, retryOf: original.meta.id, paths: paths.length, replayed },
       'refresh request retried',
     );
     res
@@ -258,32 +295,41 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
       .location(`/v1/refreshes/${request.id}`)
       .json({
         id: request.id,
-        accepted: checked.paths.length,
+        accepted: paths.length,
         duplicates: checked.duplicates,
-        objectType: checked.objectType,
+        ...(checked.media ? {} : { objectType: checked.objectType }),
         priority: checked.priority,
+        ...acceptedKind(checked),
         state: 'queued',
         replayed,
         statusUrl: `/v1/refreshes/${request.id}`,
         retryOf: original.meta.id,
-        paths: checked.paths,
+        paths,
       });
   });
 
   router.delete('/v1/refreshes/:id', deps.admin, async (req: Request, res: Response) => {
     const stored = await admitted(String(req.params.id));
-    const id = stored.meta.id;
+    const { meta } = stored;
+    const id = meta.id;
+    const type = workTypeOf(meta);
+    // Each item in the pool domain admission put it in (work-kinds.ts poolItemsOf).
+    const poolDomainOf = (key: string) =>
+      meta.media ? mediaPoolDomain(meta.media.options) : poolDomain(type, domainOf(key));
     const queued = [...stored.paths]
       .filter(([, status]) => status.state === 'queued')
-      .map(([path]) => [path, domainOf(path)] as const);
-    const outcomes = queued.length > 0 ? await durably(() => deps.requests.cancel(id, queued)) : new Map();
+      .map(([key]) => [key, poolDomainOf(key)] as const);
+    const outcomes =
+      queued.length > 0 ? await durably(() => deps.requests.cancel(id, type, queued)) : new Map();
     const after = (await durably(() => deps.requests.read(id))) ?? stored;
+    const shown = (key: string) => (meta.media ? mediaIdOfItem(key) : key);
     const cancelled: string[] = [];
     const alreadyGone: { path: string; state: string }[] = [];
-    for (const [path, status] of stored.paths) {
-      const outcome = outcomes.get(path);
-      if (outcome === 'cancelled') cancelled.push(path);
-      else alreadyGone.push({ path, state: outcome ?? after.paths.get(path)?.state ?? status.state });
+    for (const [key, status] of stored.paths) {
+      const outcome = outcomes.get(key);
+      if (outcome === 'cancelled') cancelled.push(shown(key));
+      else
+        alreadyGone.push({ path: shown(key), state: outcome ?? after.paths.get(key)?.state ?? status.state });
     }
     deps.logger.info(
       { requestId: id, cancelled: cancelled.length, alreadyGone: alreadyGone.length },
