@@ -1,3 +1,4 @@
+import { requestViewSchema } from '@refreshq/intake';
 import { startEmulator, type MediaSpec, type RunningEmulator } from '@refreshq/vod-emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -172,6 +173,8 @@ describe('refresh by media id', () => {
       formats: ['mp4'],
     });
     const body = await ended(id);
+    // The answer as GET /openapi.json describes it (MediaStatus).
+    expect(requestViewSchema.parse(body).media).toHaveLength(3);
     expect(body).toMatchObject({ state: 'partially_failed', action: 'refresh', paths: [] });
     const byId = new Map(body.media.map((m: any) => [m.mediaId, m]));
     const video = byId.get(VIDEO) as any;

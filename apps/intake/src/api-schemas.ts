@@ -211,27 +211,60 @@ export const hookAnswerSchema = z
 const pathState = z.enum(PATH_STATES);
 const counts = z.object(Object.fromEntries(PATH_STATES.map((state) => [state, z.number().int()])));
 
+const stepFields = {
+  state: pathState,
+  taskId: z.string().optional(),
+  upstreamRequestId: z.string().optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  submittedAt: isoTime.optional(),
+  completedAt: isoTime.optional(),
+  updatedAt: isoTime,
+};
+
 export const pathViewSchema = z
   .object({
     path: z.string(),
-    state: pathState,
-    taskId: z.string().optional(),
-    upstreamRequestId: z.string().optional(),
-    error: z.object({ code: z.string(), message: z.string() }).optional(),
-    submittedAt: isoTime.optional(),
-    completedAt: isoTime.optional(),
+    ...stepFields,
     coveredBy: z.string().optional().meta({ description: 'the directory whose refresh covers this path' }),
+    coverReason: z
+      .string()
+      .optional()
+      .meta({ description: 'why refreshq promoted the covering directory itself (docs/scarcity.md)' }),
     retriedBy: z.string().optional().meta({ description: 'the latest request that retried this path' }),
-    updatedAt: isoTime,
+    preload: z
+      .object(stepFields)
+      .optional()
+      .meta({ description: '`then: "preload"`: the prefetch queued once the refresh completed' }),
   })
   .meta({ id: 'PathStatus' });
+
+export const mediaViewSchema = z
+  .object(stepFields)
+  .omit({ taskId: true })
+  .extend({
+    mediaId: z.string(),
+    mediaRefreshJobId: z.string().optional(),
+    playUrls: z.array(
+      z.object({
+        url: z.string(),
+        taskId: z.string().optional(),
+        state: z.string(),
+        error: z.object({ code: z.string(), message: z.string() }).optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'MediaStatus' });
 
 export const requestSummarySchema = z
   .object({
     id: z.string(),
     state: z.enum(REQUEST_STATES as [string, ...string[]]),
-    objectType: z.enum(OBJECT_TYPES),
+    objectType: z.enum(OBJECT_TYPES).optional().meta({ description: 'absent for a request by media ids' }),
     priority: z.enum(PRIORITIES),
+    action: z.enum(ACTIONS),
+    force: z.boolean().optional(),
+    // biome-ignore lint/suspicious/noThenProperty: the public field `then` holds a string, never a callable
+    then: z.literal('preload').optional(),
     receivedAt: isoTime,
     counts,
     retryOf: z.string().optional(),
@@ -242,8 +275,13 @@ export const requestSummarySchema = z
 export const requestViewSchema = requestSummarySchema
   .extend({
     estimatedSubmitAt: isoTime.nullable().optional(),
+    pressure: z
+      .boolean()
+      .optional()
+      .meta({ description: "the request's type is under pressure (docs/scarcity.md)" }),
     paused: z.boolean().meta({ description: 'submitting is paused by an operator (intake still accepts)' }),
     paths: z.array(pathViewSchema),
+    media: z.array(mediaViewSchema).optional().meta({ description: 'a request by media ids: one per id' }),
   })
   .meta({ id: 'RequestStatus' });
 
