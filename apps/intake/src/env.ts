@@ -6,6 +6,7 @@ import {
   port,
   positiveInt,
   redisEnv,
+  withRedisTarget,
 } from '@refreshq/config';
 import { z } from 'zod';
 
@@ -47,6 +48,7 @@ export const intakeEnvSchema = z
   .refine((env) => env.HTTP_HEADERS_TIMEOUT_MS <= env.HTTP_REQUEST_TIMEOUT_MS, {
     path: ['HTTP_HEADERS_TIMEOUT_MS'],
     message: 'must not be larger than HTTP_REQUEST_TIMEOUT_MS',
-  });
+  })
+  .transform(withRedisTarget);
 
 export type IntakeEnv = z.output<typeof intakeEnvSchema>;

@@ -47,9 +47,9 @@ export async function startWorker(
 ): Promise<RunningWorker> {
   const keys = keyspace(env.REFRESHQ_NAMESPACE);
   const metrics = createWorkerMetrics();
-  const redis = createRedis(env.REDIS_URL, 'consumer', 'worker');
+  const redis = createRedis(env.redis, 'consumer', 'worker');
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection problem'));
-  const bullConnection = createRedis(env.REDIS_URL, 'consumer', 'worker-bullmq');
+  const bullConnection = createRedis(env.redis, 'consumer', 'worker-bullmq');
   bullConnection.on('error', (error) =>
     logger.warn({ err: error }, 'redis connection problem (intake consumer)'),
   );

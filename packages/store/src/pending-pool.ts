@@ -1,5 +1,5 @@
 import { OBJECT_TYPES, PRIORITIES, type ObjectType, type PathStatus, type Priority } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
+import { type Redis, replicated } from './redis-connection.js';
 import type { Keyspace } from './keyspace.js';
 import { RedisClock } from './redis-clock.js';
 import { claimBatch, finishBatch } from './script-calls.js';
@@ -95,7 +95,12 @@ export class PendingPool {
     return readiness;
   }
 
-  /** Claims a batch of at most `limit` paths (the quota granted), never more than the per-call maximum. */
+  /**
+   * Claims a batch of at most `limit` paths (the quota granted), never more than the per-call
+   * maximum. A batch comes back once the replicas REDIS_WAIT_REPLICAS asks for hold the claim and
+   * the quota taken for it, so that a failover cannot forget units spent upstream; when they do
+   * not confirm within REDIS_WAIT_TIMEOUT_MS the batch goes ahead anyway (progress over a lost replica).
+   */
   async claim(
     objectType: ObjectType,
     lane: Priority,
@@ -103,7 +108,7 @@ export class PendingPool {
     settings: PoolSettings,
     limit = Infinity,
   ): Promise<Claim> {
-    return claimBatch(this.redis, this.keys, {
+    const claim = await claimBatch(this.redis, this.keys, {
       objectType,
       lane,
       batchId,
@@ -113,6 +118,8 @@ export class PendingPool {
       quietMs: settings.quietMs,
       patienceMs: patienceMs(settings),
     });
+    if (claim.batch) await replicated(this.redis, this.keys.inflight);
+    return claim;
   }
 
   /** Records outcomes and requeues the rest; paths without an outcome go back as uncertain. */

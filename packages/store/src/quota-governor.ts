@@ -7,7 +7,7 @@ import {
   quotaDayIndex,
   type Settlement,
 } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-connection.js';
 import type { Keyspace } from './keyspace.js';
 import type { RedisClock } from './redis-clock.js';
 import { settleQuota, syncQuota, takeQuota } from './script-calls.js';

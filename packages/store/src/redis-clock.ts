@@ -1,5 +1,5 @@
 import type { Clock } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-connection.js';
 
 /**
  * Redis' clock, the one every time refreshq compares across processes is on, and the only code

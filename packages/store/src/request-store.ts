@@ -1,5 +1,5 @@
 import type { ObjectType, PathStatus, Priority, RefreshRequest } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-connection.js';
 import type { Keyspace } from './keyspace.js';
 import { admitRequest } from './script-calls.js';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ObjectType } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-connection.js';
 import type { Keyspace } from './keyspace.js';
 import { claimDue, finishTask, takeCall } from './script-calls.js';
 
