@@ -20,15 +20,46 @@ local window, max_files, max_dirs = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumb
 local retention, promote_at = tonumber(ARGV[8]), tonumber(ARGV[9])
 local queued = cjson.encode({ state = 'queued', updatedAt = now })
 
+-- Per domain, the (type|lane) pairs whose ready entry must be recomputed: once, at the end,
+-- from the final pending sets (the same result as after each path, for a fraction of the calls).
+local touched_by_domain = {}
+local function touched_of(domain)
+  local touched = touched_by_domain[domain]
+  if not touched then
+    touched = {}
+    touched_by_domain[domain] = touched
+  end
+  return touched
+end
+
+-- Per domain: true when it has no pending and no in-flight directory, so nothing covers its
+-- paths (asked once per domain; false from the moment this script pends a directory there).
+local without_dirs = {}
+local function dirless(domain)
+  local known = without_dirs[domain]
+  if known == nil then
+    known = redis.call('SCARD', keyspace.dirs(domain)) == 0
+      and redis.call('SCARD', keyspace.inflightDirs(domain)) == 0
+    without_dirs[domain] = known
+  end
+  return known
+end
+local function covering(domain, path, kind)
+  if dirless(domain) then return nil end
+  return covering_dir(domain, path, kind)
+end
+
 local function pend(kind, path, domain, path_lane, request_ids)
   -- Returns true when the path was already pending (coalesced) or covered.
-  local dir = covering_dir(domain, path, kind)
+  local dir = covering(domain, path, kind)
   if dir then
     cover(dir, request_ids, path)
     return true, dir
   end
+  if kind == 'Directory' then without_dirs[domain] = false end
   if #request_ids > 0 then sadd_all(keyspace.links(kind, path), request_ids) end
-  local touched = {}
+  local touched = touched_of(domain)
+  local lane_now
   local pmeta_key = keyspace.pendingMeta(kind)
   local raw = redis.call('HGET', pmeta_key, path)
   local joined = raw ~= false
@@ -43,6 +74,7 @@ local function pend(kind, path, domain, path_lane, request_ids)
       meta.lane = path_lane
       add_pending(backlog, kind, path, tonumber(score), meta)
     end
+    lane_now = meta.lane
   else
     local meta = { domain = domain, lane = path_lane, queuedAt = now, lastSeenAt = now, attempts = 0 }
     local eligible_at = now + window
@@ -57,10 +89,9 @@ local function pend(kind, path, domain, path_lane, request_ids)
         add_pending(backlog, kind, path, eligible_at, meta)
       end
     end
+    lane_now = meta.lane
   end
-  local meta = cjson.decode(redis.call('HGET', pmeta_key, path))
-  touched[kind .. '|' .. meta.lane] = true
-  refresh_touched(domain, touched, now, window, max_files, max_dirs)
+  touched[kind .. '|' .. lane_now] = true
   return joined, nil
 end
 
@@ -70,17 +101,95 @@ local function parent_of(path)
   return string.match(bare, '^(.*/)[^/]*$')
 end
 
+-- `command key <items>` over `list` in chunks of `size` items (unpack has a limit; `size` even
+-- for lists of pairs); returns the sum of the replies.
+local function in_chunks(command, key, list, size)
+  local sum = 0
+  for i = 1, #list, size do
+    sum = sum + (tonumber(redis.call(command, key, unpack(list, i, math.min(i + size - 1, #list)))) or 0)
+  end
+  return sum
+end
+
+-- Files of a request without promotion, on domains with no directory pending or in flight: no
+-- directory covers them and none changes what another does, so they are pended together, in a
+-- few commands for all of them instead of several each; the result is what pend() gives path by
+-- path. A pending path a higher lane lifts goes through pend() itself.
+local function pend_files_together(entries, request_ids, statuses)
+  local pmeta_key, joined_count = keyspace.pendingMeta('File'), 0
+  local paths = {}
+  for i, entry in ipairs(entries) do paths[i] = entry[1] end
+  local metas, parked = {}, {}
+  for i = 1, #paths, 1000 do
+    local chunk = { unpack(paths, i, math.min(i + 999, #paths)) }
+    local found = redis.call('HMGET', pmeta_key, unpack(chunk))
+    local busy = redis.call('SMISMEMBER', keyspace.inflightPaths('File'), unpack(chunk))
+    for j = 1, #chunk do
+      metas[i + j - 1] = found[j]
+      parked[i + j - 1] = busy[j] == 1
+    end
+  end
+  local meta_fields, pending_by_domain, files_by_domain = {}, {}, {}
+  for i, entry in ipairs(entries) do
+    local path, domain = entry[1], entry[2]
+    local raw = metas[i]
+    statuses[#statuses + 1] = 'p:' .. path
+    statuses[#statuses + 1] = queued
+    local meta = raw and cjson.decode(raw)
+    if meta and higher_lane(lane, meta.lane) ~= meta.lane then
+      pend('File', path, domain, lane, request_ids)
+      joined_count = joined_count + 1
+    else
+      sadd_all(keyspace.links('File', path), request_ids)
+      if meta then
+        meta.lastSeenAt = now
+        joined_count = joined_count + 1
+      else
+        meta = { domain = domain, lane = lane, queuedAt = now, lastSeenAt = now, attempts = 0 }
+        local pending = pending_by_domain[domain] or {}
+        pending[#pending + 1] = parked[i] and PARKED or now + window
+        pending[#pending + 1] = path
+        pending_by_domain[domain] = pending
+        local files = files_by_domain[domain] or {}
+        files[#files + 1] = 0
+        files[#files + 1] = path
+        files_by_domain[domain] = files
+      end
+      meta_fields[#meta_fields + 1] = path
+      meta_fields[#meta_fields + 1] = cjson.encode(meta)
+      touched_of(domain)['File|' .. meta.lane] = true
+    end
+  end
+  local added = 0
+  for domain, pending in pairs(pending_by_domain) do
+    added = added + in_chunks('ZADD', keyspace.pending('File', lane, domain), pending, 1000)
+    in_chunks('ZADD', keyspace.files(domain), files_by_domain[domain], 1000)
+  end
+  if added > 0 then redis.call('HINCRBY', backlog, 'File:' .. lane, added) end
+  in_chunks('HSET', pmeta_key, meta_fields, 1000)
+  return joined_count
+end
+
 redis.call('HSET', request_key, 'meta', ARGV[2], 'open', (#ARGV - 9) / 2)
+-- Each path's status, written in a few HSETs of many fields at the end.
+local statuses = {}
 local coalesced = 0
+local together, one_by_one = {}, {}
 for i = 10, #ARGV, 2 do
+  local path, domain = ARGV[i], ARGV[i + 1]
+  if otype == 'File' and promote_at == 0 and dirless(domain) then
+    together[#together + 1] = { path, domain }
+  else
+    one_by_one[#one_by_one + 1] = i
+  end
+end
+if #together > 0 then coalesced = coalesced + pend_files_together(together, { rid }, statuses) end
+for _, i in ipairs(one_by_one) do
   local path, domain = ARGV[i], ARGV[i + 1]
   local joined, dir = pend(otype, path, domain, lane, { rid })
   if joined then coalesced = coalesced + 1 end
-  if dir then
-    redis.call('HSET', request_key, 'p:' .. path, cjson.encode({ state = 'queued', updatedAt = now, coveredBy = dir }))
-  else
-    redis.call('HSET', request_key, 'p:' .. path, queued)
-  end
+  statuses[#statuses + 1] = 'p:' .. path
+  statuses[#statuses + 1] = dir and cjson.encode({ state = 'queued', updatedAt = now, coveredBy = dir }) or queued
   if promote_at > 0 and otype == 'File' and not dir then
     local parent = parent_of(path)
     local files_key = keyspace.files(domain)
@@ -94,6 +203,10 @@ for i = 10, #ARGV, 2 do
       end
     end
   end
+end
+in_chunks('HSET', request_key, statuses, 1000)
+for domain, touched in pairs(touched_by_domain) do
+  refresh_touched(domain, touched, now, window, max_files, max_dirs)
 end
 redis.call('EXPIRE', request_key, retention)
 return 1 + coalesced
