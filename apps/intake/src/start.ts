@@ -14,7 +14,7 @@ import type { Queue } from 'bullmq';
 import type { IntakeEnv } from './env.js';
 import { type HookSet, loadHooks } from './hooks/index.js';
 import { createIntakeMetrics, type IntakeMetrics } from './intake-metrics.js';
-import { createServer } from './server.js';
+import { createRequestListener } from './server.js';
 
 export interface RunningIntake {
   server: Server;
@@ -60,7 +60,7 @@ export async function startIntake(
   await clock.start();
   const queue = createIntakeQueue(queueRedis, keys);
   const metrics = createIntakeMetrics();
-  const app = createServer({
+  const listener = createRequestListener({
     redis,
     queue,
     requests: new RequestStore(redis, keys),
@@ -90,7 +90,7 @@ export async function startIntake(
       keepAliveTimeout: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       connectionsCheckingInterval: Math.min(1000, env.HTTP_HEADERS_TIMEOUT_MS),
     },
-    app,
+    listener,
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
