@@ -63,6 +63,7 @@ function intakeTable(result, title, unit) {
     ],
     row('bare express (baseline)', result.bareExpress),
     row('intake POST /v1/refreshes', result.intake),
+    ...(result.baseline ? [row(`baseline intake (${result.baseline.root})`, result.baseline)] : []),
     [
       'intake / bare (ratio)',
       result.ratio.throughput,
@@ -109,6 +110,8 @@ if (wanted('admission')) {
     r.seconds,
     r.redisCores ?? '-',
     (r.workerCores ?? []).join(' + ') || '-',
+    r.redisCpuUsPerPath ?? '-',
+    r.workerCpuUsPerPath ?? '-',
   ];
   table([
     [
@@ -117,10 +120,19 @@ if (wanted('admission')) {
       'seconds',
       'redis-server cores',
       'worker cores',
+      'redis CPU µs/path',
+      'workers CPU µs/path',
     ],
     row('one worker process', a.one),
     row('two worker processes', a.two),
-    ['two / one', a.scaling, '', '', ''],
+    ['two / one', a.scaling, '', '', '', '', ''],
+    ...(a.baseline
+      ? [
+          row(`baseline (${a.baseline.root}): one worker`, a.baseline.one),
+          row('baseline: two workers', a.baseline.two),
+          ['baseline: two / one', a.baseline.scaling, '', '', '', '', ''],
+        ]
+      : []),
   ]);
 }
 

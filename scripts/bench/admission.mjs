@@ -3,7 +3,8 @@
 // a real process from the build) in the same run. The jobs are queued while the queue is paused,
 // the workers start, and the clock runs from resume to the last job completed. The coalescing
 // window is a minute and the day's budget one URL, so (almost) no batch is cut meanwhile: what
-// is measured is admission alone.
+// is measured is admission alone. With BENCH_BASELINE_ROOT=<another checkout, built> that
+// checkout's worker (and its Lua scripts) is measured too, in the same run.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -46,6 +47,7 @@ function cpuSeconds(pid) {
   }
 }
 
+const perPath = (used, paths) => (used === undefined ? undefined : Number(((used * 1e6) / paths).toFixed(2)));
 const share = (used, seconds) => (used === undefined ? undefined : Number((used / seconds).toFixed(2)));
 
 async function waitForHealth(port, child) {
@@ -72,6 +74,7 @@ async function stop(child) {
 
 /** One measured run: `workers` processes admit `jobs` requests of `pathsPerRequest` paths. */
 async function run({
+  from = root,
   redisUrl,
   redisPid,
   emulatorUrl,
@@ -98,7 +101,7 @@ async function run({
     }
     for (let i = 0; i < workers; i += 1) {
       const port = await freePort();
-      const child = spawn(process.execPath, [join(root, 'apps/worker/dist/main.js')], {
+      const child = spawn(process.execPath, [join(from, 'apps/worker/dist/main.js')], {
         env: {
           PATH: process.env.PATH,
           REDIS_URL: redisUrl,
@@ -143,6 +146,15 @@ async function run({
       // Cores each process kept busy over the run: redis-server near 1.0 means Redis is the limit.
       redisCores: share(redisUsed, seconds),
       workerCores: workersUsed.map((used) => share(used, seconds)),
+      // CPU per admitted path, which a busy machine disturbs far less than the rate.
+      redisCpuUsPerPath: perPath(redisUsed, jobs * pathsPerRequest),
+      workerCpuUsPerPath: perPath(
+        workersUsed.reduce(
+          (sum, used) => (used === undefined || sum === undefined ? undefined : sum + used),
+          0,
+        ),
+        jobs * pathsPerRequest,
+      ),
     };
   } finally {
     await Promise.all(children.map(stop));
@@ -174,12 +186,28 @@ export async function benchAdmission({
     await run({ ...shared, workers: 1, jobs: Math.min(20, jobs) });
     const one = await run({ ...shared, workers: 1 });
     const two = await run({ ...shared, workers: 2 });
+    const baselineRoot = process.env.BENCH_BASELINE_ROOT;
+    const baseline = baselineRoot
+      ? {
+          root: baselineRoot,
+          one: await run({ ...shared, from: baselineRoot, workers: 1 }),
+          two: await run({ ...shared, from: baselineRoot, workers: 2 }),
+        }
+      : undefined;
     return {
       name: 'admission',
       settings: { jobs, pathsPerRequest, domains, admitConcurrency: concurrency ?? 'default' },
       one,
       two,
       scaling: Number((two.pathsPerSecond / one.pathsPerSecond).toFixed(2)),
+      ...(baseline
+        ? {
+            baseline: {
+              ...baseline,
+              scaling: Number((baseline.two.pathsPerSecond / baseline.one.pathsPerSecond).toFixed(2)),
+            },
+          }
+        : {}),
     };
   } finally {
     await emulator.close();

@@ -3,7 +3,9 @@
 // (installed when missing, as scripts/test-tools.mjs does). The two servers are measured in
 // alternating rounds, so that the noise of a shared machine falls on both; each figure is the
 // median of its rounds. With BENCH_PROFILE=1 intake runs under `node --cpu-prof` (in a separate
-// pass, never in the measured rounds) and the profile's top frames are summarised.
+// pass, never in the measured rounds) and the profile's top frames are summarised. With
+// BENCH_BASELINE_ROOT=<another checkout, built> that checkout's intake is measured too, in the
+// same rounds: a before/after in one run.
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,15 +100,15 @@ async function stopChild(child) {
   await exited;
 }
 
-async function startIntake(redisUrl, port, nodeArgs = []) {
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'apps/intake/dist/main.js')], {
+async function startIntake(redisUrl, port, nodeArgs = [], from = root, namespace = 'bench') {
+  const child = spawn(process.execPath, [...nodeArgs, join(from, 'apps/intake/dist/main.js')], {
     env: {
       ...process.env,
       REDIS_URL: redisUrl,
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
-      REFRESHQ_NAMESPACE: 'bench',
+      REFRESHQ_NAMESPACE: namespace,
       MAX_PATHS_PER_REQUEST: '1000',
     },
     stdio: 'inherit',
@@ -144,6 +146,10 @@ async function compare({ body, duration, connections, rounds }) {
   const intakePort = await freePort();
   const barePort = await freePort();
   const intake = await startIntake(redis.url, intakePort);
+  const baselineRoot = process.env.BENCH_BASELINE_ROOT;
+  const baseline = baselineRoot
+    ? await startIntake(redis.url, await freePort(), [], baselineRoot, 'bench-baseline')
+    : undefined;
   const bareChild = fork(join(root, 'scripts/bench/bare-express.mjs'), {
     env: { ...process.env, PORT: String(barePort) },
     stdio: 'inherit',
@@ -152,21 +158,31 @@ async function compare({ body, duration, connections, rounds }) {
   try {
     await waitForPort(barePort);
     const options = { duration, connections, body };
-    wrk(intakePort, { ...options, duration: 2 });
-    wrk(barePort, { ...options, duration: 2 });
-    const bareRounds = [];
-    const intakeRounds = [];
+    const servers = [
+      { name: 'bare', server: bare, rounds: [] },
+      { name: 'intake', server: intake, rounds: [] },
+      ...(baseline ? [{ name: 'baseline', server: baseline, rounds: [] }] : []),
+    ];
+    for (const { server } of servers) wrk(server.port, { ...options, duration: 2 });
     for (let i = 0; i < rounds; i += 1) {
-      // Alternate who goes first, so neither always gets the quieter half.
-      const order = i % 2 === 0 ? ['bare', 'intake'] : ['intake', 'bare'];
-      for (const who of order) {
-        if (who === 'bare') bareRounds.push(round(bare, options));
-        else intakeRounds.push(round(intake, options));
+      // Rotate who goes first, so no server always gets the quieter moments.
+      for (let j = 0; j < servers.length; j += 1) {
+        const entry = servers[(i + j) % servers.length];
+        entry.rounds.push(round(entry.server, options));
       }
     }
     const pathsPerRequest = BODIES[body].paths;
-    const bareSummary = summary(bareRounds, pathsPerRequest);
-    const intakeSummary = summary(intakeRounds, pathsPerRequest);
+    const [bareSummary, intakeSummary, baselineSummary] = servers.map((entry) =>
+      summary(entry.rounds, pathsPerRequest),
+    );
+    const ratioTo = (of) => ({
+      throughput: Number((of.requestsPerSecond / bareSummary.requestsPerSecond).toFixed(3)),
+      p99: Number((of.p99Ms / Math.max(bareSummary.p99Ms, 0.001)).toFixed(2)),
+      cpuPerRequest:
+        of.cpuUsPerRequest && bareSummary.cpuUsPerRequest
+          ? Number((of.cpuUsPerRequest / bareSummary.cpuUsPerRequest).toFixed(2))
+          : undefined,
+    });
     const profiled = process.env.BENCH_PROFILE === '1' ? await profileIntake(redis.url, options) : undefined;
     return {
       settings: {
@@ -178,18 +194,15 @@ async function compare({ body, duration, connections, rounds }) {
       },
       bareExpress: bareSummary,
       intake: intakeSummary,
-      ratio: {
-        throughput: Number((intakeSummary.requestsPerSecond / bareSummary.requestsPerSecond).toFixed(3)),
-        p99: Number((intakeSummary.p99Ms / Math.max(bareSummary.p99Ms, 0.001)).toFixed(2)),
-        cpuPerRequest:
-          intakeSummary.cpuUsPerRequest && bareSummary.cpuUsPerRequest
-            ? Number((intakeSummary.cpuUsPerRequest / bareSummary.cpuUsPerRequest).toFixed(2))
-            : undefined,
-      },
+      ratio: ratioTo(intakeSummary),
+      ...(baselineSummary
+        ? { baseline: { root: baselineRoot, ...baselineSummary, ratio: ratioTo(baselineSummary) } }
+        : {}),
       ...(profiled ? { profile: profiled } : {}),
     };
   } finally {
     await stopChild(intake.child);
+    if (baseline) await stopChild(baseline.child);
     await stopChild(bareChild);
     await redis.stop();
   }
