@@ -56,7 +56,7 @@ export async function startIntake(
     client.on('error', (error) => logger.warn({ err: error }, 'redis connection problem'));
   await Promise.all([waitUntilReady(redis, 15_000), waitUntilReady(queueRedis, 15_000)]);
 
-  const clock = new RedisClock(redis);
+  const clock = new RedisClock(redis, keys.clockOffset);
   await clock.start();
   const queue = createIntakeQueue(queueRedis, keys);
   const metrics = createIntakeMetrics();

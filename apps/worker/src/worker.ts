@@ -74,7 +74,7 @@ export async function startWorker(
     },
   });
 
-  const clock = new RedisClock(redis);
+  const clock = new RedisClock(redis, keys.clockOffset);
   const requests = new RequestStore(redis, keys);
   const breaker = new CircuitBreaker(redis, keys);
   const governor = new QuotaGovernor(redis, keys, clock, {
