@@ -76,9 +76,12 @@ function intakeTable(result, title, unit) {
       '',
     ],
   ]);
-  if (result.profile)
-    console.log(`${result.profile.text}
-`);
+  if (result.baseline)
+    console.log(
+      `baseline / bare: throughput ${result.baseline.ratio.throughput}, p99 ${result.baseline.ratio.p99}, CPU per request ${result.baseline.ratio.cpuPerRequest}\n`,
+    );
+  for (const profiled of [result.baseline?.profile, result.profile])
+    if (profiled) console.log(`${profiled.text}\n`);
 }
 
 if (wanted('intake')) {

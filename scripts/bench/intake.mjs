@@ -118,10 +118,11 @@ async function startIntake(redisUrl, port, nodeArgs = [], from = root, namespace
 }
 
 /** intake under `node --cpu-prof` for one wrk run of `seconds`; the profile's summary. */
-async function profileIntake(redisUrl, options) {
+async function profileIntake(redisUrl, options, from = root) {
   const dir = mkdtempSync(join(tmpdir(), 'refreshq-intake-profile-'));
   const port = await freePort();
-  const intake = await startIntake(redisUrl, port, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  const namespace = `bench-profile-${port}`;
+  const intake = await startIntake(redisUrl, port, ['--cpu-prof', `--cpu-prof-dir=${dir}`], from, namespace);
   try {
     wrk(port, { ...options, duration: 2 });
     const result = wrk(port, options);
@@ -129,7 +130,8 @@ async function profileIntake(redisUrl, options) {
     const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
     if (!file) throw new Error('node --cpu-prof wrote no profile');
     const profile = summarizeProfile(join(dir, file), 25);
-    return { underProfiler: result, profile, text: printProfile(profile, `intake, ${options.body} POSTs`) };
+    const title = `intake${from === root ? '' : ` at ${from}`}, ${options.body} POSTs, ${result.requestsPerSecond} req/s under the profiler`;
+    return { underProfiler: result, profile, text: printProfile(profile, title) };
   } finally {
     await stopChild(intake.child);
     rmSync(dir, { recursive: true, force: true });
@@ -183,7 +185,10 @@ async function compare({ body, duration, connections, rounds }) {
           ? Number((of.cpuUsPerRequest / bareSummary.cpuUsPerRequest).toFixed(2))
           : undefined,
     });
-    const profiled = process.env.BENCH_PROFILE === '1' ? await profileIntake(redis.url, options) : undefined;
+    const profiling = process.env.BENCH_PROFILE === '1';
+    const profiled = profiling ? await profileIntake(redis.url, options) : undefined;
+    const baselineProfiled =
+      profiling && baselineRoot ? await profileIntake(redis.url, options, baselineRoot) : undefined;
     return {
       settings: {
         duration,
@@ -196,7 +201,14 @@ async function compare({ body, duration, connections, rounds }) {
       intake: intakeSummary,
       ratio: ratioTo(intakeSummary),
       ...(baselineSummary
-        ? { baseline: { root: baselineRoot, ...baselineSummary, ratio: ratioTo(baselineSummary) } }
+        ? {
+            baseline: {
+              root: baselineRoot,
+              ...baselineSummary,
+              ratio: ratioTo(baselineSummary),
+              ...(baselineProfiled ? { profile: baselineProfiled } : {}),
+            },
+          }
         : {}),
       ...(profiled ? { profile: profiled } : {}),
     };
