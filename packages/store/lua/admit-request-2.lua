@@ -115,23 +115,23 @@ end
 -- directory covers them and none changes what another does, so they are pended together, in a
 -- few commands for all of them instead of several each; the result is what pend() gives path by
 -- path. A pending path a higher lane lifts goes through pend() itself.
-local function pend_files_together(entries, request_ids, statuses)
-  local pmeta_key, joined_count = keyspace.pendingMeta('File'), 0
-  local paths = {}
-  for i, entry in ipairs(entries) do paths[i] = entry[1] end
+local function pend_files_together(at, request_ids, statuses)
+  local pmeta_key, inflight_key, joined_count = keyspace.pendingMeta('File'), keyspace.inflightPaths('File'), 0
   local metas, parked = {}, {}
-  for i = 1, #paths, 1000 do
-    local chunk = { unpack(paths, i, math.min(i + 999, #paths)) }
+  for i = 1, #at, 1000 do
+    local chunk = {}
+    for j = i, math.min(i + 999, #at) do chunk[#chunk + 1] = ARGV[at[j]] end
     local found = redis.call('HMGET', pmeta_key, unpack(chunk))
-    local busy = redis.call('SMISMEMBER', keyspace.inflightPaths('File'), unpack(chunk))
+    local busy = redis.call('SMISMEMBER', inflight_key, unpack(chunk))
     for j = 1, #chunk do
       metas[i + j - 1] = found[j]
       parked[i + j - 1] = busy[j] == 1
     end
   end
-  local meta_fields, pending_by_domain, files_by_domain = {}, {}, {}
-  for i, entry in ipairs(entries) do
-    local path, domain = entry[1], entry[2]
+  -- A new path's meta depends on its domain alone here: encoded once per domain.
+  local meta_fields, pending_by_domain, files_by_domain, new_meta = {}, {}, {}, {}
+  for i, index in ipairs(at) do
+    local path, domain = ARGV[index], ARGV[index + 1]
     local raw = metas[i]
     statuses[#statuses + 1] = 'p:' .. path
     statuses[#statuses + 1] = queued
@@ -141,23 +141,31 @@ local function pend_files_together(entries, request_ids, statuses)
       joined_count = joined_count + 1
     else
       sadd_all(keyspace.links('File', path), request_ids)
+      meta_fields[#meta_fields + 1] = path
       if meta then
         meta.lastSeenAt = now
         joined_count = joined_count + 1
+        meta_fields[#meta_fields + 1] = cjson.encode(meta)
+        touched_of(domain)['File|' .. meta.lane] = true
       else
-        meta = { domain = domain, lane = lane, queuedAt = now, lastSeenAt = now, attempts = 0 }
-        local pending = pending_by_domain[domain] or {}
+        local encoded = new_meta[domain]
+        if not encoded then
+          encoded = cjson.encode({ domain = domain, lane = lane, queuedAt = now, lastSeenAt = now, attempts = 0 })
+          new_meta[domain] = encoded
+          touched_of(domain)['File|' .. lane] = true
+        end
+        meta_fields[#meta_fields + 1] = encoded
+        local pending = pending_by_domain[domain]
+        local files = files_by_domain[domain]
+        if not pending then
+          pending, files = {}, {}
+          pending_by_domain[domain], files_by_domain[domain] = pending, files
+        end
         pending[#pending + 1] = parked[i] and PARKED or now + window
         pending[#pending + 1] = path
-        pending_by_domain[domain] = pending
-        local files = files_by_domain[domain] or {}
         files[#files + 1] = 0
         files[#files + 1] = path
-        files_by_domain[domain] = files
       end
-      meta_fields[#meta_fields + 1] = path
-      meta_fields[#meta_fields + 1] = cjson.encode(meta)
-      touched_of(domain)['File|' .. meta.lane] = true
     end
   end
   local added = 0
@@ -178,7 +186,7 @@ local together, one_by_one = {}, {}
 for i = 10, #ARGV, 2 do
   local path, domain = ARGV[i], ARGV[i + 1]
   if otype == 'File' and promote_at == 0 and dirless(domain) then
-    together[#together + 1] = { path, domain }
+    together[#together + 1] = i
   else
     one_by_one[#one_by_one + 1] = i
   end
