@@ -94,7 +94,7 @@ function buildApp(deps: IntakeDeps, recorder: RequestRecorder): Express {
     },
   });
   const refreshDeps = refreshDepsOf(deps);
-  // The hot path first, so a POST /v1/refreshes passes no other route on its way.
+  // First, so that a POST /v1/refreshes the hot path leaves to express passes no other route.
   app.post('/v1/refreshes', bearer, gate, json, postRefresh(refreshDeps));
 
   app.use(healthRoutes(deps.redis, deps.metrics.registry));
