@@ -6,7 +6,7 @@ import {
   poolItemsOf,
   type RefreshRequest,
 } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-connection.js';
 import type { Keyspace } from './keyspace.js';
 import { admitRequest } from './script-calls.js';
 
