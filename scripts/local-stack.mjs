@@ -55,6 +55,12 @@ process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
 async function startRedis() {
+  if (env.REDIS_CLUSTER_NODES || env.REDIS_SENTINELS) {
+    say(
+      `using the Redis ${env.REDIS_CLUSTER_NODES ? 'Cluster at REDIS_CLUSTER_NODES' : 'master the REDIS_SENTINELS name'}`,
+    );
+    return;
+  }
   if (env.REDIS_URL) {
     say(`using Redis at REDIS_URL`);
     return;

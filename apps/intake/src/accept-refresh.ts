@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type RefreshRequest, workTypeOf } from '@refreshq/domain';
-import type { IdempotencyStore, RedisClock } from '@refreshq/store';
+import { enqueueRequest, type IdempotencyStore, type RedisClock } from '@refreshq/store';
 import type { Queue } from 'bullmq';
 import { ApiError } from './api-error.js';
 import { redisStep } from './redis-step.js';
@@ -109,7 +109,7 @@ export async function acceptRefresh(deps: AcceptDeps, body: CheckedBody, once?: 
 
   // A replay adds the job again under the same id: BullMQ ignores it while the first is
   // kept, and admission is idempotent, so a first attempt that died before this line is healed.
-  await redisStep(() => deps.queue.add('refresh', request, { jobId: request.id }), deps.redisTimeoutMs);
+  await redisStep(() => enqueueRequest(deps.queue, request), deps.redisTimeoutMs);
 
   if (!replayed)
     deps.metrics.paths.inc(

@@ -5,37 +5,45 @@ import { ApiError } from './api-error.js';
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /**
- * Bearer tokens from INTAKE_TOKENS. Compares fixed-length digests in constant time, against every
- * token, so neither a token's length nor which token matched shows in the timing. The caller's
- * identity (for idempotency scopes) is the matching token's digest, never the token.
+ * Bearer tokens from INTAKE_TOKENS: who an Authorization header is, or the 401 to answer.
+ * Compares fixed-length digests in constant time, against every token, so neither a token's
+ * length nor which token matched shows in the timing. The caller's identity (for idempotency
+ * scopes) is the matching token's digest, never the token; `anonymous` when no token is set.
  */
-export function bearerAuth(tokens: readonly string[]): RequestHandler {
+export function bearerCheck(
+  tokens: readonly string[],
+): (authorization: string | undefined) => string | ApiError {
   const expected = tokens.map(digest);
-  return (req, res, next) => {
-    if (expected.length === 0) {
-      res.locals.caller = 'anonymous';
-      next();
-      return;
-    }
-    const header = req.get('authorization') ?? '';
-    const match = /^Bearer ([\x21-\x7e]+)$/i.exec(header.trim());
+  return (authorization) => {
+    if (expected.length === 0) return 'anonymous';
+    const match = /^Bearer ([\x21-\x7e]+)$/i.exec((authorization ?? '').trim());
     const presented = digest(match?.[1] ?? '');
     let caller: string | undefined;
     for (const candidate of expected) {
       if (timingSafeEqual(candidate, presented) && match) caller = candidate.toString('hex').slice(0, 16);
     }
-    if (!caller) {
-      next(
-        new ApiError(
-          401,
-          'unauthorized',
-          'a valid bearer token is required in the Authorization header',
-          undefined,
-          {
-            'WWW-Authenticate': 'Bearer realm="refreshq"',
-          },
-        ),
-      );
+    return (
+      caller ??
+      new ApiError(
+        401,
+        'unauthorized',
+        'a valid bearer token is required in the Authorization header',
+        undefined,
+        {
+          'WWW-Authenticate': 'Bearer realm="refreshq"',
+        },
+      )
+    );
+  };
+}
+
+/** bearerCheck as express middleware: the caller goes to res.locals.caller. */
+export function bearerAuth(tokens: readonly string[]): RequestHandler {
+  const check = bearerCheck(tokens);
+  return (req, res, next) => {
+    const caller = check(req.get('authorization'));
+    if (caller instanceof ApiError) {
+      next(caller);
       return;
     }
     res.locals.caller = caller;

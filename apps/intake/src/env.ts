@@ -6,6 +6,7 @@ import {
   port,
   positiveInt,
   redisEnv,
+  withRedisTarget,
 } from '@refreshq/config';
 import { z } from 'zod';
 
@@ -49,6 +50,15 @@ export const intakeEnvSchema = z
   .refine((env) => env.HTTP_HEADERS_TIMEOUT_MS <= env.HTTP_REQUEST_TIMEOUT_MS, {
     path: ['HTTP_HEADERS_TIMEOUT_MS'],
     message: 'must not be larger than HTTP_REQUEST_TIMEOUT_MS',
-  });
+  })
+  // The WAIT for replicas is one step of a request: it must end before the request's deadline.
+  .refine(
+    (env) => env.REDIS_WAIT_REPLICAS === 0 || env.REDIS_WAIT_TIMEOUT_MS < env.REDIS_COMMAND_TIMEOUT_MS,
+    {
+      path: ['REDIS_WAIT_TIMEOUT_MS'],
+      message: 'must be smaller than REDIS_COMMAND_TIMEOUT_MS when REDIS_WAIT_REPLICAS is set',
+    },
+  )
+  .transform(withRedisTarget);
 
 export type IntakeEnv = z.output<typeof intakeEnvSchema>;

@@ -15,7 +15,7 @@ import type { Express } from 'express';
 import type { IntakeEnv } from './env.js';
 import { type HookSet, loadHooks } from './hooks/index.js';
 import { createIntakeMetrics, type IntakeMetrics } from './intake-metrics.js';
-import { createServer } from './server.js';
+import { createRequestListener } from './server.js';
 
 export interface RunningIntake {
   server: Server;
@@ -50,17 +50,20 @@ export async function startIntake(
   // Before Redis: a bad hooks file is a configuration error, whatever else is up.
   const hooks = options.hooks ?? loadIntakeHooks(env);
   const keys = keyspace(env.REFRESHQ_NAMESPACE);
-  const redis = createRedis(env.REDIS_URL, 'client', 'intake', {
-    commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
-  });
-  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection problem'));
-  await waitUntilReady(redis, 15_000);
+  const connection = { commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS, autoPipelining: true };
+  const redis = createRedis(env.redis, 'client', 'intake', connection);
+  // Its own connection for the jobs: a WAIT for the replicas (REDIS_WAIT_REPLICAS) blocks the
+  // connection it is sent on, and status reads must not queue behind it.
+  const queueRedis = createRedis(env.redis, 'client', 'intake-queue', connection);
+  for (const client of [redis, queueRedis])
+    client.on('error', (error) => logger.warn({ err: error }, 'redis connection problem'));
+  await Promise.all([waitUntilReady(redis, 15_000), waitUntilReady(queueRedis, 15_000)]);
 
-  const clock = new RedisClock(redis);
+  const clock = new RedisClock(redis, keys.clockOffset);
   await clock.start();
-  const queue = createIntakeQueue(redis, keys);
+  const queue = createIntakeQueue(queueRedis, keys);
   const metrics = createIntakeMetrics();
-  const app = createServer({
+  const { listener, app } = createRequestListener({
     redis,
     queue,
     requests: new RequestStore(redis, keys),
@@ -91,7 +94,7 @@ export async function startIntake(
       keepAliveTimeout: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       connectionsCheckingInterval: Math.min(1000, env.HTTP_HEADERS_TIMEOUT_MS),
     },
-    app,
+    listener,
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -118,6 +121,7 @@ export async function startIntake(
       await queue.close();
       clock.stop();
       redis.disconnect();
+      queueRedis.disconnect();
     },
   };
 }

@@ -9,6 +9,7 @@ import {
   quotaEnv,
   redisEnv,
   url,
+  withRedisTarget,
 } from '@refreshq/config';
 import { credentialSettingsFromEnv, DEFAULT_VOD_ENDPOINT } from '@refreshq/vod-client';
 import { SCARCITY_POLICIES } from '@refreshq/domain';
@@ -111,6 +112,7 @@ export const workerEnvSchema = z
     for (const problem of picked.problems)
       ctx.addIssue({ code: 'custom', path: [problem.variable], message: problem.message });
     return picked.settings ? { ...env, credentials: picked.settings } : z.NEVER;
-  });
+  })
+  .transform(withRedisTarget);
 
 export type WorkerEnv = z.output<typeof workerEnvSchema>;

@@ -52,9 +52,9 @@ export async function startWorker(
 ): Promise<RunningWorker> {
   const keys = keyspace(env.REFRESHQ_NAMESPACE);
   const metrics = createWorkerMetrics();
-  const redis = createRedis(env.REDIS_URL, 'consumer', 'worker');
+  const redis = createRedis(env.redis, 'consumer', 'worker');
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection problem'));
-  const bullConnection = createRedis(env.REDIS_URL, 'consumer', 'worker-bullmq');
+  const bullConnection = createRedis(env.redis, 'consumer', 'worker-bullmq');
   bullConnection.on('error', (error) =>
     logger.warn({ err: error }, 'redis connection problem (intake consumer)'),
   );
@@ -79,7 +79,7 @@ export async function startWorker(
     },
   });
 
-  const clock = new RedisClock(redis);
+  const clock = new RedisClock(redis, keys.clockOffset);
   const requests = new RequestStore(redis, keys);
   const breaker = new CircuitBreaker(redis, keys);
   const utcOffsetMinutes = parseUtcOffset(env.QUOTA_UTC_OFFSET) ?? 480;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-connection.js';
 import { luaKeyBuilders } from './keyspace.js';
 
 /**

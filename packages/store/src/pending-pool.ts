@@ -6,7 +6,7 @@ import {
   type WorkType,
   workKind,
 } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
+import { type Redis, replicated } from './redis-connection.js';
 import type { Keyspace } from './keyspace.js';
 import { RedisClock } from './redis-clock.js';
 import {
@@ -131,7 +131,12 @@ export class PendingPool {
     return readiness;
   }
 
-  /** Claims a batch of at most `limit` paths (the quota granted), never more than the per-call maximum. */
+  /**
+   * Claims a batch of at most `limit` paths (the quota granted), never more than the per-call
+   * maximum. A batch comes back once the replicas REDIS_WAIT_REPLICAS asks for hold the claim and
+   * the quota taken for it, so that a failover cannot forget units spent upstream; when they do
+   * not confirm within REDIS_WAIT_TIMEOUT_MS the batch goes ahead anyway (progress over a lost replica).
+   */
   async claim(
     objectType: WorkType,
     lane: Priority,
@@ -141,7 +146,7 @@ export class PendingPool {
     /** The quota day of the grant: "refreshed today" means on this day. */
     day = -1,
   ): Promise<Claim> {
-    return claimBatch(this.redis, this.keys, {
+    const claim = await claimBatch(this.redis, this.keys, {
       day,
       hotQuietMs: settings.hotQuietMs ?? 120_000,
       hotHoldMs: settings.hotHoldMs ?? 900_000,
@@ -154,6 +159,8 @@ export class PendingPool {
       quietMs: settings.quietMs,
       patienceMs: patienceMs(settings),
     });
+    if (claim.batch) await replicated(this.redis, this.keys.inflight);
+    return claim;
   }
 
   /** Records outcomes and requeues the rest; paths without an outcome go back as uncertain. */

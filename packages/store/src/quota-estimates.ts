@@ -1,5 +1,5 @@
 import type { BudgetFamily, Priority, WorkType } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-connection.js';
 import type { Keyspace } from './keyspace.js';
 import type { QuotaState } from './quota-governor.js';
 

@@ -12,7 +12,7 @@ import {
   type WorkType,
   workKind,
 } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-connection.js';
 import type { Keyspace } from './keyspace.js';
 import type { RedisClock } from './redis-clock.js';
 import { adjustQuota, settleQuota, syncQuota, takeQuota } from './script-calls.js';

@@ -1,6 +1,6 @@
 import type { ObjectType, PathError, PathState, PathStatus } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
+import type { Redis } from './redis-connection.js';
 import { parseStoredRequest, type StoredRequest } from './request-record.js';
 
 /** How many of the latest requests a path's look-up lists. */

@@ -6,7 +6,7 @@ import {
   type RefreshRequest,
   type WorkType,
 } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-connection.js';
 import type { Keyspace } from './keyspace.js';
 import { RECENT_REQUESTS_PER_PATH } from './request-index.js';
 import {

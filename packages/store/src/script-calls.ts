@@ -1,5 +1,5 @@
 import type { BudgetFamily, CallScope, Priority, Settlement, WorkType } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-connection.js';
 import type { IdempotencyRecord } from './idempotency-store.js';
 import type { Keyspace } from './keyspace.js';
 import { runScript, type ScriptName } from './lua-scripts.js';

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
+import type { Redis } from './redis-connection.js';
 
 export interface PauseState {
   /** When submitting was paused (epoch ms, Redis clock). */

@@ -8,7 +8,7 @@ import {
   type TaskEntry,
   type WorkType,
 } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-connection.js';
 import type { Keyspace } from './keyspace.js';
 import { claimDue, finishMediaJob, finishTask, takeCall } from './script-calls.js';
 

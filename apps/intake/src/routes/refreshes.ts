@@ -25,7 +25,8 @@ import {
 } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { Queue } from 'bullmq';
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { acceptedKind, acceptRefresh, fingerprint } from '../accept-refresh.js';
 import { ApiError, type ErrorDetail } from '../api-error.js';
 import { listQuerySchema, retryBodySchema } from '../api-schemas.js';
@@ -76,9 +77,10 @@ const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
-function idempotencyKeyOf(req: Request): string | undefined {
-  const key = req.get('idempotency-key');
-  if (key === undefined) return undefined;
+/** The Idempotency-Key header's value, checked; undefined when none was sent. */
+export function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const key = Array.isArray(header) ? header.join(', ') : header;
   if (!IDEMPOTENCY_KEY.test(key)) {
     throw new ApiError(
       400,
@@ -89,59 +91,85 @@ function idempotencyKeyOf(req: Request): string | undefined {
   return key;
 }
 
-export function refreshRoutes(deps: RefreshRoutesDeps): Router {
-  const router = Router();
-  const durably = <T>(step: () => Promise<T>) => redisStep(step, deps.redisTimeoutMs);
+/**
+ * Checks a parsed POST /v1/refreshes body, queues it, and returns the 202's body: what both the
+ * express route and the hot path (hot-path.ts) answer. Throws ApiError.
+ */
+export async function acceptPost(
+  deps: RefreshRoutesDeps,
+  parsed: unknown,
+  key: string | undefined,
+  caller: string,
+): Promise<{ id: string; answer: string }> {
+  let body: CheckedBody;
+  try {
+    body = checkRefreshBody(parsed, deps.rules);
+  } catch (error) {
+    // The message names the host and port, never the callback URL's path or query.
+    if (error instanceof ApiError && error.code === 'callback_host_not_allowed')
+      deps.logger.info({ caller, refusal: error.message }, 'callback target refused');
+    throw error;
+  }
+  const { request, replayed } = await acceptRefresh(
+    deps,
+    body,
+    key === undefined ? undefined : { scope: caller, key, fingerprint: fingerprint(body) },
+  );
 
-  router.post('/v1/refreshes', async (req: Request, res: Response) => {
+  deps.metrics.requests.inc({ outcome: replayed ? 'replayed' : 'accepted', code: '' });
+  deps.logger.info(
+    {
+      requestId: request.id,
+      paths: body.paths.length,
+      ...(body.media ? { mediaIds: body.media.ids.length } : { objectType: body.objectType }),
+      action: body.action,
+      priority: body.priority,
+      replayed,
+    },
+    'refresh request accepted',
+  );
+  const answer = JSON.stringify({
+    id: request.id,
+    accepted: body.media ? body.media.ids.length : body.paths.length,
+    duplicates: body.duplicates,
+    ...(body.media ? {} : { objectType: body.objectType }),
+    priority: body.priority,
+    ...acceptedKind(body),
+    state: 'queued',
+    replayed,
+    statusUrl: `/v1/refreshes/${request.id}`,
+  });
+  return { id: request.id, answer };
+}
+
+/** Writes the 202 of acceptPost. */
+export function writeAccepted(res: ServerResponse, { id, answer }: { id: string; answer: string }): void {
+  res.writeHead(202, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(answer),
+    location: `/v1/refreshes/${id}`,
+  });
+  res.end(answer);
+}
+
+/**
+ * POST /v1/refreshes through express (server.ts mounts it ahead of every other route): what the
+ * hot path does not take (another media type, a compressed body, a URL spelt differently).
+ */
+export function postRefresh(deps: RefreshRoutesDeps): RequestHandler {
+  return async (req: Request, res: Response) => {
     if (!req.is(JSON_TYPES)) {
       throw new ApiError(415, 'unsupported_media_type', 'send the body as application/json');
     }
-    const key = idempotencyKeyOf(req);
-    let body: CheckedBody;
-    try {
-      body = checkRefreshBody(req.body, deps.rules);
-    } catch (error) {
-      // The message names the host and port, never the callback URL's path or query.
-      if (error instanceof ApiError && error.code === 'callback_host_not_allowed')
-        deps.logger.info({ caller: res.locals.caller, refusal: error.message }, 'callback target refused');
-      throw error;
-    }
-    const { request, replayed } = await acceptRefresh(
-      deps,
-      body,
-      key === undefined
-        ? undefined
-        : { scope: String(res.locals.caller), key, fingerprint: fingerprint(body) },
-    );
+    const key = idempotencyKeyOf(req.headers['idempotency-key']);
+    writeAccepted(res, await acceptPost(deps, req.body, key, String(res.locals.caller)));
+  };
+}
 
-    deps.metrics.requests.inc({ outcome: replayed ? 'replayed' : 'accepted', code: '' });
-    deps.logger.info(
-      {
-        requestId: request.id,
-        paths: body.paths.length,
-        ...(body.media ? { mediaIds: body.media.ids.length } : { objectType: body.objectType }),
-        action: body.action,
-        priority: body.priority,
-        replayed,
-      },
-      'refresh request accepted',
-    );
-    res
-      .status(202)
-      .location(`/v1/refreshes/${request.id}`)
-      .json({
-        id: request.id,
-        accepted: body.media ? body.media.ids.length : body.paths.length,
-        duplicates: body.duplicates,
-        ...(body.media ? {} : { objectType: body.objectType }),
-        priority: body.priority,
-        ...acceptedKind(body),
-        state: 'queued',
-        replayed,
-        statusUrl: `/v1/refreshes/${request.id}`,
-      });
-  });
+/** The other /v1/refreshes routes (POST is postRefresh). */
+export function refreshRoutes(deps: RefreshRoutesDeps): Router {
+  const router = Router();
+  const durably = <T>(step: () => Promise<T>) => redisStep(step, deps.redisTimeoutMs);
 
   router.get('/v1/refreshes/:id', async (req: Request, res: Response) => {
     const id = String(req.params.id);
@@ -201,7 +229,7 @@ export function refreshRoutes(deps: RefreshRoutesDeps): Router {
   };
 
   router.post('/v1/refreshes/:id/retry', deps.admin, async (req: Request, res: Response) => {
-    const key = idempotencyKeyOf(req);
+    const key = idempotencyKeyOf(req.headers['idempotency-key']);
     const original = await admitted(String(req.params.id));
     const asked = parseInput(retryBodySchema, req.body ?? {});
     const { meta } = original;
