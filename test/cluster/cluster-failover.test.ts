@@ -40,6 +40,8 @@ describe.skipIf(!redisServerOnPath() || !redisCliOnPath())(
         },
         workerEnv: {
           QUOTA_URLS_PER_DAY: String(BUDGET),
+          // The governor's budget alone: every file a URL unit, none refreshed as its folder.
+          DIRECTORY_PROMOTION: 'off',
           MAX_URLS_PER_CALL: String(MAX_URLS_PER_CALL),
           COALESCE_WINDOW_MS: '100',
           BATCH_LEASE_MS: '3000',
@@ -104,7 +106,7 @@ describe.skipIf(!redisServerOnPath() || !redisCliOnPath())(
       });
       for (const worker of [...s.workers]) {
         await s.killWorker(worker);
-        await s.startWorker(true, { QUOTA_URLS_PER_DAY: '1000000' });
+        await s.startWorker(true, { QUOTA_URLS_PER_DAY: '1000000', DIRECTORY_PROMOTION: 'off' });
       }
       const waited = await waitForOutcomes(
         () => s.intakeUrl,

@@ -95,6 +95,8 @@ describe.skipIf(!redisServerOnPath() || !redisCliOnPath())('on a Redis Cluster',
     const workerEnv = {
       ...clusterEnv(),
       QUOTA_URLS_PER_DAY: String(budget),
+      // The governor's budget alone: every file a URL unit, none refreshed as its folder.
+      DIRECTORY_PROMOTION: 'off',
       QUOTA_URLS_PER_MINUTE: String(budget),
       MAX_URLS_PER_CALL: '7',
       QUOTA_SYNC_INTERVAL_MS: '0',
