@@ -33,7 +33,7 @@ export interface QuotaPatch {
   used?: Partial<Pick<QuotaUsage, 'urlsToday' | 'dirsToday' | 'urlsThisMinute' | 'dirsThisMinute'>>;
 }
 
-export type StoredTask = TaskView & { Domain: string };
+export type StoredTask = TaskView & { Domain: string; Listed: boolean };
 
 export interface EmulatorSnapshot {
   clock: ClockSnapshot;

@@ -30,7 +30,13 @@ describe('env', () => {
       blockPerDay: 500,
     });
     expect(env.options.quotaUtcOffsetMinutes).toBe(480);
-    expect(env.options.tasks).toEqual({ pendingMs: 1000, completeAfterMs: 5000, failureRate: 0, seed: 1 });
+    expect(env.options.tasks).toEqual({
+      pendingMs: 1000,
+      completeAfterMs: 5000,
+      failureRate: 0,
+      unlistedRate: 0,
+      seed: 1,
+    });
     expect(env.options.faults).toMatchObject({
       latencyMs: 0,
       throttleRate: 0,

@@ -1,9 +1,10 @@
 import {
   assignTaskIds,
-  backoffDelay,
   type CallResult,
   type Clock,
   combineSettlements,
+  LOOKED_UP_NOT_FOUND,
+  lookupFailed,
   type ObjectType,
   type PathFate,
   type ReactionSettings,
@@ -13,10 +14,10 @@ import {
 import type { BatchItem, ClaimedBatch, PathOutcome } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import { UpstreamError, type VodClient } from '@refreshq/vod-client';
-import { findTaskSince } from './uncertain-lookup.js';
+import { findUncertainTasks, type LookupSettings } from './uncertain-lookup.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
-export type SubmitterSettings = ReactionSettings;
+export type SubmitterSettings = ReactionSettings & { lookup: LookupSettings };
 
 /** What one batch came to: an outcome per path it settled, and one settlement for the governor. */
 export interface BatchResult {
@@ -38,49 +39,68 @@ export class BatchSubmitter {
     private readonly logger: Logger,
   ) {}
 
-  async run(batch: ClaimedBatch): Promise<BatchResult> {
+  /**
+   * `lease` aborts when the batch's lease is gone (taken back by another worker): from then on no
+   * call is made for it, since its paths are back in the pool.
+   */
+  async run(batch: ClaimedBatch, lease?: AbortSignal): Promise<BatchResult> {
     const outcomes = new Map<string, PathOutcome>();
-    const toSubmit: BatchItem[] = [];
-    for (const item of batch.items) {
-      if (item.meta.uncertainSince === undefined) {
-        toSubmit.push(item);
-        continue;
-      }
-      try {
-        const taskId = await findTaskSince(
-          this.vod,
-          item.path,
-          batch.objectType,
-          item.meta.uncertainSince,
-          this.clock.now(),
-        );
-        this.metrics.uncertainLookups.inc({ result: taskId ? 'found' : 'not_found' });
-        if (taskId) {
-          this.submitted(batch.objectType, [item], [taskId], item.meta.uncertainSince, outcomes);
-        } else {
-          toSubmit.push({ ...item, meta: { ...item.meta, uncertainSince: undefined } });
-        }
-      } catch (error) {
-        this.metrics.uncertainLookups.inc({ result: 'error' });
-        this.logger.warn({ err: error, batchId: batch.id }, 'look-up of an uncertain path failed; it waits');
-        const backoffs = (item.meta.backoffs ?? 0) + 1;
-        this.apply(
-          batch.objectType,
-          [item],
-          [
-            {
-              kind: 'requeue',
-              delayMs: backoffDelay(backoffs, this.settings.backoff),
-              reason: 'uncertain',
-              patch: { backoffs },
-            },
-          ],
-          outcomes,
-        );
-      }
-    }
-    const settlements = toSubmit.length > 0 ? await this.submit(batch, toSubmit, outcomes) : [];
+    const uncertain = batch.items.filter((item) => item.meta.uncertainSince !== undefined);
+    const toSubmit = batch.items.filter((item) => item.meta.uncertainSince === undefined);
+    if (uncertain.length > 0 && !lease?.aborted)
+      toSubmit.push(...(await this.lookUp(batch, uncertain, outcomes)));
+    const settlements =
+      toSubmit.length > 0 && !lease?.aborted ? await this.submit(batch, toSubmit, outcomes, lease) : [];
     return { outcomes, settlement: combineSettlements(settlements) };
+  }
+
+  /**
+   * One look-up for the batch's uncertain paths: those the upstream lists a task for are
+   * submitted with it (no quota spent twice); the others are returned, to be submitted now.
+   */
+  private async lookUp(
+    batch: ClaimedBatch,
+    items: BatchItem[],
+    outcomes: Map<string, PathOutcome>,
+  ): Promise<BatchItem[]> {
+    let found: Map<string, string>;
+    try {
+      found = await findUncertainTasks(
+        this.vod,
+        {
+          domain: batch.domain,
+          objectType: batch.objectType,
+          paths: items.map((item) => ({ path: item.path, since: item.meta.uncertainSince as number })),
+          now: this.clock.now(),
+        },
+        this.settings.lookup,
+      );
+    } catch (error) {
+      this.metrics.uncertainLookups.inc({ result: 'error' }, items.length);
+      this.logger.warn(
+        { err: error, batchId: batch.id, paths: items.length },
+        'look-up of uncertain paths failed; they wait',
+      );
+      this.apply(
+        batch.objectType,
+        items,
+        lookupFailed(
+          items.map((item) => item.meta),
+          this.settings,
+        ),
+        outcomes,
+      );
+      return [];
+    }
+    const fresh: BatchItem[] = [];
+    for (const item of items) {
+      const taskId = found.get(item.path);
+      this.metrics.uncertainLookups.inc({ result: taskId ? 'found' : 'not_found' });
+      if (taskId)
+        this.submitted(batch.objectType, [item], [taskId], item.meta.uncertainSince as number, outcomes);
+      else fresh.push({ ...item, meta: { ...item.meta, ...LOOKED_UP_NOT_FOUND } });
+    }
+    return fresh;
   }
 
   /** One call (or, for a malformed path, the calls of a bisection); returns each call's settlement. */
@@ -88,7 +108,9 @@ export class BatchSubmitter {
     batch: ClaimedBatch,
     items: BatchItem[],
     outcomes: Map<string, PathOutcome>,
+    lease?: AbortSignal,
   ): Promise<Settlement[]> {
+    if (lease?.aborted) return [];
     const calledAt = this.clock.now();
     const paths = items.map((item) => item.path);
     const states = items.map((item) => item.meta);
@@ -147,8 +169,8 @@ export class BatchSubmitter {
       const middle = Math.ceil(items.length / 2);
       return [
         decision.settlement,
-        ...(await this.submit(batch, items.slice(0, middle), outcomes)),
-        ...(await this.submit(batch, items.slice(middle), outcomes)),
+        ...(await this.submit(batch, items.slice(0, middle), outcomes, lease)),
+        ...(await this.submit(batch, items.slice(middle), outcomes, lease)),
       ];
     }
     this.apply(batch.objectType, items, decision.fates, outcomes, failure.message);

@@ -16,6 +16,7 @@ import { CredentialSource, describeCredentialSettings, VodClient } from '@refres
 import type { Worker } from 'bullmq';
 import { createAdmitter } from './admitter.js';
 import { BatchSubmitter } from './batch-submitter.js';
+import { takeCallToken } from './call-budget.js';
 import { CallbackSender } from './callback-sender.js';
 import { Dispatcher } from './dispatcher.js';
 import type { Resolve } from './outbound-post.js';
@@ -88,12 +89,17 @@ export async function startWorker(
     clockMode: env.QUOTA_CLOCK,
   });
   const quotaSync = new QuotaSync(vod, governor, env.QUOTA_SYNC_INTERVAL_MS, logger);
+  const taskStore = new TaskStore(redis, keys);
   const submitter = new BatchSubmitter(
     vod,
     clock,
     {
       breakerProbeMs: env.BREAKER_PROBE_MS,
       backoff: { baseMs: 500, maxMs: 60_000 },
+      lookup: {
+        skewMs: env.UPSTREAM_CLOCK_SKEW_MS,
+        takeCall: () => takeCallToken(taskStore, 'describe', env.TASK_POLL_CALLS_PER_SECOND),
+      },
     },
     metrics,
     logger,
@@ -113,13 +119,14 @@ export async function startWorker(
   );
   const tracker = new TaskTracker(
     vod,
-    new TaskStore(redis, keys),
+    taskStore,
     {
       everyMs: 1000,
       batch: 20,
-      leaseMs: 60_000,
+      leaseMs: env.BATCH_LEASE_MS,
       callsPerSecond: env.TASK_POLL_CALLS_PER_SECOND,
       maxPollMs: env.TASK_POLL_MAX_INTERVAL_MS,
+      deadlineMs: env.TASK_DEADLINE_MS,
     },
     clock,
     metrics,
@@ -133,7 +140,7 @@ export async function startWorker(
       timeoutMs: env.CALLBACK_TIMEOUT_MS,
       maxAttempts: env.CALLBACK_MAX_ATTEMPTS,
       everyMs: 500,
-      leaseMs: env.CALLBACK_TIMEOUT_MS * 3,
+      leaseMs: env.BATCH_LEASE_MS,
       backoff: { baseMs: 2000, maxMs: 3_600_000 },
       policy: outboundPolicy(env.CALLBACK_ALLOWED_HOSTS, env.CALLBACK_ALLOW_PRIVATE),
       ...(options.resolve ? { resolve: options.resolve } : {}),
@@ -157,7 +164,8 @@ export async function startWorker(
         firstPollMs: env.TASK_FIRST_POLL_MS,
       },
       idlePollMs: 200,
-      reclaimEveryMs: 5000,
+      // A dead worker's batch is taken back at most this long after its lease ran out.
+      reclaimEveryMs: 1000,
     },
     metrics,
     logger,

@@ -11,3 +11,5 @@ export * from './quota-estimate.js';
 export * from './clock.js';
 export * from './scarcity.js';
 export * from './outbound-address.js';
+export * from './task-deadline.js';
+export * from './uncertain-match.js';

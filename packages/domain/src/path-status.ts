@@ -1,4 +1,12 @@
-export const PATH_STATES = ['queued', 'submitted', 'refreshing', 'complete', 'failed', 'rejected'] as const;
+export const PATH_STATES = [
+  'queued',
+  'submitted',
+  'refreshing',
+  'complete',
+  'failed',
+  'rejected',
+  'unconfirmed',
+] as const;
 export type PathState = (typeof PATH_STATES)[number];
 
 export interface PathError {
@@ -26,7 +34,21 @@ export type RequestState =
   | 'submitted'
   | 'complete'
   | 'failed'
-  | 'partially_failed';
+  | 'partially_failed'
+  | 'unconfirmed';
+
+/**
+ * Final path states: nothing changes them any more, except that a late answer of the upstream
+ * may still turn `unconfirmed` into `complete` or `failed`. `unconfirmed`: the upstream accepted
+ * the path, but no end of its task was seen by the task deadline (TASK_DEADLINE_MS) or within
+ * the upstream's 3-day look-up window.
+ */
+export const FINAL_PATH_STATES: ReadonlySet<PathState> = new Set([
+  'complete',
+  'failed',
+  'rejected',
+  'unconfirmed',
+]);
 
 const WAITING: ReadonlySet<PathState> = new Set(['queued']);
 const UNSUCCESSFUL: ReadonlySet<PathState> = new Set(['failed', 'rejected']);
@@ -34,7 +56,8 @@ const UNSUCCESSFUL: ReadonlySet<PathState> = new Set(['failed', 'rejected']);
 /**
  * A request's state follows from its paths': `queued` while none has left the queue,
  * `in_progress` while some have, `submitted` once all were accepted upstream, `complete` when
- * every task completed, `failed` when none succeeded, `partially_failed` when only some did.
+ * every task completed, `failed` when none succeeded, `partially_failed` when only some did,
+ * and `unconfirmed` when every path ended, none unsuccessfully, but some task's end was never seen.
  */
 export function requestState(states: readonly PathState[]): RequestState {
   if (states.length === 0) return 'queued';
@@ -47,5 +70,6 @@ export function requestState(states: readonly PathState[]): RequestState {
     const stillRunning = states.some((state) => state === 'submitted' || state === 'refreshing');
     return stillRunning ? 'in_progress' : 'partially_failed';
   }
-  return states.every((state) => state === 'complete') ? 'complete' : 'submitted';
+  if (states.every((state) => state === 'complete')) return 'complete';
+  return states.every((state) => FINAL_PATH_STATES.has(state)) ? 'unconfirmed' : 'submitted';
 }

@@ -329,3 +329,20 @@ export function combineSettlements(parts: readonly Settlement[]): Settlement {
     ...(parts.some((part) => part.resyncQuota) ? { resyncQuota: true } : {}),
   };
 }
+
+/**
+ * The look-up of a batch's uncertain paths (DescribeVodRefreshTasks) got no usable answer: the
+ * paths stay uncertain and are looked up again after one delay for all of them, sized by the
+ * first, so the batch stays together (one look-up next time, not one chain of retries per path).
+ */
+export function lookupFailed(states: readonly AttemptState[], settings: ReactionSettings): PathFate[] {
+  const backoffs = (states[0]?.backoffs ?? 0) + 1;
+  const delayMs = backoffDelay(backoffs, settings.backoff, settings.random ?? Math.random);
+  return states.map(() => ({ kind: 'requeue', delayMs, reason: 'uncertain', patch: { backoffs } }));
+}
+
+/**
+ * The look-up answered and listed no task of ours for the path: it is submitted as a first try.
+ * The upstream answered, so the faults in a row are over and the backoff count starts again.
+ */
+export const LOOKED_UP_NOT_FOUND: Partial<AttemptState> = { uncertainSince: undefined, backoffs: 0 };

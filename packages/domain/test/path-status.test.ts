@@ -12,6 +12,13 @@ describe('requestState', () => {
     [['rejected', 'failed'], 'failed'],
     [['rejected', 'complete'], 'partially_failed'],
     [['rejected', 'submitted'], 'in_progress'],
+    [['unconfirmed', 'unconfirmed'], 'unconfirmed'],
+    [['complete', 'unconfirmed'], 'unconfirmed'],
+    [['submitted', 'unconfirmed'], 'submitted'],
+    [['refreshing', 'unconfirmed'], 'submitted'],
+    [['unconfirmed', 'failed'], 'partially_failed'],
+    [['unconfirmed', 'rejected'], 'partially_failed'],
+    [['queued', 'unconfirmed'], 'in_progress'],
   ] as const)('%j -> %s', (states, expected) => {
     expect(requestState(states)).toBe(expected);
   });

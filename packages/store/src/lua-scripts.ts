@@ -17,6 +17,8 @@ const SCRIPTS = {
   claimDue: 'claim-due-1.lua',
   finishTask: 'finish-task-3.lua',
   takeCall: 'take-call-1.lua',
+  renewLease: 'renew-lease-2.lua',
+  renewDue: 'renew-due-1.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

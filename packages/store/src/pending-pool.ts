@@ -2,7 +2,7 @@ import { OBJECT_TYPES, PRIORITIES, type ObjectType, type PathStatus, type Priori
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
 import { RedisClock } from './redis-clock.js';
-import { claimBatch, finishBatch } from './script-calls.js';
+import { claimBatch, finishBatch, renewLease } from './script-calls.js';
 
 /** What the pool remembers of a pending path between attempts. */
 export interface PendingMeta {
@@ -113,6 +113,14 @@ export class PendingPool {
       quietMs: settings.quietMs,
       patienceMs: patienceMs(settings),
     });
+  }
+
+  /**
+   * The holder's heartbeat: the batch's lease runs `leaseMs` from now again. False when the batch
+   * is gone (taken back after its lease ran out, or finished): the holder must stop calling for it.
+   */
+  renew(batchId: string, leaseMs: number): Promise<boolean> {
+    return renewLease(this.redis, this.keys, { batchId, leaseMs });
   }
 
   /** Records outcomes and requeues the rest; paths without an outcome go back as uncertain. */

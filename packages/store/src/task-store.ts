@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ObjectType } from '@refreshq/domain';
 import type { Redis } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
-import { claimDue, finishTask, takeCall } from './script-calls.js';
+import { claimDue, finishTask, renewDue, takeCall } from './script-calls.js';
 
 export interface TrackedTask {
   taskId: string;
@@ -12,7 +12,13 @@ export interface TrackedTask {
   domain: string;
 }
 
-export type TaskPathState = 'refreshing' | 'complete' | 'failed';
+export type TaskPathState = 'refreshing' | 'complete' | 'failed' | 'unconfirmed';
+
+/** What is recorded of one submitted path of a task; `description`: the upstream's, or why unconfirmed. */
+export interface TaskPathView {
+  state: TaskPathState;
+  description?: string;
+}
 
 /** Refresh tasks under tracking: recorded by finish-batch-5.lua, followed by the task tracker. */
 export class TaskStore {
@@ -36,14 +42,31 @@ export class TaskStore {
     });
   }
 
-  /** Records the upstream's view per submitted path; `ended` forgets the task. Returns the request ids touched. */
+  /** Leases again, for `leaseMs`, the tasks this worker still holds (its heartbeat); returns how many were renewed. */
+  renew(taskIds: readonly string[], leaseMs: number): Promise<number> {
+    if (taskIds.length === 0) return Promise.resolve(0);
+    return renewDue(this.redis, this.keys, { schedule: 'tracking', ids: taskIds, leaseMs });
+  }
+
+  /**
+   * Records the upstream's view per submitted path; `ended` forgets the task; `unlisted` is what
+   * the paths the upstream did not list become (the last look). Returns the request ids touched
+   * and how many (request, path) pairs were made unconfirmed.
+   */
   record(
     taskId: string,
-    byPath: Map<string, { state: TaskPathState; description?: string }>,
+    byPath: Map<string, TaskPathView>,
     ended: boolean,
     nextPollMs: number,
-  ): Promise<string[]> {
-    return finishTask(this.redis, this.keys, { taskId, byPath, ended, nextPollMs });
+    unlisted?: TaskPathView,
+  ): Promise<{ requestIds: string[]; unconfirmed: number }> {
+    return finishTask(this.redis, this.keys, {
+      taskId,
+      byPath,
+      ended,
+      nextPollMs,
+      ...(unlisted ? { unlisted } : {}),
+    });
   }
 
   async trackedCount(): Promise<number> {

@@ -29,6 +29,8 @@ describe('each script call matches its Lua file', () => {
         'syncQuota',
         'takeCall',
         'takeQuota',
+        'renewLease',
+        'renewDue',
       ].sort(),
     );
   });

@@ -3,7 +3,8 @@
 -- ends and the request asked for a callback, it is put in `callbacks_due` (the script's
 -- `{ns}:callbacks-due` KEY) in the same step.
 
-local TERMINAL = { complete = true, failed = true, rejected = true }
+-- The final path states (packages/domain/src/path-status.ts, FINAL_PATH_STATES).
+local TERMINAL = { complete = true, failed = true, rejected = true, unconfirmed = true }
 
 local function write_status(callbacks_due, rid, path, status, now)
   local req_key = keyspace.request(rid)

@@ -1,0 +1,81 @@
+import type { ObjectType } from './refresh-types.js';
+
+/**
+ * Matching the tasks the upstream lists against paths whose call got no answer (uncertain).
+ * refreshq asks DescribeVodRefreshTasks once per domain and time window and matches here, path
+ * by path. Only a task refreshq's own call could have made counts: the same path and object
+ * type, created no earlier than that path's uncertain call started and no later than now, each
+ * widened by the allowed clock skew between Redis and the upstream.
+ */
+
+/** A path of one domain whose earlier call may have been accepted without an answer. */
+export interface UncertainPath {
+  path: string;
+  /** When the uncertain call (or the claim of a batch whose holder died) started, Redis clock. */
+  since: number;
+}
+
+/** A task as DescribeVodRefreshTasks lists it. */
+export interface ListedTask {
+  taskId: string;
+  objectPath: string;
+  /** `file`, `directory`, `preload` (the upstream's lower-case names). */
+  objectType: string;
+  /** `2014-11-27T08:23:22Z`: whole seconds, the upstream's clock. */
+  creationTime: string;
+}
+
+const SECOND = 1000;
+
+/** The upstream's name of an object type in DescribeVodRefreshTasks. */
+export const describeObjectType = (objectType: ObjectType): 'file' | 'directory' =>
+  objectType === 'Directory' ? 'directory' : 'file';
+
+/**
+ * The one window to ask for: from the earliest uncertain call less the skew to now plus the
+ * skew, in the whole seconds the upstream's StartTime and EndTime take.
+ */
+export function lookupWindow(
+  paths: readonly UncertainPath[],
+  now: number,
+  skewMs: number,
+): { startMs: number; endMs: number } {
+  const since = Math.min(...paths.map((entry) => entry.since));
+  return {
+    startMs: Math.floor((since - skewMs) / SECOND) * SECOND,
+    endMs: Math.ceil((now + skewMs) / SECOND) * SECOND,
+  };
+}
+
+/**
+ * Per path, the task found for it: the earliest one on that exact path and type inside its own
+ * window (the first task after our call is the one our call made; a later one is someone's
+ * later refresh). Paths without one are absent from the result.
+ */
+export function matchUncertainTasks(
+  paths: readonly UncertainPath[],
+  tasks: readonly ListedTask[],
+  objectType: ObjectType,
+  now: number,
+  skewMs: number,
+): Map<string, string> {
+  const type = describeObjectType(objectType);
+  const candidates = new Map<string, { taskId: string; created: number }[]>();
+  for (const task of tasks) {
+    const created = Date.parse(task.creationTime);
+    if (task.objectType.toLowerCase() !== type || !Number.isFinite(created) || task.taskId === '') continue;
+    const list = candidates.get(task.objectPath) ?? [];
+    list.push({ taskId: task.taskId, created });
+    candidates.set(task.objectPath, list);
+  }
+  const latest = now + skewMs;
+  const found = new Map<string, string>();
+  for (const { path, since } of paths) {
+    const earliest = Math.floor((since - skewMs) / SECOND) * SECOND;
+    const first = (candidates.get(path) ?? [])
+      .filter((task) => task.created >= earliest && task.created <= latest)
+      .sort((a, b) => a.created - b.created)[0];
+    if (first) found.set(path, first.taskId);
+  }
+  return found;
+}
