@@ -56,51 +56,52 @@ export class BatchSubmitter {
 
   /**
    * One look-up for the batch's uncertain paths: those the upstream lists a task for are
-   * submitted with it (no quota spent twice); the others are returned, to be submitted now.
+   * submitted with it (no quota spent twice); the others are returned, to be submitted now. When
+   * the listing stopped short, the paths not found yet wait and are looked up again.
    */
   private async lookUp(
     batch: ClaimedBatch,
     items: BatchItem[],
     outcomes: Map<string, PathOutcome>,
   ): Promise<BatchItem[]> {
-    let found: Map<string, string>;
-    try {
-      found = await findUncertainTasks(
-        this.vod,
-        {
-          domain: batch.domain,
-          objectType: batch.objectType,
-          paths: items.map((item) => ({ path: item.path, since: item.meta.uncertainSince as number })),
-          now: this.clock.now(),
-        },
-        this.settings.lookup,
-      );
-    } catch (error) {
-      this.metrics.uncertainLookups.inc({ result: 'error' }, items.length);
+    const { found, failure } = await findUncertainTasks(
+      this.vod,
+      {
+        domain: batch.domain,
+        objectType: batch.objectType,
+        paths: items.map((item) => ({ path: item.path, since: item.meta.uncertainSince as number })),
+        now: this.clock.now(),
+      },
+      this.settings.lookup,
+    );
+    const unfound = items.filter((item) => !found.has(item.path));
+    for (const item of items) {
+      const taskId = found.get(item.path);
+      if (!taskId) continue;
+      this.metrics.uncertainLookups.inc({ result: 'found' });
+      this.submitted(batch.objectType, [item], [taskId], item.meta.uncertainSince as number, outcomes);
+    }
+    if (failure === undefined) {
+      this.metrics.uncertainLookups.inc({ result: 'not_found' }, unfound.length);
+      return unfound.map((item) => ({ ...item, meta: { ...item.meta, ...LOOKED_UP_NOT_FOUND } }));
+    }
+    if (unfound.length > 0) {
+      this.metrics.uncertainLookups.inc({ result: 'error' }, unfound.length);
       this.logger.warn(
-        { err: error, batchId: batch.id, paths: items.length },
+        { err: failure, batchId: batch.id, paths: unfound.length },
         'look-up of uncertain paths failed; they wait',
       );
       this.apply(
         batch.objectType,
-        items,
+        unfound,
         lookupFailed(
-          items.map((item) => item.meta),
+          unfound.map((item) => item.meta),
           this.settings,
         ),
         outcomes,
       );
-      return [];
     }
-    const fresh: BatchItem[] = [];
-    for (const item of items) {
-      const taskId = found.get(item.path);
-      this.metrics.uncertainLookups.inc({ result: taskId ? 'found' : 'not_found' });
-      if (taskId)
-        this.submitted(batch.objectType, [item], [taskId], item.meta.uncertainSince as number, outcomes);
-      else fresh.push({ ...item, meta: { ...item.meta, ...LOOKED_UP_NOT_FOUND } });
-    }
-    return fresh;
+    return [];
   }
 
   /** One call (or, for a malformed path, the calls of a bisection); returns each call's settlement. */

@@ -12,7 +12,7 @@ const SETTINGS = {
   backoff: { baseMs: 500, maxMs: 60_000 },
   breakerProbeMs: 60_000,
   random: () => 1,
-  lookup: { skewMs: SKEW_MS, takeCall: async () => {} },
+  lookup: { skewMs: SKEW_MS, takeCall: async () => {}, pageRetryMs: 1 },
 };
 
 type Answer = { taskId: string } | UpstreamError;
@@ -25,8 +25,14 @@ interface FakeTask {
   objectType?: string;
 }
 
+/** What the fake upstream's DescribeVodRefreshTasks answers: its tasks (one page of 50 at a time), a failure, or a script per call. */
+type Listing =
+  | FakeTask[]
+  | UpstreamError
+  | ((query: DescribeTasksQuery, n: number) => FakeTask[] | UpstreamError);
+
 /** A VodClient whose calls answer from a script, recording each refresh call's paths and each look-up's query. */
-function fakeVod(answer: (paths: readonly string[]) => Answer, tasks: FakeTask[] | UpstreamError = []) {
+function fakeVod(answer: (paths: readonly string[]) => Answer, listing: Listing = []) {
   const calls: string[][] = [];
   const lookups: DescribeTasksQuery[] = [];
   const vod = {
@@ -38,14 +44,18 @@ function fakeVod(answer: (paths: readonly string[]) => Answer, tasks: FakeTask[]
     },
     describeRefreshTasks: async (query: DescribeTasksQuery) => {
       lookups.push(query);
+      const tasks = typeof listing === 'function' ? listing(query, lookups.length) : listing;
       if (tasks instanceof UpstreamError) throw tasks;
+      const page = query.pageNumber ?? 1;
       return {
-        tasks: tasks.map(({ createdAt = NOW, objectType = 'file', ...task }) => ({
-          ...task,
-          objectType,
-          creationTime: new Date(createdAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-          status: 'Complete',
-        })),
+        tasks: tasks
+          .slice((page - 1) * 50, page * 50)
+          .map(({ createdAt = NOW, objectType = 'file', ...task }) => ({
+            ...task,
+            objectType,
+            creationTime: new Date(createdAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+            status: 'Complete',
+          })),
         totalCount: tasks.length,
       };
     },
@@ -74,10 +84,10 @@ const refused = (code: string) => new UpstreamError(`the upstream answered ${cod
 async function run(
   answer: (paths: readonly string[]) => Answer,
   claimed: ClaimedBatch,
-  tasks?: FakeTask[] | UpstreamError,
+  listing?: Listing,
   lease?: AbortSignal,
 ) {
-  const { vod, calls, lookups } = fakeVod(answer, tasks);
+  const { vod, calls, lookups } = fakeVod(answer, listing);
   const submitter = new BatchSubmitter(
     vod,
     { now: () => NOW },
@@ -289,6 +299,40 @@ describe('BatchSubmitter: each row of the reaction table gives its settlement an
       })),
     );
     expect(settlement).toEqual({ spent: 0, answer: 'unused' });
+  });
+
+  it('a page that fails is asked again; what earlier pages matched is kept when one never answers', async () => {
+    const many = Array.from({ length: 120 }, (_v, i) => `https://cdn.example.com/m/${i}.mp4`);
+    const since = NOW - 5000;
+    const listed = many.map((objectPath, i) => ({ taskId: `t${i}`, objectPath, createdAt: since + 1000 }));
+    const timeout = new UpstreamError('timeout', 'unknown', 'Timeout');
+    // Page 1 answers at the second try; page 2 answers; page 3 never does.
+    const flaky = (query: DescribeTasksQuery, n: number) =>
+      n === 1 || (query.pageNumber ?? 1) >= 3 ? timeout : listed;
+    const { outcomes, calls, lookups } = await run(
+      () => ({ taskId: 'new' }),
+      batch(many, { uncertainSince: since }),
+      flaky,
+    );
+    expect(lookups.map((query) => query.pageNumber)).toEqual([1, 1, 2, 3, 3, 3]);
+    expect(calls).toEqual([]);
+    const found = many.filter((path) => {
+      const outcome = outcomes.get(path);
+      return outcome !== undefined && 'status' in outcome;
+    });
+    expect(found).toEqual(many.slice(0, 100));
+    expect(outcomes.get(many[110] as string)).toMatchObject({
+      requeue: { meta: { uncertainSince: since, backoffs: 1 } },
+    });
+  });
+
+  it('a look-up refused with a code that will not change is not asked again', async () => {
+    const { lookups } = await run(
+      () => ({ taskId: 'new' }),
+      batch(paths(1), { uncertainSince: NOW - 1000 }),
+      refused('InvalidStartTime.ValueNotSupported'),
+    );
+    expect(lookups).toHaveLength(1);
   });
 
   it('a path the look-up did not find goes out as a first try: its backoff count starts again', async () => {

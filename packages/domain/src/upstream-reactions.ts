@@ -331,13 +331,21 @@ export function combineSettlements(parts: readonly Settlement[]): Settlement {
 }
 
 /**
- * The look-up of a batch's uncertain paths (DescribeVodRefreshTasks) got no usable answer: the
- * paths stay uncertain and are looked up again after one delay for all of them, sized by the
- * first, so the batch stays together (one look-up next time, not one chain of retries per path).
+ * A look-up waits at most this long before it is tried again: it spends no quota, and its calls
+ * stay within the describe budget (TASK_POLL_CALLS_PER_SECOND) however often it is retried.
+ */
+export const LOOKUP_RETRY_MAX_MS = 10_000;
+
+/**
+ * The look-up of a batch's uncertain paths (DescribeVodRefreshTasks) could not list everything:
+ * the paths not found stay uncertain and are looked up again after one delay for all of them,
+ * sized by the first and capped at LOOKUP_RETRY_MAX_MS, so the batch stays together (one
+ * look-up next time, not one chain of retries per path).
  */
 export function lookupFailed(states: readonly AttemptState[], settings: ReactionSettings): PathFate[] {
   const backoffs = (states[0]?.backoffs ?? 0) + 1;
-  const delayMs = backoffDelay(backoffs, settings.backoff, settings.random ?? Math.random);
+  const policy = { ...settings.backoff, maxMs: Math.min(settings.backoff.maxMs, LOOKUP_RETRY_MAX_MS) };
+  const delayMs = backoffDelay(backoffs, policy, settings.random ?? Math.random);
   return states.map(() => ({ kind: 'requeue', delayMs, reason: 'uncertain', patch: { backoffs } }));
 }
 
