@@ -160,7 +160,7 @@ function globalGaugesNotUnderMax(expr: string): string[] {
 }
 
 const OK = 'ok.example.com';
-const FINAL_REQUEST_STATES = new Set(['complete', 'failed', 'partially_failed']);
+const FINAL_REQUEST_STATES = new Set(['complete', 'failed', 'partially_failed', 'unconfirmed']);
 
 describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana dashboard', () => {
   let promtool = '';

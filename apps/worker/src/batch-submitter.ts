@@ -69,7 +69,11 @@ export class BatchSubmitter {
       {
         domain: batch.domain,
         objectType: batch.objectType,
-        paths: items.map((item) => ({ path: item.path, since: item.meta.uncertainSince as number })),
+        paths: items.map((item) => ({
+          path: item.path,
+          since: item.meta.uncertainSince as number,
+          ...(item.meta.uncertainUntil === undefined ? {} : { until: item.meta.uncertainUntil }),
+        })),
         now: this.clock.now(),
       },
       this.settings.lookup,
@@ -146,7 +150,7 @@ export class BatchSubmitter {
         ? { kind: 'refused', code: failure.code }
         : failure.delivery === 'not-sent'
           ? { kind: 'not-sent', code: failure.code }
-          : { kind: 'unanswered', code: failure.code, calledAt };
+          : { kind: 'unanswered', code: failure.code, calledAt, endedAt: this.clock.now() };
     const decision = settleCall(result, states, this.settings);
     this.logger.warn(
       {

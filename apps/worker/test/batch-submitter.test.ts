@@ -225,7 +225,7 @@ describe('BatchSubmitter: each row of the reaction table gives its settlement an
       batch(paths(2)),
     );
     expect([...outcomes.values()][0]).toMatchObject({
-      requeue: { meta: { uncertainSince: NOW, backoffs: 1 } },
+      requeue: { meta: { uncertainSince: NOW, uncertainUntil: NOW, backoffs: 1 } },
     });
     expect(settlement).toEqual({ spent: 2, answer: 'uncertain' });
   });

@@ -4,7 +4,8 @@ import type { ObjectType } from './refresh-types.js';
  * Matching the tasks the upstream lists against paths whose call got no answer (uncertain).
  * refreshq asks DescribeVodRefreshTasks once per domain and time window and matches here, path
  * by path. Only a task refreshq's own call could have made counts: the same path and object
- * type, created no earlier than that path's uncertain call started and no later than now, each
+ * type, created no earlier than that path's uncertain call started and no later than it ended
+ * (the client gave up, or the batch was taken back from a dead holder; now, if unknown), each
  * widened by the allowed clock skew between Redis and the upstream.
  */
 
@@ -13,6 +14,8 @@ export interface UncertainPath {
   path: string;
   /** When the uncertain call (or the claim of a batch whose holder died) started, Redis clock. */
   since: number;
+  /** When the last uncertain call ended (or the batch was taken back); now when unknown. */
+  until?: number;
 }
 
 /** A task as DescribeVodRefreshTasks lists it. */
@@ -31,9 +34,13 @@ const SECOND = 1000;
 export const describeObjectType = (objectType: ObjectType): 'file' | 'directory' =>
   objectType === 'Directory' ? 'directory' : 'file';
 
+/** The end of a path's own window: when its uncertain calls ended, never later than now. */
+const untilOf = (entry: UncertainPath, now: number): number => Math.min(entry.until ?? now, now);
+
 /**
- * The one window to ask for: from the earliest uncertain call less the skew to now plus the
- * skew, in the whole seconds the upstream's StartTime and EndTime take.
+ * The one window to ask for: from the earliest uncertain call less the skew to the latest end
+ * plus the skew, in the whole seconds the upstream's StartTime and EndTime take. Tasks created
+ * after that (the domain's later traffic) are not even listed.
  */
 export function lookupWindow(
   paths: readonly UncertainPath[],
@@ -41,9 +48,10 @@ export function lookupWindow(
   skewMs: number,
 ): { startMs: number; endMs: number } {
   const since = Math.min(...paths.map((entry) => entry.since));
+  const until = Math.max(...paths.map((entry) => untilOf(entry, now)));
   return {
     startMs: Math.floor((since - skewMs) / SECOND) * SECOND,
-    endMs: Math.ceil((now + skewMs) / SECOND) * SECOND,
+    endMs: Math.ceil((until + skewMs) / SECOND) * SECOND,
   };
 }
 
@@ -68,10 +76,11 @@ export function matchUncertainTasks(
     list.push({ taskId: task.taskId, created });
     candidates.set(task.objectPath, list);
   }
-  const latest = now + skewMs;
   const found = new Map<string, string>();
-  for (const { path, since } of paths) {
+  for (const entry of paths) {
+    const { path, since } = entry;
     const earliest = Math.floor((since - skewMs) / SECOND) * SECOND;
+    const latest = untilOf(entry, now) + skewMs;
     const first = (candidates.get(path) ?? [])
       .filter((task) => task.created >= earliest && task.created <= latest)
       .sort((a, b) => a.created - b.created)[0];

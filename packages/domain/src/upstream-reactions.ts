@@ -69,8 +69,11 @@ export type CallResult =
   | { kind: 'refused'; code: string }
   /** Nothing left this process (connection refused, DNS): nothing can have been accepted. */
   | { kind: 'not-sent'; code: string }
-  /** Sent at `calledAt`, but no answer was read (timeout, reset, non-JSON 5xx): it may have been accepted. */
-  | { kind: 'unanswered'; code: string; calledAt: number };
+  /**
+   * Sent at `calledAt`, but no answer was read (timeout, reset, non-JSON 5xx): it may have been
+   * accepted. `endedAt`: when the client gave up on it.
+   */
+  | { kind: 'unanswered'; code: string; calledAt: number; endedAt: number };
 
 /** What a path of a batch carries between attempts that reactions read and change. */
 export interface AttemptState {
@@ -80,6 +83,8 @@ export interface AttemptState {
   backoffs?: number;
   /** When a call carrying this path may have been accepted without us hearing back. */
   uncertainSince?: number;
+  /** When the last such call ended (or its batch was taken back): no task of ours is younger. */
+  uncertainUntil?: number;
 }
 
 export type RequeueReason =
@@ -283,18 +288,23 @@ export function settleCall(
         settlement: { ...nothing, breaker: { code, probeMs: settings.breakerProbeMs } },
       };
     case 'uncertain': {
-      const calledAt = result.kind === 'unanswered' ? result.calledAt : undefined;
+      const call = result.kind === 'unanswered' ? result : undefined;
       return {
         split: false,
         reaction,
         fates: all((state) => {
           const { backoffs, delayMs } = backoffFor(state);
-          const uncertainSince = state.uncertainSince ?? calledAt;
+          const window = call
+            ? {
+                uncertainSince: state.uncertainSince ?? call.calledAt,
+                uncertainUntil: Math.max(state.uncertainUntil ?? call.endedAt, call.endedAt),
+              }
+            : {};
           return {
             kind: 'requeue',
             delayMs,
             reason: 'uncertain',
-            patch: { backoffs, lastCode: code, ...(uncertainSince === undefined ? {} : { uncertainSince }) },
+            patch: { backoffs, lastCode: code, ...window },
           };
         }),
         settlement: { spent: count, answer: 'uncertain' },
@@ -353,4 +363,8 @@ export function lookupFailed(states: readonly AttemptState[], settings: Reaction
  * The look-up answered and listed no task of ours for the path: it is submitted as a first try.
  * The upstream answered, so the faults in a row are over and the backoff count starts again.
  */
-export const LOOKED_UP_NOT_FOUND: Partial<AttemptState> = { uncertainSince: undefined, backoffs: 0 };
+export const LOOKED_UP_NOT_FOUND: Partial<AttemptState> = {
+  uncertainSince: undefined,
+  uncertainUntil: undefined,
+  backoffs: 0,
+};

@@ -27,6 +27,33 @@ describe('lookupWindow', () => {
   });
 });
 
+describe('lookupWindow, when the uncertain calls are known to have ended', () => {
+  it('ends at the latest end plus the skew, not now: the domain’s later traffic is not listed', () => {
+    const window = lookupWindow(
+      [
+        { path: 'a', since: NOW - 60_000, until: NOW - 50_000 },
+        { path: 'b', since: NOW - 40_000, until: NOW - 38_000 },
+      ],
+      NOW,
+      SKEW,
+    );
+    expect(at(window.startMs)).toBe('2026-12-01T09:58:55Z');
+    expect(at(window.endMs)).toBe('2026-12-01T09:59:28Z');
+  });
+
+  it('a task created after its own call ended (plus the skew) is not ours', () => {
+    const since = NOW - 60_000;
+    const found = matchUncertainTasks(
+      [{ path: 'https://d/a', since, until: since + 3000 }],
+      [task('later-refresh', 'https://d/a', since + 3000 + SKEW + 2000)],
+      'File',
+      NOW,
+      SKEW,
+    );
+    expect(found.size).toBe(0);
+  });
+});
+
 describe('matchUncertainTasks', () => {
   const since = NOW - 60_000;
 

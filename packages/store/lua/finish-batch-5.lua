@@ -183,6 +183,8 @@ for _, item in ipairs(batch.items) do
       meta = outcome.requeue.meta or meta
     else
       meta.uncertainSince = meta.uncertainSince or batch.claimedAt
+      -- #12: the batch's calls were made by now (its holder is dead or done): the look-up window ends here.
+      meta.uncertainUntil = math.max(tonumber(meta.uncertainUntil) or 0, now)
     end
     local dir = covering_dir(domain, item.path, otype)
     if dir then

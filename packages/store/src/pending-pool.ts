@@ -19,6 +19,8 @@ export interface PendingMeta {
   backoffs?: number;
   /** Set when a call carrying this path may have been accepted without us hearing back (epoch ms). */
   uncertainSince?: number;
+  /** When the last such call ended, or its batch was taken back (epoch ms): no task of ours is younger. */
+  uncertainUntil?: number;
   lastCode?: string;
 }
 

@@ -188,6 +188,8 @@ describe('finishing', () => {
     expect(again?.items).toHaveLength(1);
     expect(again?.items[0]?.requestIds.sort()).toEqual([first.id, second.id].sort());
     expect(again?.items[0]?.meta.uncertainSince).toBe(batch?.claimedAt);
+    // Its calls were all made by the time it was taken back: the look-up window ends there.
+    expect(again?.items[0]?.meta.uncertainUntil).toBeGreaterThanOrEqual((batch?.claimedAt ?? 0) + 60);
     // The dead holder's late finish is refused: the batch is no longer its.
     expect(await pool.finish(batch as ClaimedBatch, submittedAll(batch as ClaimedBatch), settings)).toBe(
       false,

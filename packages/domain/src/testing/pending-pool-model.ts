@@ -33,6 +33,7 @@ export interface ModelItem {
   lastSeenAt: number;
   promoted: boolean;
   uncertainSince?: number;
+  uncertainUntil?: number;
 }
 
 export interface ModelBatch {
@@ -56,6 +57,7 @@ interface Entry {
   lastSeenAt: number;
   promoted: boolean;
   uncertainSince?: number;
+  uncertainUntil?: number;
 }
 
 /** Eligibility of a path re-requested while an earlier copy is in flight: never, until that batch finishes. */
@@ -154,6 +156,7 @@ export class PendingPoolModel {
         promoted: entry.promoted,
       };
       if (entry.uncertainSince !== undefined) item.uncertainSince = entry.uncertainSince;
+      if (entry.uncertainUntil !== undefined) item.uncertainUntil = entry.uncertainUntil;
       this.links.delete(linkKey);
       this.pending.delete(linkKey);
       this.inflightPaths.add(linkKey);
@@ -198,6 +201,7 @@ export class PendingPoolModel {
       }
       const delay = outcome ? outcome.requeue.delayMs : 0;
       const uncertainSince = outcome ? item.uncertainSince : (item.uncertainSince ?? batch.claimedAt);
+      const uncertainUntil = outcome ? item.uncertainUntil : Math.max(item.uncertainUntil ?? now, now);
       const dir = this.coveringDir(domain, item.path, kind);
       if (dir) {
         this.cover(dir, item.requestIds, item.path);
@@ -217,6 +221,7 @@ export class PendingPoolModel {
         promoted: item.promoted,
       };
       if (uncertainSince !== undefined) entry.uncertainSince = uncertainSince;
+      if (uncertainUntil !== undefined) entry.uncertainUntil = uncertainUntil;
       this.pending.set(key(kind, item.path), entry);
       for (const rid of item.requestIds) this.setOf(this.links, key(kind, item.path)).add(rid);
     }
