@@ -28,7 +28,7 @@ const KILLS = knob('CRASH_RECOVERY_KILLS', 4, 20);
 const MAX_RECOVERY_MS = knob('CRASH_RECOVERY_MAX_MS', 30_000, 15_000);
 const DRAIN_TIMEOUT_MS = knob('CRASH_DRAIN_TIMEOUT_MS', 60_000, 180_000);
 const BURST_REQUESTS = 3;
-const BURST_PATHS = 1000;
+const BURST_PATHS = knob('CRASH_RECOVERY_BURST_PATHS', 300, 300);
 const PREFIX = `{${NAMESPACE}}`;
 const FINAL = new Set(['submitted', 'refreshing', 'complete', 'failed', 'rejected', 'unconfirmed']);
 

@@ -14,7 +14,7 @@ export interface TrackerSettings {
   batch: number;
   /** Lease of the tasks claimed, renewed by a heartbeat while this worker follows them. */
   leaseMs: number;
-  /** DescribeVodRefreshTasks calls per second, shared by all workers. */
+  /** DescribeVodRefreshTasks calls per second tracking may take, shared by all workers (call-budget.ts). */
   callsPerSecond: number;
   maxPollMs: number;
   /** A task whose end was not seen this long after its call ends `unconfirmed` (TASK_DEADLINE_MS). */

@@ -16,7 +16,7 @@ import { CredentialSource, describeCredentialSettings, VodClient } from '@refres
 import type { Worker } from 'bullmq';
 import { createAdmitter } from './admitter.js';
 import { BatchSubmitter } from './batch-submitter.js';
-import { takeCallToken } from './call-budget.js';
+import { takeCallToken, trackingCallsPerSecond } from './call-budget.js';
 import { CallbackSender } from './callback-sender.js';
 import { Dispatcher } from './dispatcher.js';
 import type { Resolve } from './outbound-post.js';
@@ -124,7 +124,7 @@ export async function startWorker(
       everyMs: 1000,
       batch: 20,
       leaseMs: env.BATCH_LEASE_MS,
-      callsPerSecond: env.TASK_POLL_CALLS_PER_SECOND,
+      callsPerSecond: trackingCallsPerSecond(env.TASK_POLL_CALLS_PER_SECOND),
       maxPollMs: env.TASK_POLL_MAX_INTERVAL_MS,
       deadlineMs: env.TASK_DEADLINE_MS,
     },
