@@ -2,7 +2,6 @@ import { type Clock, nextTaskPollMs, taskGiveUpAt, type UnconfirmedReason } from
 import type { TaskPathView, TaskStore, TrackedTask } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { RefreshTask, VodClient } from '@refreshq/vod-client';
-import { takeCallToken } from './call-budget.js';
 import { LeaseHeartbeat } from './lease-heartbeat.js';
 import { Periodic } from './periodic.js';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -14,7 +13,7 @@ export interface TrackerSettings {
   batch: number;
   /** Lease of the tasks claimed, renewed by a heartbeat while this worker follows them. */
   leaseMs: number;
-  /** DescribeVodRefreshTasks calls per second tracking may take, shared by all workers (call-budget.ts). */
+  /** DescribeVodRefreshTasks calls per second, shared by all workers. */
   callsPerSecond: number;
   maxPollMs: number;
   /** A task whose end was not seen this long after its call ends `unconfirmed` (TASK_DEADLINE_MS). */
@@ -194,7 +193,11 @@ export class TaskTracker {
   private async describe(task: TrackedTask): Promise<RefreshTask[]> {
     const all: RefreshTask[] = [];
     for (let page = 1; page <= 100; page += 1) {
-      await takeCallToken(this.tasks, 'describe', this.settings.callsPerSecond);
+      for (;;) {
+        const wait = await this.tasks.takeCall('describe', this.settings.callsPerSecond);
+        if (wait === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
       const result = await this.vod.describeRefreshTasks({
         taskId: task.taskId,
         pageNumber: page,

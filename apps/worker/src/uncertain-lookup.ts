@@ -9,11 +9,15 @@ import {
 } from '@refreshq/domain';
 import { type DescribeTasksQuery, type TaskPage, UpstreamError, type VodClient } from '@refreshq/vod-client';
 
+/**
+ * Look-ups are not held to TASK_POLL_CALLS_PER_SECOND: they stand between a batch and its
+ * resubmission, they come only after faults or a dead worker, and a Throttling answer is retried
+ * like any transient failure. (Measured: holding them to tracking's budget doubled the drain
+ * after worker kills.)
+ */
 export interface LookupSettings {
   /** How far the upstream's clock may be from Redis' (UPSTREAM_CLOCK_SKEW_MS). */
   skewMs: number;
-  /** Waits for a token of the DescribeVodRefreshTasks budget shared with task tracking. */
-  takeCall: () => Promise<void>;
   /** Pause before a page is asked for again (tests shorten it). */
   pageRetryMs?: number;
 }
@@ -68,7 +72,6 @@ export async function findUncertainTasks(
   } as const;
   const read = async (params: DescribeTasksQuery): Promise<TaskPage> => {
     for (let attempt = 1; ; attempt += 1) {
-      await settings.takeCall();
       try {
         return await vod.describeRefreshTasks(params);
       } catch (error) {

@@ -16,7 +16,6 @@ import { CredentialSource, describeCredentialSettings, VodClient } from '@refres
 import type { Worker } from 'bullmq';
 import { createAdmitter } from './admitter.js';
 import { BatchSubmitter } from './batch-submitter.js';
-import { takeCallToken, trackingCallsPerSecond } from './call-budget.js';
 import { CallbackSender } from './callback-sender.js';
 import { Dispatcher } from './dispatcher.js';
 import type { Resolve } from './outbound-post.js';
@@ -96,10 +95,7 @@ export async function startWorker(
     {
       breakerProbeMs: env.BREAKER_PROBE_MS,
       backoff: { baseMs: 500, maxMs: 60_000 },
-      lookup: {
-        skewMs: env.UPSTREAM_CLOCK_SKEW_MS,
-        takeCall: () => takeCallToken(taskStore, 'describe', env.TASK_POLL_CALLS_PER_SECOND),
-      },
+      lookup: { skewMs: env.UPSTREAM_CLOCK_SKEW_MS },
     },
     metrics,
     logger,
@@ -124,7 +120,7 @@ export async function startWorker(
       everyMs: 1000,
       batch: 20,
       leaseMs: env.BATCH_LEASE_MS,
-      callsPerSecond: trackingCallsPerSecond(env.TASK_POLL_CALLS_PER_SECOND),
+      callsPerSecond: env.TASK_POLL_CALLS_PER_SECOND,
       maxPollMs: env.TASK_POLL_MAX_INTERVAL_MS,
       deadlineMs: env.TASK_DEADLINE_MS,
     },

@@ -12,7 +12,7 @@ const SETTINGS = {
   backoff: { baseMs: 500, maxMs: 60_000 },
   breakerProbeMs: 60_000,
   random: () => 1,
-  lookup: { skewMs: SKEW_MS, takeCall: async () => {}, pageRetryMs: 1 },
+  lookup: { skewMs: SKEW_MS, pageRetryMs: 1 },
 };
 
 type Answer = { taskId: string } | UpstreamError;
