@@ -1,19 +1,23 @@
 #!/usr/bin/env node
 // `pnpm bench`: runs every benchmark, prints a table each and writes bench-results/results.json.
-// BENCH_DURATION (seconds per measured HTTP run, default 10), BENCH_CONNECTIONS (default 32),
-// BENCH_ONLY (comma-separated names: intake, coalescing, quota, naive, scarcity).
+// BENCH_DURATION (seconds per measured HTTP round, default 10), BENCH_ROUNDS (alternating rounds
+// per server, default 5), BENCH_CONNECTIONS (default 32; bulk uses 8), BENCH_PROFILE=1 (a CPU
+// profile of intake, summarised), BENCH_ONLY (comma-separated names: intake, bulk, admission,
+// coalescing, quota, naive, scarcity). admission: ADMISSION_JOBS (200 requests of 1,000 paths).
 // scarcity: SCARCITY_SEED (1), SCARCITY_SCALE (1), SCARCITY_SECONDS (trace length, 60),
 // SCARCITY_QUIET_SECONDS (30), SCARCITY_POLICIES (fifo,spend-well; fifo-tuned on request).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchCoalescing } from './bench/coalescing.mjs';
-import { benchIntake } from './bench/intake.mjs';
+import { benchAdmission } from './bench/admission.mjs';
+import { benchIntake, benchIntakeBulk } from './bench/intake.mjs';
 import { benchNaiveVsRefreshq } from './bench/naive-vs-refreshq.mjs';
 import { benchQuota } from './bench/quota.mjs';
 import { benchScarcity } from './bench/scarcity.mjs';
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const only = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
 const wanted = (name) => !only || only.includes(name);
 
@@ -32,32 +36,106 @@ const machine = {
 };
 const results = [];
 
-if (wanted('intake')) {
-  const intake = await benchIntake({ duration, connections });
-  results.push(intake);
+/** The table of an intake comparison (single-path or bulk): medians of alternating rounds. */
+function intakeTable(result, title, unit) {
+  const row = (label, r) => [
+    label,
+    r.requestsPerSecond,
+    ...(unit === 'paths/s' ? [r.pathsPerSecond] : []),
+    r.p50Ms,
+    r.p99Ms,
+    r.cpuUsPerRequest ?? '-',
+    r.errors + r.non2xx,
+    r.rounds.join(' / '),
+    r.p99ByRound.join(' / '),
+  ];
   table([
     [
-      `intake (${intake.settings.tool}, ${connections} connections, ${duration} s)`,
+      title,
       'req/s',
+      ...(unit === 'paths/s' ? ['paths/s'] : []),
       'p50 ms',
       'p99 ms',
+      'CPU µs/req',
       'errors+non2xx',
+      'req/s by round',
+      'p99 ms by round',
     ],
+    row('bare express (baseline)', result.bareExpress),
+    row('intake POST /v1/refreshes', result.intake),
+    ...(result.baseline ? [row(`baseline intake (${result.baseline.root})`, result.baseline)] : []),
     [
-      'bare express (baseline)',
-      intake.bareExpress.requestsPerSecond,
-      intake.bareExpress.p50Ms,
-      intake.bareExpress.p99Ms,
-      intake.bareExpress.errors + intake.bareExpress.non2xx,
+      'intake / bare (ratio)',
+      result.ratio.throughput,
+      ...(unit === 'paths/s' ? [result.ratio.throughput] : []),
+      '',
+      result.ratio.p99,
+      result.ratio.cpuPerRequest ?? '',
+      '',
+      '',
+      '',
     ],
+  ]);
+  if (result.baseline)
+    console.log(
+      `baseline / bare: throughput ${result.baseline.ratio.throughput}, p99 ${result.baseline.ratio.p99}, CPU per request ${result.baseline.ratio.cpuPerRequest}\n`,
+    );
+  for (const profiled of [result.baseline?.profile, result.profile])
+    if (profiled) console.log(`${profiled.text}\n`);
+}
+
+if (wanted('intake')) {
+  const intake = await benchIntake({ duration, connections, rounds });
+  results.push(intake);
+  intakeTable(
+    intake,
+    `intake, 1 path per POST (wrk -t1, ${connections} connections, ${rounds} x ${duration} s)`,
+    'req/s',
+  );
+}
+
+if (wanted('bulk')) {
+  const bulk = await benchIntakeBulk({ duration, connections: 8, rounds });
+  results.push(bulk);
+  intakeTable(
+    bulk,
+    `intake, 1,000 paths per POST (wrk -t1, 8 connections, ${rounds} x ${duration} s)`,
+    'paths/s',
+  );
+}
+
+if (wanted('admission')) {
+  const a = await benchAdmission();
+  results.push(a);
+  const row = (label, r) => [
+    label,
+    r.pathsPerSecond,
+    r.seconds,
+    r.redisCores ?? '-',
+    (r.workerCores ?? []).join(' + ') || '-',
+    r.redisCpuUsPerPath ?? '-',
+    r.workerCpuUsPerPath ?? '-',
+  ];
+  table([
     [
-      'intake POST /v1/refreshes',
-      intake.intake.requestsPerSecond,
-      intake.intake.p50Ms,
-      intake.intake.p99Ms,
-      intake.intake.errors + intake.intake.non2xx,
+      `admission: ${a.settings.jobs} requests of ${a.settings.pathsPerRequest} paths, ${a.settings.domains} domains`,
+      'paths/s',
+      'seconds',
+      'redis-server cores',
+      'worker cores',
+      'redis CPU µs/path',
+      'workers CPU µs/path',
     ],
-    ['intake / bare (ratio)', intake.ratio.throughput, '', intake.ratio.p99, ''],
+    row('one worker process', a.one),
+    row('two worker processes', a.two),
+    ['two / one', a.scaling, '', '', '', '', ''],
+    ...(a.baseline
+      ? [
+          row(`baseline (${a.baseline.root}): one worker`, a.baseline.one),
+          row('baseline: two workers', a.baseline.two),
+          ['baseline: two / one', a.baseline.scaling, '', '', '', '', ''],
+        ]
+      : []),
   ]);
 }
 

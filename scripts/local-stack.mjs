@@ -55,6 +55,12 @@ process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
 async function startRedis() {
+  if (env.REDIS_CLUSTER_NODES || env.REDIS_SENTINELS) {
+    say(
+      `using the Redis ${env.REDIS_CLUSTER_NODES ? 'Cluster at REDIS_CLUSTER_NODES' : 'master the REDIS_SENTINELS name'}`,
+    );
+    return;
+  }
   if (env.REDIS_URL) {
     say(`using Redis at REDIS_URL`);
     return;
@@ -143,6 +149,10 @@ async function main() {
     `  POST   http://127.0.0.1:${port}/v1/refreshes   e.g. curl -sS -X POST localhost:${port}/v1/refreshes -H 'content-type: application/json' -d '{"paths":["https://example.com/a.png"]}'`,
   );
   say(`  GET    http://127.0.0.1:${port}/v1/refreshes/<id>`);
+  say(`  page   http://127.0.0.1:${port}/ui/ (the operator page), API http://127.0.0.1:${port}/openapi.json`);
+  say(
+    `  CLI    npx pnpm refreshq purge https://example.com/a.png --wait   (REFRESHQ_URL=http://127.0.0.1:${port})`,
+  );
   say(
     `  metrics http://127.0.0.1:${port}/metrics (intake), http://127.0.0.1:${metricsPort}/metrics (worker)`,
   );

@@ -33,7 +33,7 @@ describe('intake rejects bad input with a 4xx JSON error and queues nothing', ()
       400,
       'invalid_request',
     ],
-    ['unknown field', { paths: ['https://example.com/a'], force: true }, 400, 'invalid_request'],
+    ['unknown field', { paths: ['https://example.com/a'], purge: true }, 400, 'invalid_request'],
     ['bad objectType', { paths: ['https://example.com/a'], objectType: 'Regex' }, 400, 'invalid_request'],
     ['bad priority', { paths: ['https://example.com/a'], priority: 'urgent' }, 400, 'invalid_request'],
     [

@@ -79,7 +79,15 @@ const CATALOG: Record<string, { app: 'intake' | 'worker' | 'prometheus' | 'node'
   refreshq_callbacks_total: { app: 'worker', pending: true },
   refreshq_account_errors_total: { app: 'worker' },
   refreshq_breaker_opened_total: { app: 'worker' },
+  refreshq_submit_paused: { app: 'worker' },
   refreshq_credential_refreshes_total: { app: 'worker' },
+  refreshq_quota_pressure: { app: 'worker' },
+  refreshq_repeats_held_total: { app: 'worker' },
+  refreshq_directories_promoted_total: { app: 'worker' },
+  refreshq_files_promoted_total: { app: 'worker' },
+  refreshq_media_jobs_total: { app: 'worker' },
+  refreshq_media_play_urls_total: { app: 'worker' },
+  refreshq_follow_on_preloads_total: { app: 'worker' },
   up: { app: 'prometheus' },
   process_cpu_seconds_total: { app: 'node' },
   process_resident_memory_bytes: { app: 'node' },
@@ -107,6 +115,7 @@ const EXPECTED_ALERT_TRUTH: Record<string, boolean> = {
   RefreshqPendingStuck: false, // nothing has waited 15 minutes
   RefreshqPendingDelayedByQuota: false, // nor 4 hours
   RefreshqBreakerOpen: false,
+  RefreshqSubmittingPaused: false, // nobody paused
   RefreshqAccountError: false, // the emulator trusts the test key for every action
   RefreshqAccountErrorOnLookups: false,
   RefreshqTaskTrackingStalled: false, // tasks ended
@@ -143,6 +152,8 @@ const GLOBAL_GAUGES = [
   'refreshq_backlog_paths',
   'refreshq_backlog_estimated_submit_seconds',
   'refreshq_breaker_open',
+  'refreshq_submit_paused',
+  'refreshq_quota_pressure',
   'refreshq_oldest_pending_age_seconds',
   'refreshq_tasks_tracked',
 ];
@@ -160,7 +171,8 @@ function globalGaugesNotUnderMax(expr: string): string[] {
 }
 
 const OK = 'ok.example.com';
-const FINAL_REQUEST_STATES = new Set(['complete', 'failed', 'partially_failed', 'unconfirmed']);
+const MEDIA_ID = '00112233445566778899aabbccddeeff';
+const FINAL_REQUEST_STATES = new Set(['complete', 'failed', 'partially_failed', 'unconfirmed', 'cancelled']);
 
 describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana dashboard', () => {
   let promtool = '';
@@ -205,6 +217,10 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
       credentials: [TEST_KEY],
       silent: true,
       domains: { [OK]: 'online', 'gone.example.com': 'offline' },
+      // A video for the media-id panels (#16).
+      media: {
+        [MEDIA_ID]: { playUrls: [{ url: `https://${OK}/play/hd.mp4`, format: 'mp4', definition: 'HD' }] },
+      },
       // Half the tasks fail (seeded), so the failure panels have data.
       tasks: { pendingMs: 100, completeAfterMs: 500, failureRate: 0.5, seed: 7 },
     });
@@ -238,8 +254,12 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
         WORKER_METRICS_HOST: '127.0.0.1',
         COALESCE_WINDOW_MS: '1000',
         VOD_CALL_TIMEOUT_MS: '3000',
-        // A small File day budget: the second phase spends it and leaves paths waiting.
+        // A small File day budget: the second phase spends it and leaves paths waiting (no
+        // directory promotion, which would refresh them as their folder instead).
         QUOTA_URLS_PER_DAY: '16',
+        DIRECTORY_PROMOTION: 'off',
+        // One unit reserved per media id, so the media request fits the first phase's budget.
+        MEDIA_PLAY_URLS_PER_ID: '1',
         QUOTA_SYNC_INTERVAL_MS: '0',
         TASK_FIRST_POLL_MS: '1000',
         TASK_POLL_MAX_INTERVAL_MS: '1000',
@@ -412,6 +432,10 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
         { paths: [`https://${OK}/v/idem.mp4`] },
         { 'idempotency-key': `k-${namespace}` },
       ),
+      // The kinds of work of #16: a prefetch, a refresh by media id, a refresh then a prefetch.
+      preload: await postJson(api, { paths: [`https://${OK}/v/warm.mp4`], action: 'preload' }),
+      media: await postJson(api, { mediaIds: [MEDIA_ID] }),
+      then: await postJson(api, { paths: [`https://${OK}/v/then.mp4`], then: 'preload' }),
     };
     for (const [name, answer] of Object.entries(posted))
       expect(answer.status, `${name}: ${JSON.stringify(answer.body)}`).toBe(202);
@@ -419,7 +443,7 @@ describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana da
     const bad = await postJson(api, { paths: ['ftp://example.com/x'] });
     expect(bad.status).toBe(400);
 
-    const settled = ['gone', 'files', 'high', 'dir'] as const;
+    const settled = ['gone', 'files', 'high', 'dir', 'preload', 'media', 'then'] as const;
     await eventually(
       async () => {
         const states = await Promise.all(

@@ -64,6 +64,8 @@ async function start(
           MAX_URLS_PER_CALL: '40',
           QUOTA_CLOCK: 'offset',
           QUOTA_SYNC_INTERVAL_MS: '0',
+          // The governor's own drain: every file as a URL unit, none refreshed as its folder.
+          DIRECTORY_PROMOTION: 'off',
           ...workerEnv,
         }),
       ),

@@ -1,25 +1,54 @@
-// Intake throughput: single-path POST /v1/refreshes on loopback, next to a bare express handler.
-import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
+// Intake throughput on loopback, next to a bare express handler that parses the same JSON, in
+// one run: single-path POSTs (`intake`) and 1,000-path POSTs (`bulk`). The load comes from wrk
+// (installed when missing, as scripts/test-tools.mjs does). The two servers are measured in
+// alternating rounds, so that the noise of a shared machine falls on both; each figure is the
+// median of its rounds. With BENCH_PROFILE=1 intake runs under `node --cpu-prof` (in a separate
+// pass, never in the measured rounds) and the profile's top frames are summarised. With
+// BENCH_BASELINE_ROOT=<another checkout, built> that checkout's intake is measured too, in the
+// same rounds: a before/after in one run.
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import { waitForPort } from '../lib/ports.mjs';
 import { freePort, startRedisServer } from '../../packages/test-redis/dist/index.js';
+import { waitForPort } from '../lib/ports.mjs';
+import { BENCH_TOOLS, ensureTools } from '../test-tools.mjs';
+import { printProfile, summarizeProfile } from './cpu-profile.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-const wrk = spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).stdout.trim();
+const BODIES = {
+  single: { script: 'scripts/bench/single-path-post.lua', paths: 1 },
+  bulk: { script: 'scripts/bench/bulk-post.lua', paths: 1000 },
+};
 
-/** wrk (C, one thread) steals less CPU from the servers than autocannon on a small machine. */
-function loadWithWrk(port, { duration, connections }) {
+function requireWrk() {
+  if (ensureTools(BENCH_TOOLS).length > 0)
+    throw new Error(
+      'the intake benchmarks need wrk on PATH (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk)',
+    );
+}
+
+/** CPU seconds a process has used (Linux /proc; undefined elsewhere). */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+function wrk(port, { duration, connections, body }) {
   const out = execFileSync(
-    wrk,
+    'wrk',
     [
       '-t1',
       `-c${connections}`,
       `-d${duration}s`,
       '-s',
-      join(root, 'scripts/bench/single-path-post.lua'),
+      join(root, BODIES[body].script),
       `http://127.0.0.1:${port}`,
     ],
     { encoding: 'utf8' },
@@ -30,91 +59,171 @@ function loadWithWrk(port, { duration, connections }) {
   return { requestsPerSecond: rps, p50Ms: p50, p99Ms: p99, non2xx, errors, total };
 }
 
-async function measure(port, options) {
-  return wrk ? loadWithWrk(port, options) : summary(await load(port, options));
+/** One measured round against one server: wrk's figures, plus the server's CPU per request. */
+function round(server, options) {
+  const before = cpuSeconds(server.pid);
+  const result = wrk(server.port, options);
+  const after = cpuSeconds(server.pid);
+  const cpuUsPerRequest =
+    before === undefined || result.total === 0
+      ? undefined
+      : Math.round(((after - before) * 1e6) / result.total);
+  return { ...result, cpuUsPerRequest };
 }
 
-function load(port, { duration, connections }) {
-  let n = 0;
-  return autocannon({
-    url: `http://127.0.0.1:${port}/v1/refreshes`,
-    method: 'POST',
-    connections,
-    duration,
-    headers: { 'content-type': 'application/json' },
-    requests: [
-      {
-        setupRequest: (request) => ({
-          ...request,
-          body: JSON.stringify({ paths: [`https://bench.example.com/asset/${(n += 1)}.png`] }),
-        }),
-      },
-    ],
-  });
-}
+const median = (values) => {
+  const sorted = values.filter((v) => v !== undefined).sort((a, b) => a - b);
+  if (sorted.length === 0) return undefined;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
 
-function summary(result) {
+function summary(rounds, pathsPerRequest) {
+  const rps = median(rounds.map((r) => r.requestsPerSecond));
   return {
-    requestsPerSecond: Math.round(result.requests.average),
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-    total: result.requests.total,
+    requestsPerSecond: Math.round(rps),
+    pathsPerSecond: Math.round(rps * pathsPerRequest),
+    p50Ms: median(rounds.map((r) => r.p50Ms)),
+    p99Ms: median(rounds.map((r) => r.p99Ms)),
+    cpuUsPerRequest: median(rounds.map((r) => r.cpuUsPerRequest)),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
+    rounds: rounds.map((r) => r.requestsPerSecond),
+    p99ByRound: rounds.map((r) => r.p99Ms),
   };
 }
 
 async function stopChild(child) {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
 }
 
-export async function benchIntake({ duration = 10, connections = 32 } = {}) {
-  const redis = await startRedisServer();
-  const intakePort = await freePort();
-  const barePort = await freePort();
-  const intake = spawn(process.execPath, [join(root, 'apps/intake/dist/main.js')], {
+async function startIntake(redisUrl, port, nodeArgs = [], from = root, namespace = 'bench') {
+  const child = spawn(process.execPath, [...nodeArgs, join(from, 'apps/intake/dist/main.js')], {
     env: {
       ...process.env,
-      REDIS_URL: redis.url,
-      PORT: String(intakePort),
+      REDIS_URL: redisUrl,
+      PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
-      REFRESHQ_NAMESPACE: 'bench',
+      REFRESHQ_NAMESPACE: namespace,
+      MAX_PATHS_PER_REQUEST: '1000',
     },
     stdio: 'inherit',
   });
-  const bare = fork(join(root, 'scripts/bench/bare-express.mjs'), {
+  await waitForPort(port);
+  return { pid: child.pid, port, child };
+}
+
+/** intake under `node --cpu-prof` for one wrk run of `seconds`; the profile's summary. */
+async function profileIntake(redisUrl, options, from = root) {
+  const dir = mkdtempSync(join(tmpdir(), 'refreshq-intake-profile-'));
+  const port = await freePort();
+  const namespace = `bench-profile-${port}`;
+  const intake = await startIntake(redisUrl, port, ['--cpu-prof', `--cpu-prof-dir=${dir}`], from, namespace);
+  try {
+    wrk(port, { ...options, duration: 2 });
+    const result = wrk(port, options);
+    await stopChild(intake.child);
+    const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+    if (!file) throw new Error('node --cpu-prof wrote no profile');
+    const profile = summarizeProfile(join(dir, file), 25);
+    const title = `intake${from === root ? '' : ` at ${from}`}, ${options.body} POSTs, ${result.requestsPerSecond} req/s under the profiler`;
+    return { underProfiler: result, profile, text: printProfile(profile, title) };
+  } finally {
+    await stopChild(intake.child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Intake (validating, normalising, queueing in a private redis-server) beside the bare handler,
+ * `rounds` alternating rounds of `duration` seconds each, after a warm-up of both.
+ */
+async function compare({ body, duration, connections, rounds }) {
+  requireWrk();
+  const redis = await startRedisServer();
+  const intakePort = await freePort();
+  const barePort = await freePort();
+  const intake = await startIntake(redis.url, intakePort);
+  const baselineRoot = process.env.BENCH_BASELINE_ROOT;
+  const baseline = baselineRoot
+    ? await startIntake(redis.url, await freePort(), [], baselineRoot, 'bench-baseline')
+    : undefined;
+  const bareChild = fork(join(root, 'scripts/bench/bare-express.mjs'), {
     env: { ...process.env, PORT: String(barePort) },
     stdio: 'inherit',
   });
+  const bare = { pid: bareChild.pid, port: barePort };
   try {
-    await Promise.all([waitForPort(intakePort), waitForPort(barePort)]);
-    // Warm both up, then measure them one after the other in the same run.
-    await measure(intakePort, { duration: 2, connections });
-    await measure(barePort, { duration: 2, connections });
-    const bareResult = await measure(barePort, { duration, connections });
-    const intakeResult = await measure(intakePort, { duration, connections });
+    await waitForPort(barePort);
+    const options = { duration, connections, body };
+    const servers = [
+      { name: 'bare', server: bare, rounds: [] },
+      { name: 'intake', server: intake, rounds: [] },
+      ...(baseline ? [{ name: 'baseline', server: baseline, rounds: [] }] : []),
+    ];
+    for (const { server } of servers) wrk(server.port, { ...options, duration: 2 });
+    for (let i = 0; i < rounds; i += 1) {
+      // Rotate who goes first, so no server always gets the quieter moments.
+      for (let j = 0; j < servers.length; j += 1) {
+        const entry = servers[(i + j) % servers.length];
+        entry.rounds.push(round(entry.server, options));
+      }
+    }
+    const pathsPerRequest = BODIES[body].paths;
+    const [bareSummary, intakeSummary, baselineSummary] = servers.map((entry) =>
+      summary(entry.rounds, pathsPerRequest),
+    );
+    const ratioTo = (of) => ({
+      throughput: Number((of.requestsPerSecond / bareSummary.requestsPerSecond).toFixed(3)),
+      p99: Number((of.p99Ms / Math.max(bareSummary.p99Ms, 0.001)).toFixed(2)),
+      cpuPerRequest:
+        of.cpuUsPerRequest && bareSummary.cpuUsPerRequest
+          ? Number((of.cpuUsPerRequest / bareSummary.cpuUsPerRequest).toFixed(2))
+          : undefined,
+    });
+    const profiling = process.env.BENCH_PROFILE === '1';
+    const profiled = profiling ? await profileIntake(redis.url, options) : undefined;
+    const baselineProfiled =
+      profiling && baselineRoot ? await profileIntake(redis.url, options, baselineRoot) : undefined;
     return {
-      name: 'intake',
       settings: {
         duration,
         connections,
-        tool: wrk ? 'wrk -t1' : 'autocannon',
-        body: 'one path per POST, distinct paths',
+        rounds,
+        tool: 'wrk -t1',
+        body: `${pathsPerRequest} distinct path(s) per POST`,
       },
-      bareExpress: bareResult,
-      intake: intakeResult,
-      ratio: {
-        throughput: Number((intakeResult.requestsPerSecond / bareResult.requestsPerSecond).toFixed(3)),
-        p99: Number((intakeResult.p99Ms / Math.max(bareResult.p99Ms, 0.001)).toFixed(2)),
-      },
+      bareExpress: bareSummary,
+      intake: intakeSummary,
+      ratio: ratioTo(intakeSummary),
+      ...(baselineSummary
+        ? {
+            baseline: {
+              root: baselineRoot,
+              ...baselineSummary,
+              ratio: ratioTo(baselineSummary),
+              ...(baselineProfiled ? { profile: baselineProfiled } : {}),
+            },
+          }
+        : {}),
+      ...(profiled ? { profile: profiled } : {}),
     };
   } finally {
-    await stopChild(intake);
-    await stopChild(bare);
+    await stopChild(intake.child);
+    if (baseline) await stopChild(baseline.child);
+    await stopChild(bareChild);
     await redis.stop();
   }
+}
+
+export async function benchIntake({ duration = 10, connections = 32, rounds = 3 } = {}) {
+  return { name: 'intake', ...(await compare({ body: 'single', duration, connections, rounds })) };
+}
+
+export async function benchIntakeBulk({ duration = 10, connections = 8, rounds = 3 } = {}) {
+  return { name: 'bulk', ...(await compare({ body: 'bulk', duration, connections, rounds })) };
 }

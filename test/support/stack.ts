@@ -14,6 +14,7 @@ export function redisUrl(): string {
 
 export interface TestIntake {
   url: string;
+  app: Awaited<ReturnType<typeof startIntake>>['app'];
   namespace: string;
   metrics: ReturnType<typeof createIntakeMetrics>;
   queueCounts(): Promise<number>;
@@ -35,6 +36,7 @@ export async function startTestIntake(
   const intake = await startIntake(parsed, silentLogger);
   return {
     url: intake.url,
+    app: intake.app,
     namespace,
     metrics: intake.metrics,
     queueCounts: async () => {

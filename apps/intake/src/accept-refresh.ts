@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { RefreshRequest } from '@refreshq/domain';
-import type { IdempotencyStore, RedisClock } from '@refreshq/store';
+import { type RefreshRequest, workTypeOf } from '@refreshq/domain';
+import { enqueueRequest, type IdempotencyStore, type RedisClock } from '@refreshq/store';
 import type { Queue } from 'bullmq';
 import { ApiError } from './api-error.js';
 import { redisStep } from './redis-step.js';
@@ -31,13 +31,34 @@ export interface Accepted {
   replayed: boolean;
 }
 
-/** Digest of what a checked request asks for, order of paths aside. */
+/** The kind-of-work fields of a 202 answer: what the request asked the upstream to do. */
+export function acceptedKind(body: CheckedBody): Record<string, unknown> {
+  return {
+    action: body.action,
+    ...(body.force ? { force: true } : {}),
+    // biome-ignore lint/suspicious/noThenProperty: the public field `then` holds a string, never a callable
+    ...(body.then ? { then: body.then } : {}),
+    ...(body.media ? { mediaIds: body.media.ids } : {}),
+  };
+}
+
+/** Digest of what a checked request asks for, order of paths (and media ids) aside. */
 export function fingerprint(body: CheckedBody): string {
   const canonical = JSON.stringify([
     body.objectType,
     body.priority,
     [...body.paths].sort(),
     body.callbackUrl ?? null,
+    // The kind of work (#16): a preload, a forced refresh, a follow-on or other media options are another request.
+    ...(body.action !== 'refresh' || body.force || body.then || body.media
+      ? [
+          body.action,
+          body.force ?? false,
+          body.then ?? null,
+          body.media ? [[...body.media.ids].sort(), body.media.options] : null,
+        ]
+      : []),
+    ...(body.retryOf ? [body.retryOf] : []),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
 }
@@ -55,6 +76,12 @@ export async function acceptRefresh(deps: AcceptDeps, body: CheckedBody, once?: 
     domains: body.domains,
     receivedAt: deps.clock.now(),
     ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
+    ...(body.action !== 'refresh' ? { action: body.action } : {}),
+    ...(body.force ? { force: true } : {}),
+    // biome-ignore lint/suspicious/noThenProperty: the public field `then` holds a string, never a callable
+    ...(body.then ? { then: body.then } : {}),
+    ...(body.media ? { media: body.media } : {}),
+    ...(body.retryOf ? { retryOf: body.retryOf } : {}),
   };
 
   let replayed = false;
@@ -82,9 +109,12 @@ export async function acceptRefresh(deps: AcceptDeps, body: CheckedBody, once?: 
 
   // A replay adds the job again under the same id: BullMQ ignores it while the first is
   // kept, and admission is idempotent, so a first attempt that died before this line is healed.
-  await redisStep(() => deps.queue.add('refresh', request, { jobId: request.id }), deps.redisTimeoutMs);
+  await redisStep(() => enqueueRequest(deps.queue, request), deps.redisTimeoutMs);
 
   if (!replayed)
-    deps.metrics.paths.inc({ object_type: body.objectType, priority: body.priority }, body.paths.length);
+    deps.metrics.paths.inc(
+      { object_type: workTypeOf(body), priority: body.priority },
+      body.media ? body.media.ids.length : body.paths.length,
+    );
   return { request, replayed };
 }

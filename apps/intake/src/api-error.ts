@@ -1,8 +1,11 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 
 export interface ErrorDetail {
   index?: number;
   path?: string;
+  /** A media id at fault (a request by media ids). */
+  mediaId?: string;
   /** The webhook URL template that produced `path` (POST /v1/hooks/:name). */
   template?: string;
   reason: string;
@@ -64,30 +67,42 @@ function fromBodyParser(error: BodyParserError): ApiError | undefined {
 }
 
 /**
- * Every error leaves as JSON `{"error": {"code", "message"}}`; unexpected ones as 500 without
- * internals. An answer given before the body was read in full (401, 413 by Content-Length, 415,
- * …) closes the connection: Node then stops reading, where keeping it alive would read the
- * whole body first.
+ * Writes the answer to any error as JSON `{"error": {"code", "message"}}`, unexpected ones as
+ * 500 without internals, and returns what it answered. An answer given before the body was
+ * read in full (401, 413 by Content-Length, 415, …) closes the connection: Node then stops
+ * reading, where keeping it alive would read the whole body first.
  */
+export function writeError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  error: unknown,
+  onUnexpected: (error: unknown) => void,
+): ApiError {
+  const known = error instanceof ApiError ? error : fromBodyParser(error as BodyParserError);
+  if (!known) onUnexpected(error);
+  const answer =
+    known ?? new ApiError(500, 'internal_error', 'unexpected error; nothing was queued by this request');
+  const hasBody =
+    req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  const body = JSON.stringify({
+    error: {
+      code: answer.code,
+      message: answer.message,
+      ...(answer.details ? { details: answer.details } : {}),
+    },
+  });
+  res.statusCode = answer.status;
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  if (hasBody && !req.complete) res.setHeader('Connection', 'close');
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+  return answer;
+}
+
+/** writeError as express's error handler; the code goes to res.locals.errorCode for the metrics. */
 export function errorHandler(onUnexpected: (error: unknown) => void): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const known = error instanceof ApiError ? error : fromBodyParser(error as BodyParserError);
-    if (!known) onUnexpected(error);
-    const answer =
-      known ?? new ApiError(500, 'internal_error', 'unexpected error; nothing was queued by this request');
-    res.locals.errorCode = answer.code;
-    const hasBody =
-      req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-    if (hasBody && !req.complete) res.set('Connection', 'close');
-    res
-      .status(answer.status)
-      .set(answer.headers)
-      .json({
-        error: {
-          code: answer.code,
-          message: answer.message,
-          ...(answer.details ? { details: answer.details } : {}),
-        },
-      });
+    res.locals.errorCode = writeError(req, res, error, onUnexpected).code;
   };
 }

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { parse as parseContentType } from 'content-type';
 import type { RequestHandler } from 'express';
 import { ApiError } from './api-error.js';
@@ -15,6 +16,17 @@ function charsetOf(header: string | undefined): string | undefined {
   }
 }
 
+/** The 413 for a body larger than MAX_BODY_BYTES by its Content-Length, if it is. */
+export function lengthRefusal(headers: IncomingHttpHeaders, maxBodyBytes: number): ApiError | undefined {
+  const length = Number(headers['content-length'] ?? 0);
+  if (length <= maxBodyBytes) return undefined;
+  return new ApiError(
+    413,
+    'payload_too_large',
+    `the body (Content-Length ${length}) is larger than MAX_BODY_BYTES (${maxBodyBytes})`,
+  );
+}
+
 /**
  * Refuses from the headers alone a body intake would refuse anyway: one larger than
  * MAX_BODY_BYTES by its Content-Length (even when no byte of it comes), and JSON declared in a
@@ -23,15 +35,9 @@ function charsetOf(header: string | undefined): string | undefined {
  */
 export function bodyGate(maxBodyBytes: number): RequestHandler {
   return (req, _res, next) => {
-    const length = Number(req.headers['content-length'] ?? 0);
-    if (length > maxBodyBytes) {
-      next(
-        new ApiError(
-          413,
-          'payload_too_large',
-          `the body (Content-Length ${length}) is larger than MAX_BODY_BYTES (${maxBodyBytes})`,
-        ),
-      );
+    const tooLarge = lengthRefusal(req.headers, maxBodyBytes);
+    if (tooLarge) {
+      next(tooLarge);
       return;
     }
     const charset = req.is(JSON_TYPES) ? charsetOf(req.headers['content-type']) : undefined;

@@ -6,6 +6,7 @@ import {
   port,
   positiveInt,
   redisEnv,
+  withRedisTarget,
 } from '@refreshq/config';
 import { z } from 'zod';
 
@@ -16,6 +17,8 @@ export const intakeEnvSchema = z
     PORT: port(8080),
     HOST: z.preprocess((value) => (value === '' ? undefined : value), z.string().default('0.0.0.0')),
     INTAKE_TOKENS: csvList(z.string().min(16, 'each token must be at least 16 characters')),
+    /** Tokens for the actions (retry, cancel, pause, resume); unset: the intake tokens do. */
+    ADMIN_TOKENS: csvList(z.string().min(16, 'each token must be at least 16 characters')),
     ALLOWED_DOMAINS: csvList(
       z
         .string()
@@ -47,6 +50,15 @@ export const intakeEnvSchema = z
   .refine((env) => env.HTTP_HEADERS_TIMEOUT_MS <= env.HTTP_REQUEST_TIMEOUT_MS, {
     path: ['HTTP_HEADERS_TIMEOUT_MS'],
     message: 'must not be larger than HTTP_REQUEST_TIMEOUT_MS',
-  });
+  })
+  // The WAIT for replicas is one step of a request: it must end before the request's deadline.
+  .refine(
+    (env) => env.REDIS_WAIT_REPLICAS === 0 || env.REDIS_WAIT_TIMEOUT_MS < env.REDIS_COMMAND_TIMEOUT_MS,
+    {
+      path: ['REDIS_WAIT_TIMEOUT_MS'],
+      message: 'must be smaller than REDIS_COMMAND_TIMEOUT_MS when REDIS_WAIT_REPLICAS is set',
+    },
+  )
+  .transform(withRedisTarget);
 
 export type IntakeEnv = z.output<typeof intakeEnvSchema>;

@@ -6,3 +6,5 @@ export * from './api-error.js';
 export * from './start.js';
 export * from './accept-refresh.js';
 export * from './hooks/index.js';
+export * from './api-schemas.js';
+export * from './openapi.js';

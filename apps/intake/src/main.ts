@@ -1,4 +1,4 @@
-import { exitOnConfigError, loadEnvOrExit } from '@refreshq/config';
+import { describeRedisTarget, exitOnConfigError, loadEnvOrExit, redisSecrets } from '@refreshq/config';
 import { createLogger } from '@refreshq/telemetry';
 import { intakeEnvSchema } from './env.js';
 import { hookSecrets } from './hooks/index.js';
@@ -9,7 +9,7 @@ const hooks = exitOnConfigError(() => loadIntakeHooks(env));
 const logger = createLogger({
   name: 'intake',
   level: env.LOG_LEVEL,
-  secrets: [...env.INTAKE_TOKENS, ...hookSecrets(hooks)],
+  secrets: [...env.INTAKE_TOKENS, ...env.ADMIN_TOKENS, ...hookSecrets(hooks), ...redisSecrets(env.redis)],
 });
 for (const hook of hooks.values()) {
   if (hook.secret === undefined) {
@@ -22,8 +22,8 @@ for (const hook of hooks.values()) {
 
 const intake = await startIntake(env, logger, { hooks }).catch((error: unknown) => {
   logger.fatal(
-    { err: error, redis: new URL(env.REDIS_URL).host },
-    'intake cannot start; is REDIS_URL right?',
+    { err: error, redis: describeRedisTarget(env.redis) },
+    'intake cannot start; are REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS right?',
   );
   process.exit(1);
 });
@@ -32,12 +32,13 @@ logger.info(
     port: env.PORT,
     host: env.HOST,
     auth: env.INTAKE_TOKENS.length > 0,
+    adminAuth: env.ADMIN_TOKENS.length > 0,
     allowedDomains: env.ALLOWED_DOMAINS.length,
     hooks: [...hooks.values()].map((hook) => `${hook.name} (${hook.preset.name})`),
     callbackAllowedHosts: env.CALLBACK_ALLOWED_HOSTS.length,
     callbackAllowPrivate: env.CALLBACK_ALLOW_PRIVATE,
   },
-  `intake listening: POST ${intake.url}/v1/refreshes`,
+  `intake listening: POST ${intake.url}/v1/refreshes; operator page ${intake.url}/ui/`,
 );
 
 let stopping = false;

@@ -1,3 +1,4 @@
+import { ReplicationShortfall } from '@refreshq/store';
 import { ApiError } from './api-error.js';
 
 class NoAnswer extends Error {}
@@ -18,6 +19,14 @@ export async function redisStep<T>(step: () => Promise<T>, timeoutMs: number): P
     return await Promise.race([step(), deadline]);
   } catch (error) {
     if (error instanceof ApiError) throw error;
+    if (error instanceof ReplicationShortfall)
+      throw new ApiError(
+        503,
+        'unavailable',
+        `Redis has the request but only ${error.ack.acked} of the ${error.ack.wanted} replicas REDIS_WAIT_REPLICAS asks for confirmed it in time; retry later (with the same Idempotency-Key to be answered with its first outcome)`,
+        undefined,
+        { 'Retry-After': '5' },
+      );
     const timedOut = error instanceof NoAnswer || /timed out/i.test(String((error as Error)?.message));
     throw new ApiError(
       503,

@@ -2,12 +2,17 @@ import {
   checkPath,
   isDomainAllowed,
   judgeTarget,
+  type MediaOptions,
   type ObjectType,
   type OutboundPolicy,
   type Priority,
+  type WorkAction,
 } from '@refreshq/domain';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ApiError, type ErrorDetail } from './api-error.js';
+import { refreshBodySchema } from './api-schemas.js';
+import { checkMedia, checkMediaCount, MEDIA_OPTION_FIELDS } from './media-body.js';
+import { describeIssues, preview } from './validate.js';
 
 export interface BodyRules {
   maxPaths: number;
@@ -21,38 +26,22 @@ export interface BodyRules {
 export interface CheckedBody {
   objectType: ObjectType;
   priority: Priority;
+  /** Empty for a request by media ids. */
   paths: string[];
   domains: string[];
-  /** Paths the caller sent more than once (after normalisation) within this request. */
+  /** Paths (or media ids) the caller sent more than once (after normalisation) within this request. */
   duplicates: number;
   callbackUrl?: string;
+  /** `refresh` (default) or `preload`. */
+  action: WorkAction;
+  /** Force=true on RefreshVodObjectCaches. */
+  force?: boolean;
+  then?: 'preload';
+  /** A request by media ids, with the options of RefreshMediaPlayUrls. */
+  media?: { ids: string[]; options: MediaOptions };
+  /** Set by POST /v1/refreshes/:id/retry: the request whose paths this queues again. */
+  retryOf?: string;
 }
-
-const caseInsensitive = <const T extends readonly [string, ...string[]]>(values: T, field: string) =>
-  z.preprocess(
-    (value) =>
-      typeof value === 'string'
-        ? (values.find((allowed) => allowed.toLowerCase() === value.toLowerCase()) ?? value)
-        : value,
-    z.enum(values, { error: `${field} must be one of ${values.join(', ')}` }),
-  );
-
-const bodySchema = z
-  .object({
-    paths: z
-      .array(z.string({ error: 'each path must be a string' }), {
-        error: 'paths must be an array of strings',
-      })
-      .optional(),
-    objectPath: z.string({ error: 'objectPath must be a string of paths separated by newlines' }).optional(),
-    objectType: caseInsensitive(['File', 'Directory'] as const, 'objectType').default('File'),
-    priority: caseInsensitive(['high', 'normal', 'low'] as const, 'priority').default('normal'),
-    callbackUrl: z
-      .string({ error: 'callbackUrl must be a string' })
-      .max(2048, 'callbackUrl must be at most 2048 characters')
-      .optional(),
-  })
-  .strict();
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const WHITESPACE = /[\s\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]/;
@@ -95,25 +84,6 @@ function checkCallbackUrl(raw: string, policy: OutboundPolicy): string {
   return url.toString();
 }
 
-const preview = (text: string, max = 200): string => (text.length > max ? `${text.slice(0, max)}…` : text);
-
-/** A few issues, each short: however bad the body, the answer stays small. */
-const MAX_ISSUES = 10;
-
-function describeIssues(error: z.ZodError): string {
-  const described = error.issues.slice(0, MAX_ISSUES).map((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      const keys = issue.keys.slice(0, MAX_ISSUES).map((key) => preview(key, 40));
-      const more = issue.keys.length > MAX_ISSUES ? ` and ${issue.keys.length - MAX_ISSUES} more` : '';
-      return `unknown field(s): ${keys.join(', ')}${more}`;
-    }
-    const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-    return `${where}${issue.message}`;
-  });
-  const more = error.issues.length > MAX_ISSUES ? `; and ${error.issues.length - MAX_ISSUES} more` : '';
-  return `${described.join('; ')}${more}`;
-}
-
 const tooMany = (max: number) =>
   new ApiError(400, 'too_many_paths', `at most ${max} paths per request; split the request`);
 
@@ -145,18 +115,42 @@ export function checkRefreshBody(body: unknown, rules: BodyRules): CheckedBody {
   // The count before any per-element work: a huge list costs one comparison, not a check per element.
   const { paths: sentPaths, objectPath: sentLines } = body as { paths?: unknown; objectPath?: unknown };
   if (Array.isArray(sentPaths) && sentPaths.length > rules.maxPaths) throw tooMany(rules.maxPaths);
+  checkMediaCount((body as { mediaIds?: unknown }).mediaIds, rules.maxPaths);
   const lines = typeof sentLines === 'string' ? objectPathLines(sentLines, rules.maxPaths) : undefined;
   if (typeof sentLines === 'string' && lines === undefined) throw tooMany(rules.maxPaths);
 
-  const parsed = bodySchema.safeParse(body);
+  const parsed = refreshBodySchema.safeParse(body);
   if (!parsed.success) throw new ApiError(400, 'invalid_request', describeIssues(parsed.error));
-  const { paths, objectPath, objectType, priority } = parsed.data;
+  const { paths, objectPath, objectType, priority, action, force, then } = parsed.data;
   const callbackUrl =
     parsed.data.callbackUrl === undefined
       ? undefined
       : checkCallbackUrl(parsed.data.callbackUrl, rules.callbackPolicy);
   if (paths !== undefined && objectPath !== undefined) {
     throw new ApiError(400, 'invalid_request', 'send either paths or objectPath, not both');
+  }
+  const sent = (field: string) => Object.hasOwn(body, field);
+  checkKindFields(parsed.data, {
+    objectTypeSent: sent('objectType'),
+    withPaths: paths !== undefined || objectPath !== undefined,
+  });
+  const common = {
+    objectType,
+    priority,
+    action,
+    ...(force ? { force: true } : {}),
+    ...(then ? { then } : {}),
+    ...(callbackUrl ? { callbackUrl } : {}),
+  };
+  if (parsed.data.mediaIds !== undefined) {
+    const media = checkMedia(parsed.data, action);
+    return {
+      ...common,
+      paths: [],
+      domains: [],
+      duplicates: media.duplicates,
+      media: { ids: media.ids, options: media.options },
+    };
   }
   const raw = paths ?? lines ?? [];
   if (raw.length === 0) throw new ApiError(400, 'empty_paths', 'at least one path is required');
@@ -196,11 +190,46 @@ export function checkRefreshBody(body: unknown, rules: BodyRules): CheckedBody {
     );
   }
   return {
-    objectType,
-    priority,
+    ...common,
     paths: [...seen.keys()],
     domains: [...seen.values()],
     duplicates: raw.length - seen.size,
-    ...(callbackUrl ? { callbackUrl } : {}),
   };
+}
+
+/**
+ * The kind-of-work fields (#16) that do not go together, each refused with a clear code before
+ * any path is looked at: `force` only refreshes paths, `then: "preload"` only follows a refresh of
+ * files, a preload takes no directories, and the media options only go with `mediaIds`.
+ */
+function checkKindFields(
+  data: z.output<typeof refreshBodySchema>,
+  sent: { objectTypeSent: boolean; withPaths: boolean },
+): void {
+  const media = data.mediaIds !== undefined;
+  if (media && sent.withPaths)
+    throw new ApiError(400, 'conflicting_fields', 'send paths (or objectPath) or mediaIds, not both');
+  if (media && sent.objectTypeSent)
+    throw new ApiError(400, 'conflicting_fields', 'objectType does not apply to mediaIds');
+  const options = MEDIA_OPTION_FIELDS.filter((field) => data[field] !== undefined);
+  if (!media && options.length > 0)
+    throw new ApiError(400, 'conflicting_fields', `${options.join(', ')} apply only with mediaIds`);
+  if (data.force !== undefined && (data.action === 'preload' || media))
+    throw new ApiError(
+      400,
+      'force_not_applicable',
+      'force applies only to action refresh of paths (RefreshVodObjectCaches Force); a preload or a refresh by media id has none',
+    );
+  if (data.then !== undefined && (data.action === 'preload' || media || data.objectType === 'Directory'))
+    throw new ApiError(
+      400,
+      'then_not_applicable',
+      'then: "preload" follows a refresh of files (action refresh, objectType File, paths): each file is prefetched once its refresh completes',
+    );
+  if (data.action === 'preload' && data.objectType === 'Directory')
+    throw new ApiError(
+      400,
+      'preload_needs_files',
+      'a preload (PreloadVodObjectCaches) takes URLs of files, never directories; send objectType File',
+    );
 }

@@ -11,13 +11,16 @@ import {
 } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { Queue } from 'bullmq';
+import type { Express } from 'express';
 import type { IntakeEnv } from './env.js';
 import { type HookSet, loadHooks } from './hooks/index.js';
 import { createIntakeMetrics, type IntakeMetrics } from './intake-metrics.js';
-import { createServer } from './server.js';
+import { createRequestListener } from './server.js';
 
 export interface RunningIntake {
   server: Server;
+  /** The express app it serves (tests enumerate its routes). */
+  app: Express;
   /** Where it listens, e.g. http://127.0.0.1:8080 (the bound port when PORT=0). */
   url: string;
   metrics: IntakeMetrics;
@@ -47,17 +50,20 @@ export async function startIntake(
   // Before Redis: a bad hooks file is a configuration error, whatever else is up.
   const hooks = options.hooks ?? loadIntakeHooks(env);
   const keys = keyspace(env.REFRESHQ_NAMESPACE);
-  const redis = createRedis(env.REDIS_URL, 'client', 'intake', {
-    commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
-  });
-  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection problem'));
-  await waitUntilReady(redis, 15_000);
+  const connection = { commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS, autoPipelining: true };
+  const redis = createRedis(env.redis, 'client', 'intake', connection);
+  // Its own connection for the jobs: a WAIT for the replicas (REDIS_WAIT_REPLICAS) blocks the
+  // connection it is sent on, and status reads must not queue behind it.
+  const queueRedis = createRedis(env.redis, 'client', 'intake-queue', connection);
+  for (const client of [redis, queueRedis])
+    client.on('error', (error) => logger.warn({ err: error }, 'redis connection problem'));
+  await Promise.all([waitUntilReady(redis, 15_000), waitUntilReady(queueRedis, 15_000)]);
 
-  const clock = new RedisClock(redis);
+  const clock = new RedisClock(redis, keys.clockOffset);
   await clock.start();
-  const queue = createIntakeQueue(redis, keys);
+  const queue = createIntakeQueue(queueRedis, keys);
   const metrics = createIntakeMetrics();
-  const app = createServer({
+  const { listener, app } = createRequestListener({
     redis,
     queue,
     requests: new RequestStore(redis, keys),
@@ -71,6 +77,7 @@ export async function startIntake(
       callbackPolicy: outboundPolicy(env.CALLBACK_ALLOWED_HOSTS, env.CALLBACK_ALLOW_PRIVATE),
     },
     tokens: env.INTAKE_TOKENS,
+    adminTokens: env.ADMIN_TOKENS,
     maxBodyBytes: env.MAX_BODY_BYTES,
     redisTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
     trustProxyHops: env.TRUST_PROXY_HOPS,
@@ -87,7 +94,7 @@ export async function startIntake(
       keepAliveTimeout: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       connectionsCheckingInterval: Math.min(1000, env.HTTP_HEADERS_TIMEOUT_MS),
     },
-    app,
+    listener,
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -102,6 +109,7 @@ export async function startIntake(
 
   return {
     server,
+    app,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     metrics,
     queue,
@@ -113,6 +121,7 @@ export async function startIntake(
       await queue.close();
       clock.stop();
       redis.disconnect();
+      queueRedis.disconnect();
     },
   };
 }

@@ -4,6 +4,7 @@ import { ACCOUNT_STATES } from './account.js';
 import { DOMAIN_STATES } from './domains.js';
 import type { EmulatorControls } from './emulator.js';
 import { faultOptionsSchema } from './faults.js';
+import { mediaSpecSchema } from './media.js';
 
 /**
  * The control API for tests, under `/_emulator/` (not signed). JSON in, JSON out; a bad body
@@ -27,6 +28,11 @@ const quotaPatchSchema = z
         describeCallsPerSecond: limitOrNull,
         preloadPerDay: nonNegInt,
         blockPerDay: nonNegInt,
+        maxPreloadsPerCall: z.number().int().min(1),
+        preloadQueueLimit: limitOrNull,
+        preloadCallsPerSecond: limitOrNull,
+        mediaCallsPerSecond: limitOrNull,
+        mediaJobCallsPerSecond: limitOrNull,
       })
       .partial()
       .strict(),
@@ -36,6 +42,7 @@ const quotaPatchSchema = z
         dirsToday: nonNegInt,
         urlsThisMinute: nonNegInt,
         dirsThisMinute: nonNegInt,
+        preloadsToday: nonNegInt,
       })
       .partial()
       .strict(),
@@ -67,6 +74,7 @@ const taskTimingSchema = z
     failureRate: z.number().min(0).max(1),
     unlistedRate: z.number().min(0).max(1),
     seed: z.number().int(),
+    mediaSubmitMs: z.number().min(0),
   })
   .partial()
   .strict();
@@ -96,6 +104,24 @@ export function createControlApi(emulator: EmulatorControls): Router {
 
   r.get('/submissions', (_req, res) => {
     res.json({ submissions: emulator.submissions() });
+  });
+  r.get('/preloads', (_req, res) => {
+    res.json({ preloads: emulator.preloads() });
+  });
+  r.get('/media', (_req, res) => {
+    res.json({ media: emulator.media() });
+  });
+  r.put('/media/:mediaId', (req, res) => {
+    const mediaId = String(req.params.mediaId);
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(mediaId))
+      throw new BadRequest('a media id is 1 to 64 of A-Z a-z 0-9 _ -');
+    res.json(emulator.registerMedia(mediaId, parse(mediaSpecSchema, req.body)));
+  });
+  r.delete('/media/:mediaId', (req, res) => {
+    res.json({ removed: emulator.removeMedia(String(req.params.mediaId)) });
+  });
+  r.get('/media-jobs', (_req, res) => {
+    res.json({ jobs: emulator.mediaJobs() });
   });
   r.get('/counts', (_req, res) => {
     res.json(emulator.counts());

@@ -7,12 +7,26 @@ export interface CallCounts {
   submissions: number;
   urlsAccepted: number;
   dirsAccepted: number;
+  /** URLs accepted by PreloadVodObjectCaches. */
+  preloadsAccepted: number;
+  /** RefreshMediaPlayUrls jobs created, and the play URLs they submitted. */
+  mediaJobs: number;
+  playUrlsSubmitted: number;
   /** Accepted submissions whose answer a fault destroyed or withheld. */
   lostAnswers: number;
 }
 
 export function emptyCounts(): CallCounts {
-  return { calls: {}, submissions: 0, urlsAccepted: 0, dirsAccepted: 0, lostAnswers: 0 };
+  return {
+    calls: {},
+    submissions: 0,
+    urlsAccepted: 0,
+    dirsAccepted: 0,
+    preloadsAccepted: 0,
+    mediaJobs: 0,
+    playUrlsSubmitted: 0,
+    lostAnswers: 0,
+  };
 }
 
 export function countCall(counts: CallCounts, action: string, outcome: string): void {

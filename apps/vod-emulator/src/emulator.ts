@@ -8,12 +8,13 @@ import type { CallCounts } from './counts.js';
 import type { DomainsOption, DomainsSnapshot, DomainState } from './domains.js';
 import type { FaultConfig, FaultOptions } from './faults.js';
 import { HeldResponses } from './held.js';
+import type { MediaJob, MediaRecord, MediaSpec } from './media.js';
 import { createLogger } from './logger.js';
 import { resolveOptions, type EmulatorOptions } from './options.js';
 import { remaining, type QuotaLimits, type QuotaRemaining, type QuotaUsage } from './quota.js';
 import { createApp } from './server.js';
 import { EmulatorState } from './state.js';
-import type { Submission } from './submissions.js';
+import type { PreloadSubmission, Submission } from './submissions.js';
 import type { TaskTiming, TaskView } from './tasks.js';
 
 export interface QuotaSnapshot {
@@ -30,7 +31,9 @@ export interface QuotaSnapshot {
 
 export interface QuotaPatch {
   limits?: Partial<QuotaLimits>;
-  used?: Partial<Pick<QuotaUsage, 'urlsToday' | 'dirsToday' | 'urlsThisMinute' | 'dirsThisMinute'>>;
+  used?: Partial<
+    Pick<QuotaUsage, 'urlsToday' | 'dirsToday' | 'urlsThisMinute' | 'dirsThisMinute' | 'preloadsToday'>
+  >;
 }
 
 export type StoredTask = TaskView & { Domain: string; Listed: boolean };
@@ -45,6 +48,9 @@ export interface EmulatorSnapshot {
   counts: CallCounts;
   tasksStored: number;
   submissionsLogged: number;
+  preloadsLogged: number;
+  mediaRegistered: number;
+  mediaJobs: number;
   heldResponses: number;
 }
 
@@ -58,6 +64,16 @@ export interface Emulator {
   readonly logger: Logger;
   /** Accepted RefreshVodObjectCaches submissions, oldest first. */
   submissions(): Submission[];
+  /** Accepted PreloadVodObjectCaches calls, oldest first. */
+  preloads(): PreloadSubmission[];
+  /** Registered media and their play URLs. */
+  media(): MediaRecord[];
+  /** Registers (or replaces) a media and its play URLs; `forbidden` puts it in ForbiddenMediaIds. */
+  registerMedia(mediaId: string, spec: MediaSpec): MediaRecord;
+  /** Forgets a media: it comes back in NonExistMediaIds. */
+  removeMedia(mediaId: string): boolean;
+  /** Media refresh jobs made by RefreshMediaPlayUrls, oldest first. */
+  mediaJobs(): MediaJob[];
   /** Stored tasks with their status at emulated now, oldest first. */
   tasks(): StoredTask[];
   counts(): CallCounts;
@@ -97,7 +113,7 @@ export interface Emulator {
   taskTiming(): TaskTiming;
   setTaskTiming(patch: Partial<TaskTiming>): TaskTiming;
   snapshot(): EmulatorSnapshot;
-  /** Back to the start options: clock, skew, quotas, usage, domains, account, STS credentials, denials, faults, tasks, logs, nonces. */
+  /** Back to the start options: clock, skew, quotas, usage, domains, media, account, STS credentials, denials, faults, tasks, logs, nonces. */
   reset(): void;
   /** Destroys the connections of responses withheld by timeout faults. */
   releaseHeld(): void;
@@ -131,6 +147,11 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     clock,
     logger,
     submissions: () => state.submissions.list(),
+    preloads: () => state.preloads.list(),
+    media: () => state.media.list(),
+    registerMedia: (mediaId, spec) => structuredClone(state.media.register(mediaId, spec)),
+    removeMedia: (mediaId) => state.media.remove(mediaId),
+    mediaJobs: () => state.media.allJobs(),
     tasks: () => state.tasks.all(clock.now(), state.timing),
     counts: () => structuredClone(state.counts),
     quota,
@@ -207,6 +228,9 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       counts: structuredClone(state.counts),
       tasksStored: state.tasks.size,
       submissionsLogged: state.submissions.size,
+      preloadsLogged: state.preloads.size,
+      mediaRegistered: state.media.list().length,
+      mediaJobs: state.media.allJobs().length,
       heldResponses: held.size,
     }),
     reset() {

@@ -37,6 +37,12 @@ const REFRESH_ERRORS = {
   'OperationDenied.Suspended': { status: 403, message: 'Your VOD service is suspended.' },
 } as const satisfies Record<string, ErrorSpec>;
 
+/** Codes PreloadVodObjectCaches adds to those above (its reference's error table). */
+const PRELOAD_ERRORS = {
+  PreloadQueueFull: { status: 403, message: 'Preload queue is full, please try again later!' },
+  'InvalidObjectPath.Size.Malformed': { status: 400, message: 'The size of ObjectPath is bigger than 1000.' },
+} as const satisfies Record<string, ErrorSpec>;
+
 /** Protocol (gateway) errors: signature, timestamp, nonce, version, action. */
 const PROTOCOL_ERRORS = {
   SignatureDoesNotMatch: { status: 400, message: 'Specified signature does not match our calculation.' },
@@ -88,6 +94,10 @@ const CHOSEN_ERRORS = {
     message: 'Specified StartTime is not supported; only the last 3 days can be queried.',
   },
   'InvalidEndTime.Mismatch': { status: 400, message: 'Specified EndTime is earlier than StartTime.' },
+  'InvalidMediaRefreshJobId.NotFound': {
+    status: 404,
+    message: 'The specified MediaRefreshJobId does not exist.',
+  },
   InternalError: {
     status: 500,
     message: 'The request processing has failed due to some unknown error, exception or failure.',
@@ -102,6 +112,7 @@ const THROTTLING_VARIANTS = {
 
 export const ERROR_CATALOG = {
   ...REFRESH_ERRORS,
+  ...PRELOAD_ERRORS,
   ...PROTOCOL_ERRORS,
   ...CHOSEN_ERRORS,
   ...THROTTLING_VARIANTS,
@@ -110,6 +121,7 @@ export const ERROR_CATALOG = {
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 
 export const REFRESH_ERROR_CODES = Object.keys(REFRESH_ERRORS) as (keyof typeof REFRESH_ERRORS)[];
+export const PRELOAD_ERROR_CODES = Object.keys(PRELOAD_ERRORS) as (keyof typeof PRELOAD_ERRORS)[];
 export const THROTTLING_CODES = ['Throttling', 'Throttling.User', 'Throttling.Api'] as const;
 export type ThrottlingCode = (typeof THROTTLING_CODES)[number];
 

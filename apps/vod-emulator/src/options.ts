@@ -3,6 +3,7 @@ import type { AccountState } from './account.js';
 import { DEFAULT_QUOTA_UTC_OFFSET_MINUTES, MINUTE_MS } from './calendar.js';
 import type { DomainsOption } from './domains.js';
 import type { FaultOptions } from './faults.js';
+import type { MediaSpec } from './media.js';
 import { DEFAULT_QUOTA_LIMITS, type QuotaLimits } from './quota.js';
 import { DEFAULT_TASK_TIMING, type TaskTiming } from './tasks.js';
 
@@ -25,6 +26,8 @@ export interface EmulatorOptions {
   domains?: DomainsOption;
   /** Account state. Default `active`. */
   account?: AccountState;
+  /** Media registered from the start (id → play URLs); the control API adds more. */
+  media?: Readonly<Record<string, MediaSpec>>;
   /** Quotas and limits; see `DEFAULT_QUOTA_LIMITS`. */
   quotas?: QuotaOptions;
   /** Zone of the quota day, minutes east of UTC. Default 480 (UTC+8, as Alibaba). */
@@ -57,6 +60,7 @@ export interface ResolvedOptions {
   credentials: Credential[];
   usesDevCredentials: boolean;
   domains: DomainsOption | undefined;
+  media: Readonly<Record<string, MediaSpec>>;
   account: AccountState;
   quotas: QuotaLimits;
   quotaUtcOffsetMinutes: number;
@@ -87,6 +91,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     credentials,
     usesDevCredentials: configured.length === 0,
     domains: options.domains,
+    media: options.media ?? {},
     account: options.account ?? 'active',
     quotas: { ...DEFAULT_QUOTA_LIMITS, ...stripUndefined(options.quotas ?? {}) },
     quotaUtcOffsetMinutes: options.quotaUtcOffsetMinutes ?? DEFAULT_QUOTA_UTC_OFFSET_MINUTES,

@@ -7,7 +7,7 @@ export const REFRESH_OBJECT_TYPES = ['File', 'Directory', 'Regex', 'IgnoreParams
 export type RefreshObjectType = (typeof REFRESH_OBJECT_TYPES)[number];
 
 /** How DescribeVodRefreshTasks names the type of a task. */
-export type TaskObjectType = 'file' | 'directory' | 'regex' | 'ignoreParams';
+export type TaskObjectType = 'file' | 'directory' | 'regex' | 'ignoreParams' | 'preload';
 
 /** URL quota (File, IgnoreParams) or directory quota (Directory, Regex). */
 export type QuotaKind = 'url' | 'dir';

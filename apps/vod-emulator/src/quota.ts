@@ -4,7 +4,7 @@ import type { QuotaKind } from './paths.js';
 /**
  * Pure quota arithmetic over plain data: the daily quota (counted per calendar day in the
  * quota zone, UTC+8 by default) and the per-minute limit (per calendar minute), each counted
- * apart for URLs and directories; plus the per-call maxima.
+ * apart for URLs and directories; the preload quota (per day, URLs only); plus the per-call maxima.
  */
 
 export interface QuotaLimits {
@@ -19,9 +19,20 @@ export interface QuotaLimits {
   callsPerSecond: number | null;
   /** DescribeVodRefreshTasks + DescribeVodRefreshQuota calls per second (each counted apart); `null` = no limit. */
   describeCallsPerSecond: number | null;
-  /** Shown by DescribeVodRefreshQuota; the emulator has no preload or block actions. */
+  /** URLs PreloadVodObjectCaches (and media TaskType=Preload) may prefetch per quota day. */
   preloadPerDay: number;
+  /** Shown by DescribeVodRefreshQuota only (no block action). */
   blockPerDay: number;
+  /** URLs in one PreloadVodObjectCaches call; more → InvalidObjectPath.Size.Malformed. */
+  maxPreloadsPerCall: number;
+  /** Preload tasks not yet ended (Pending or Refreshing) the queue holds; more → PreloadQueueFull. `null` = no limit. */
+  preloadQueueLimit: number | null;
+  /** PreloadVodObjectCaches calls per calendar second; `null` = no limit. */
+  preloadCallsPerSecond: number | null;
+  /** RefreshMediaPlayUrls calls per second (Alibaba: 50 per account); `null` = no limit. */
+  mediaCallsPerSecond: number | null;
+  /** GetMediaRefreshJobs calls per second (Alibaba: 50 per account); `null` = no limit. */
+  mediaJobCallsPerSecond: number | null;
 }
 
 export const DEFAULT_QUOTA_LIMITS: QuotaLimits = {
@@ -35,6 +46,11 @@ export const DEFAULT_QUOTA_LIMITS: QuotaLimits = {
   describeCallsPerSecond: null,
   preloadPerDay: 500,
   blockPerDay: 500,
+  maxPreloadsPerCall: 1000,
+  preloadQueueLimit: null,
+  preloadCallsPerSecond: null,
+  mediaCallsPerSecond: 50,
+  mediaJobCallsPerSecond: 50,
 };
 
 export interface QuotaUsage {
@@ -46,6 +62,7 @@ export interface QuotaUsage {
   minute: number;
   urlsThisMinute: number;
   dirsThisMinute: number;
+  preloadsToday: number;
 }
 
 export function freshUsage(nowMs: number, offsetMinutes: number): QuotaUsage {
@@ -56,6 +73,7 @@ export function freshUsage(nowMs: number, offsetMinutes: number): QuotaUsage {
     minute: minuteStart(nowMs),
     urlsThisMinute: 0,
     dirsThisMinute: 0,
+    preloadsToday: 0,
   };
 }
 
@@ -73,6 +91,7 @@ export function rollUsage(usage: QuotaUsage, nowMs: number, offsetMinutes: numbe
     minute,
     urlsThisMinute: sameMinute ? usage.urlsThisMinute : 0,
     dirsThisMinute: sameMinute ? usage.dirsThisMinute : 0,
+    preloadsToday: sameDay ? usage.preloadsToday : 0,
   };
 }
 
@@ -105,9 +124,19 @@ export function spend(usage: QuotaUsage, kind: QuotaKind, count: number): QuotaU
     : { ...usage, dirsToday: usage.dirsToday + count, dirsThisMinute: usage.dirsThisMinute + count };
 }
 
+/** Whether `count` more preloads fit today; a spent day is reported as a full queue (PreloadQueueFull). */
+export function preloadFits(limits: QuotaLimits, usage: QuotaUsage, count: number): boolean {
+  return usage.preloadsToday + count <= limits.preloadPerDay;
+}
+
+export function spendPreloads(usage: QuotaUsage, count: number): QuotaUsage {
+  return { ...usage, preloadsToday: usage.preloadsToday + count };
+}
+
 export interface QuotaRemaining {
   urlsToday: number;
   dirsToday: number;
+  preloadsToday: number;
   urlsThisMinute: number | null;
   dirsThisMinute: number | null;
 }
@@ -116,6 +145,7 @@ export function remaining(limits: QuotaLimits, usage: QuotaUsage): QuotaRemainin
   return {
     urlsToday: Math.max(0, limits.urlsPerDay - usage.urlsToday),
     dirsToday: Math.max(0, limits.dirsPerDay - usage.dirsToday),
+    preloadsToday: Math.max(0, limits.preloadPerDay - usage.preloadsToday),
     urlsThisMinute:
       limits.urlsPerMinute === null ? null : Math.max(0, limits.urlsPerMinute - usage.urlsThisMinute),
     dirsThisMinute:

@@ -4,11 +4,12 @@ import { Clock } from './clock.js';
 import { emptyCounts, type CallCounts } from './counts.js';
 import { DomainRegistry } from './domains.js';
 import { FaultState } from './faults.js';
+import { MediaStore } from './media.js';
 import { NonceStore } from './nonces.js';
 import type { ResolvedOptions } from './options.js';
 import { freshUsage, rollUsage, type QuotaLimits, type QuotaUsage } from './quota.js';
 import { EMPTY_RATE_WINDOW, type RateWindow } from './rate-limit.js';
-import { SubmissionLog } from './submissions.js';
+import { type PreloadSubmission, SubmissionLog } from './submissions.js';
 import { initialTaskIdState, type TaskIdState } from './task-ids.js';
 import { TaskStore, type TaskTiming } from './tasks.js';
 
@@ -21,6 +22,9 @@ export class EmulatorState {
   readonly domains: DomainRegistry;
   readonly tasks = new TaskStore();
   readonly submissions = new SubmissionLog();
+  readonly preloads = new SubmissionLog<PreloadSubmission>();
+  /** Media and their play URLs (registered through the control API), and media refresh jobs. */
+  readonly media: MediaStore;
   readonly faults: FaultState;
   readonly quotaUtcOffsetMinutes: number;
   readonly timestampToleranceMs: number;
@@ -42,6 +46,7 @@ export class EmulatorState {
     // A request is valid for ±tolerance around its Timestamp, so its nonce must be kept twice that.
     this.nonces = new NonceStore(2 * options.timestampToleranceMs);
     this.domains = new DomainRegistry(options.domains);
+    this.media = new MediaStore(options.media);
     this.faults = new FaultState(options.faults);
     this.quotaUtcOffsetMinutes = options.quotaUtcOffsetMinutes;
     this.timestampToleranceMs = options.timestampToleranceMs;
@@ -67,7 +72,7 @@ export class EmulatorState {
     return this.rateWindows.get(group) ?? EMPTY_RATE_WINDOW;
   }
 
-  /** Back to the start settings: clock and skew, quotas and usage, domains, account, STS credentials and denials, faults, tasks, logs. */
+  /** Back to the start settings: clock and skew, quotas and usage, domains, media, account, STS credentials and denials, faults, tasks, logs. */
   reset(): void {
     const o = this.options;
     this.clock.reset(o.clockOffsetMs, o.frozenAt);
@@ -78,6 +83,8 @@ export class EmulatorState {
     this.faults.reset();
     this.tasks.clear();
     this.submissions.clear();
+    this.preloads.clear();
+    this.media.reset();
     this.account = o.account;
     this.limits = { ...o.quotas };
     this.timing = { ...o.tasks };

@@ -1,6 +1,6 @@
 import type { RefreshObjectType } from './paths.js';
 
-/** The log of accepted RefreshVodObjectCaches submissions, for tests to inspect. Bounded. */
+/** The logs of accepted submissions (refreshes, preloads), for tests to inspect. Bounded. */
 
 export interface Submission {
   /** Emulated time of acceptance, ISO 8601 with milliseconds. */
@@ -19,13 +19,30 @@ export interface Submission {
   answer: 'sent' | 'lost';
 }
 
-export class SubmissionLog {
-  private entries: Submission[] = [];
+/** A PreloadVodObjectCaches call that was accepted. */
+export interface PreloadSubmission {
+  at: string;
+  atMs: number;
+  requestId: string;
+  accessKeyId: string;
+  paths: string[];
+  taskIds: string[];
+  /** The value answered as `PreloadTaskId`. */
+  preloadTaskId: string;
+  /** The optional parameters as sent (`Area`, `L2Preload`, `WithHeader`). */
+  area?: string;
+  l2Preload?: boolean;
+  withHeader?: string;
+  answer: 'sent' | 'lost';
+}
+
+export class SubmissionLog<T extends { paths: string[]; taskIds: string[] } = Submission> {
+  private entries: T[] = [];
   private droppedCount = 0;
 
   constructor(private readonly maxEntries = 100_000) {}
 
-  add(entry: Submission): void {
+  add(entry: T): void {
     this.entries.push(entry);
     if (this.entries.length > this.maxEntries) {
       this.entries.shift();
@@ -33,7 +50,7 @@ export class SubmissionLog {
     }
   }
 
-  list(): Submission[] {
+  list(): T[] {
     return this.entries.map((e) => ({ ...e, paths: [...e.paths], taskIds: [...e.taskIds] }));
   }
 

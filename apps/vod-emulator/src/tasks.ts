@@ -35,6 +35,8 @@ export interface TaskTiming {
   unlistedRate: number;
   /** Fixes which tasks fail, and with which description. */
   seed: number;
+  /** A media refresh job reports `Processing` this long before its play URLs show as submitted. */
+  mediaSubmitMs: number;
 }
 
 export const DEFAULT_TASK_TIMING: TaskTiming = {
@@ -43,6 +45,7 @@ export const DEFAULT_TASK_TIMING: TaskTiming = {
   failureRate: 0,
   unlistedRate: 0,
   seed: 1,
+  mediaSubmitMs: 500,
 };
 
 export interface TaskRecord {

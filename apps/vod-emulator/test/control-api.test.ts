@@ -16,6 +16,9 @@ describe('control API (/_emulator/, unsigned)', () => {
         'domains',
         'faults',
         'heldResponses',
+        'mediaJobs',
+        'mediaRegistered',
+        'preloadsLogged',
         'quota',
         'submissionsLogged',
         'taskTiming',
@@ -55,6 +58,9 @@ describe('control API (/_emulator/, unsigned)', () => {
       submissions: 1,
       urlsAccepted: 2,
       dirsAccepted: 0,
+      preloadsAccepted: 0,
+      mediaJobs: 0,
+      playUrlsSubmitted: 0,
       lostAnswers: 0,
     });
     const tasks = (await control(url, 'GET', '/tasks')).json.tasks;

@@ -28,6 +28,11 @@ describe('env', () => {
       describeCallsPerSecond: null,
       preloadPerDay: 500,
       blockPerDay: 500,
+      maxPreloadsPerCall: 1000,
+      preloadQueueLimit: null,
+      preloadCallsPerSecond: null,
+      mediaCallsPerSecond: 50,
+      mediaJobCallsPerSecond: 50,
     });
     expect(env.options.quotaUtcOffsetMinutes).toBe(480);
     expect(env.options.tasks).toEqual({
@@ -36,6 +41,7 @@ describe('env', () => {
       failureRate: 0,
       unlistedRate: 0,
       seed: 1,
+      mediaSubmitMs: 500,
     });
     expect(env.options.faults).toMatchObject({
       latencyMs: 0,

@@ -206,7 +206,7 @@ describe('signature and common parameters (real pop-core)', () => {
 
   it('refuses an unknown Action (InvalidAction.NotFound 404)', async () => {
     const { url } = await start();
-    const error = await popError(popClient(url).request('PreloadVodObjectCaches', { ObjectPath: PATH }, {}));
+    const error = await popError(popClient(url).request('BlockVodObjectCaches', { ObjectPath: PATH }, {}));
     expectApiError(error, 'InvalidAction.NotFound', 404);
   });
 

@@ -1,4 +1,4 @@
-import { domainOf, type RefreshRequest } from '@refreshq/domain';
+import { domainOf, type RefreshRequest, workTypeOf } from '@refreshq/domain';
 import {
   createIntakeWorker,
   type AdmitSettings,
@@ -38,7 +38,7 @@ export function createAdmitter(
     if (result.admitted) {
       metrics.requestsAdmitted.inc();
       if (result.coalesced > 0)
-        metrics.pathsCoalesced.inc({ object_type: request.objectType }, result.coalesced);
+        metrics.pathsCoalesced.inc({ object_type: workTypeOf(request) }, result.coalesced);
       logger.debug(
         { requestId: request.id, paths: request.paths.length, coalesced: result.coalesced },
         'request admitted',

@@ -1,23 +1,30 @@
 import {
-  assignTaskIds,
   type CallResult,
+  type CallShape,
   type Clock,
   combineSettlements,
   LOOKED_UP_NOT_FOUND,
   lookupFailed,
-  type ObjectType,
   type PathFate,
   type ReactionSettings,
   type Settlement,
   settleCall,
+  unitsPerItem,
+  type WorkType,
+  workKind,
 } from '@refreshq/domain';
 import type { BatchItem, ClaimedBatch, PathOutcome } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import { UpstreamError, type VodClient } from '@refreshq/vod-client';
 import { findUncertainTasks, type LookupSettings } from './uncertain-lookup.js';
+import { callFor } from './work-calls.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
-export type SubmitterSettings = ReactionSettings & { lookup: LookupSettings };
+export interface SubmitterSettings extends ReactionSettings {
+  lookup: LookupSettings;
+  /** Quota units a media id was granted (MEDIA_PLAY_URLS_PER_ID); default 1. */
+  mediaPlayUrlsPerId?: number;
+}
 
 /** What one batch came to: an outcome per path it settled, and one settlement for the governor. */
 export interface BatchResult {
@@ -27,8 +34,9 @@ export interface BatchResult {
 
 /**
  * Turns one claimed batch into an outcome per path: submitted with a task id, rejected with an
- * upstream code, or requeued with a delay. What each upstream answer means is decided by the
- * domain's settleCall; this class makes the calls and carries the decisions out.
+ * upstream code, or requeued with a delay. Which action a batch's type calls is work-calls.ts';
+ * what each upstream answer means is decided by the domain's settleCall; this class makes the
+ * calls and carries the decisions out.
  */
 export class BatchSubmitter {
   constructor(
@@ -45,8 +53,18 @@ export class BatchSubmitter {
    */
   async run(batch: ClaimedBatch, lease?: AbortSignal): Promise<BatchResult> {
     const outcomes = new Map<string, PathOutcome>();
-    const uncertain = batch.items.filter((item) => item.meta.uncertainSince !== undefined);
-    const toSubmit = batch.items.filter((item) => item.meta.uncertainSince === undefined);
+    const kind = workKind(batch.objectType);
+    // A media refresh job cannot be looked up by media id: after a lost answer it goes again.
+    const lookable = (item: BatchItem): boolean =>
+      item.meta.uncertainSince !== undefined && kind.action !== 'RefreshMediaPlayUrls';
+    const uncertain = batch.items.filter(lookable);
+    const toSubmit = batch.items
+      .filter((item) => !lookable(item))
+      .map((item) =>
+        item.meta.uncertainSince === undefined
+          ? item
+          : { ...item, meta: { ...item.meta, uncertainSince: undefined, uncertainUntil: undefined } },
+      );
     if (uncertain.length > 0 && !lease?.aborted)
       toSubmit.push(...(await this.lookUp(batch, uncertain, outcomes)));
     const settlements =
@@ -68,7 +86,7 @@ export class BatchSubmitter {
       this.vod,
       {
         domain: batch.domain,
-        objectType: batch.objectType,
+        taskObjectType: workKind(batch.objectType).taskObjectType,
         paths: items.map((item) => ({
           path: item.path,
           since: item.meta.uncertainSince as number,
@@ -119,27 +137,42 @@ export class BatchSubmitter {
     const calledAt = this.clock.now();
     const paths = items.map((item) => item.path);
     const states = items.map((item) => item.meta);
+    const shape: CallShape = {
+      action: workKind(batch.objectType).action,
+      unitsPerItem: unitsPerItem(batch.objectType, this.settings.mediaPlayUrlsPerId ?? 1),
+    };
     let failure: UpstreamError;
     try {
-      const accepted = await this.vod.refreshObjectCaches(paths, batch.objectType);
+      const accepted = await callFor(this.vod, batch)(paths);
       this.logger.info(
         {
           batchId: batch.id,
           domain: batch.domain,
           objectType: batch.objectType,
+          action: shape.action,
           paths: paths.length,
           upstreamRequestId: accepted.requestId,
         },
         'batch submitted',
       );
+      const decision = settleCall(
+        { kind: 'accepted', refused: accepted.refused },
+        states,
+        this.settings,
+        shape,
+      );
+      const fates = decision.split ? [] : decision.fates;
+      const taken = items.flatMap((_item, index) => (fates[index]?.kind === 'submitted' ? [index] : []));
       this.submitted(
         batch.objectType,
-        items,
-        assignTaskIds(paths, accepted.refreshTaskId),
+        taken.map((index) => items[index] as BatchItem),
+        taken.map((index) => accepted.taskIds[index] ?? ''),
         calledAt,
         outcomes,
+        accepted.requestId,
       );
-      return [settleCall({ kind: 'accepted' }, states, this.settings).settlement];
+      this.apply(batch.objectType, items, fates, outcomes, accepted.refusedMessage);
+      return [decision.settlement];
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
       failure = error;
@@ -151,7 +184,7 @@ export class BatchSubmitter {
         : failure.delivery === 'not-sent'
           ? { kind: 'not-sent', code: failure.code }
           : { kind: 'unanswered', code: failure.code, calledAt, endedAt: this.clock.now() };
-    const decision = settleCall(result, states, this.settings);
+    const decision = settleCall(result, states, this.settings, shape);
     this.logger.warn(
       {
         batchId: batch.id,
@@ -178,21 +211,28 @@ export class BatchSubmitter {
         ...(await this.submit(batch, items.slice(middle), outcomes, lease)),
       ];
     }
-    this.apply(batch.objectType, items, decision.fates, outcomes, failure.message);
+    this.apply(batch.objectType, items, decision.fates, outcomes, failure.message, failure.requestId);
     return [decision.settlement];
   }
 
   /** `calledAt` is when the accepting call started: requests received before it are satisfied by it. */
   private submitted(
-    type: ObjectType,
+    type: WorkType,
     items: BatchItem[],
     taskIds: string[],
     calledAt: number,
     outcomes: Map<string, PathOutcome>,
+    /** The accepting call's RequestId (none when an uncertain path was found among the tasks). */
+    upstreamRequestId?: string,
   ): void {
     items.forEach((item, index) => {
       outcomes.set(item.path, {
-        status: { state: 'submitted', taskId: taskIds[index] ?? taskIds[0], submittedAt: calledAt },
+        status: {
+          state: 'submitted',
+          taskId: taskIds[index] || taskIds[0],
+          submittedAt: calledAt,
+          ...(upstreamRequestId ? { upstreamRequestId } : {}),
+        },
       });
       if (item.meta.queuedAt !== undefined)
         this.metrics.intakeToSubmit.observe(
@@ -205,17 +245,24 @@ export class BatchSubmitter {
 
   /** Carries out the fates of a refused or unanswered call; `message` is the upstream's, made safe. */
   private apply(
-    type: ObjectType,
+    type: WorkType,
     items: BatchItem[],
     fates: readonly PathFate[],
     outcomes: Map<string, PathOutcome>,
     message = '',
+    upstreamRequestId?: string,
   ): void {
     items.forEach((item, index) => {
       const fate = fates[index];
       if (!fate || fate.kind === 'submitted') return;
       if (fate.kind === 'rejected') {
-        outcomes.set(item.path, { status: { state: 'rejected', error: { code: fate.code, message } } });
+        outcomes.set(item.path, {
+          status: {
+            state: 'rejected',
+            error: { code: fate.code, message },
+            ...(upstreamRequestId ? { upstreamRequestId } : {}),
+          },
+        });
         this.metrics.pathsRejected.inc({ object_type: type, code: fate.code });
         return;
       }

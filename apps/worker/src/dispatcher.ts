@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { OBJECT_TYPES, PRIORITIES, type ObjectType, type Priority } from '@refreshq/domain';
+import { CLAIM_TYPE_ORDER, PRIORITIES, type Priority, unitsPerItem, type WorkType } from '@refreshq/domain';
 import {
   maxPerCall,
   type CircuitBreaker,
@@ -8,6 +8,7 @@ import {
   type PendingPool,
   type PoolSettings,
   type QuotaGovernor,
+  type SubmitPause,
 } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import { accountErrorFix, type Settlement } from '@refreshq/domain';
@@ -23,14 +24,13 @@ export interface DispatcherSettings {
   idlePollMs: number;
   /** How often this worker looks for batches whose lease ran out (their holder died). */
   reclaimEveryMs: number;
+  /** Quota units a media id is granted before its call (MEDIA_PLAY_URLS_PER_ID); default 1. */
+  mediaPlayUrlsPerId?: number;
 }
 
-/**
- * Lanes high, normal, low; within a lane directories first, since a directory in flight covers
- * files admitted under it.
- */
-const CLAIM_ORDER: ReadonlyArray<readonly [Priority, ObjectType]> = PRIORITIES.flatMap((lane) =>
-  [...OBJECT_TYPES].reverse().map((type) => [lane, type] as const),
+/** Lanes high, normal, low; within a lane the kinds in CLAIM_TYPE_ORDER (directories first). */
+const CLAIM_ORDER: ReadonlyArray<readonly [Priority, WorkType]> = PRIORITIES.flatMap((lane) =>
+  CLAIM_TYPE_ORDER.map((type) => [lane, type] as const),
 );
 
 /**
@@ -50,6 +50,8 @@ export class Dispatcher {
     private readonly pool: PendingPool,
     private readonly governor: QuotaGovernor,
     private readonly breaker: CircuitBreaker,
+    /** An operator's pause (POST /v1/admin/pause): no batch is claimed while it holds. */
+    private readonly pause: Pick<SubmitPause, 'read'>,
     private readonly submitter: BatchSubmitter,
     private readonly settings: DispatcherSettings,
     private readonly metrics: WorkerMetrics,
@@ -77,10 +79,13 @@ export class Dispatcher {
 
   /**
    * Claims and runs at most one batch; returns how long to wait before the next try (0: at once).
-   * For each lane and type in order: is a batch ready, does the governor grant quota for it, then
+   * Nothing while paused or while the breaker is open. For each lane and type in order: is a batch ready, does the governor grant quota for it, then
    * claim at most the granted number of paths and give back what the batch did not use.
    */
   async tick(): Promise<number> {
+    const paused = (await this.pause.read()) !== undefined;
+    this.metrics.submitPaused.set(paused ? 1 : 0);
+    if (paused) return this.settings.idlePollMs;
     const breakerMs = await this.breaker.remainingMs();
     if (breakerMs > 0) return breakerMs;
     let wait = this.settings.idlePollMs;
@@ -91,7 +96,8 @@ export class Dispatcher {
         if (readyIn > 0) wait = Math.min(wait, Math.max(readyIn, 5));
         continue;
       }
-      const grant = await this.governor.take(type, lane, maxPerCall(this.settings.pool, type));
+      const units = unitsPerItem(type, this.settings.mediaPlayUrlsPerId ?? 1);
+      const grant = await this.governor.take(type, lane, maxPerCall(this.settings.pool, type) * units);
       if (!grant.ok) {
         this.metrics.quotaRefusals.inc({
           object_type: type,
@@ -101,7 +107,12 @@ export class Dispatcher {
         wait = Math.min(wait, Math.max(grant.waitMs, 5));
         continue;
       }
-      const claim = await this.pool.claim(type, lane, randomUUID(), this.settings.pool, grant.granted);
+      const items = Math.floor(grant.granted / units);
+      const claim =
+        items > 0
+          ? await this.pool.claim(type, lane, randomUUID(), this.settings.pool, items, grant.day)
+          : { batch: undefined, heldRepeats: 0 };
+      if (claim.heldRepeats > 0) this.metrics.repeatsHeld.inc({ object_type: type }, claim.heldRepeats);
       if (!claim.batch) {
         await this.settle(type, grant, { spent: 0, answer: 'unused' });
         continue;
@@ -144,7 +155,7 @@ export class Dispatcher {
     });
     await heartbeat.stop();
     await this.settle(batch.objectType, grant, result.settlement);
-    const finished = await this.pool.finish(batch, result.outcomes, this.settings.pool);
+    const finished = await this.pool.finish(batch, result.outcomes, this.settings.pool, grant.day);
     if (!finished)
       this.logger.warn(
         { batchId: batch.id, leaseLost: heartbeat.signal.aborted },
@@ -153,7 +164,7 @@ export class Dispatcher {
   }
 
   /** Carries out a settlement: the governor's refund and hold, the breaker, a quota re-read. */
-  private async settle(type: ObjectType, grant: Grant, settlement: Settlement): Promise<void> {
+  private async settle(type: WorkType, grant: Grant, settlement: Settlement): Promise<void> {
     if (settlement.resyncQuota) this.onQuotaError();
     try {
       if (settlement.breaker) {

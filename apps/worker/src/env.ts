@@ -1,6 +1,7 @@
 import {
   callbackTargetEnv,
   credentialsEnv,
+  csvList,
   logEnv,
   nonNegativeInt,
   port,
@@ -8,8 +9,10 @@ import {
   quotaEnv,
   redisEnv,
   url,
+  withRedisTarget,
 } from '@refreshq/config';
 import { credentialSettingsFromEnv, DEFAULT_VOD_ENDPOINT } from '@refreshq/vod-client';
+import { SCARCITY_POLICIES } from '@refreshq/domain';
 import { z } from 'zod';
 
 export const workerEnvSchema = z
@@ -27,6 +30,20 @@ export const workerEnvSchema = z
     ),
     /** RefreshVodObjectCaches calls per second across all workers (undocumented upstream; other VOD actions allow 30). */
     QUOTA_CALLS_PER_SECOND: positiveInt(10, 1000),
+    /** PreloadVodObjectCaches: its own daily URL budget (VOD default 500), per-minute budget and per-call maximum (undocumented upstream). */
+    QUOTA_PRELOADS_PER_DAY: positiveInt(500),
+    QUOTA_PRELOADS_PER_MINUTE: positiveInt(500),
+    MAX_PRELOADS_PER_CALL: positiveInt(100, 1000),
+    /** PreloadVodObjectCaches calls per second across all workers (undocumented upstream). */
+    QUOTA_PRELOAD_CALLS_PER_SECOND: positiveInt(10, 1000),
+    /** RefreshMediaPlayUrls calls per second across all workers (Alibaba: 50 per account). */
+    MEDIA_CALLS_PER_SECOND: positiveInt(50, 1000),
+    /** Media ids per RefreshMediaPlayUrls call (at most 20). */
+    MAX_MEDIA_IDS_PER_CALL: positiveInt(20, 20),
+    /** Play URLs one media id is expected to expand to: the units its grant reserves until its job reports the real count. */
+    MEDIA_PLAY_URLS_PER_ID: positiveInt(6, 1000),
+    /** GetMediaRefreshJobs calls per second across all workers (Alibaba: 50 per account). */
+    MEDIA_JOB_CALLS_PER_SECOND: positiveInt(10, 1000),
     /** Share (percent) of each day's budgets that only the high lane may use. */
     QUOTA_HIGH_RESERVE_PERCENT: nonNegativeInt(0, 100),
     /** How often DescribeVodRefreshQuota is read (ms); 0 = only at start and after quota errors. */
@@ -71,6 +88,31 @@ export const workerEnvSchema = z
     COALESCE_QUIET_MS: nonNegativeInt(200, 60_000),
     /** Pending files under one directory that make it refreshed as a directory instead; 0 = off. */
     DIRECTORY_PROMOTION_MIN_FILES: nonNegativeInt(0, 100_000),
+    /** How a scarce day is spent (docs/scarcity.md): spend-well (default) or fifo (as before). */
+    SCARCITY_POLICY: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.enum(SCARCITY_POLICIES, { error: 'must be spend-well or fifo' }).default('spend-well'),
+    ),
+    /** How far ahead arrivals at the present rate count as today's demand (ms; 0: pending only). */
+    PRESSURE_HORIZON_MS: nonNegativeInt(3_600_000, 86_400_000),
+    /** Under pressure, the most quiet a hot path needs before it goes (ms). */
+    HOT_PATH_MAX_QUIET_MS: positiveInt(120_000, 3_600_000),
+    /** Under pressure, the longest a hot path is held after it was queued (ms). */
+    HOT_PATH_MAX_HOLD_MS: positiveInt(900_000, 86_400_000),
+    /** Under pressure, refresh directories instead of the files under them when the URL budget is short: budget or off. */
+    DIRECTORY_PROMOTION: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.enum(['budget', 'off'], { error: 'must be budget or off' }).default('budget'),
+    ),
+    /** A promoted directory covers at least this many pending files. */
+    PROMOTION_MIN_FILES: positiveInt(3, 100_000),
+    /** Path segments below the host a promoted directory has at least (0 allows the domain root). */
+    PROMOTION_MIN_DEPTH: nonNegativeInt(1, 64),
+    PROMOTION_MAX_DEPTH: positiveInt(64, 64),
+    /** Comma-separated `*`-globs of directory URLs that may be promoted (unset: all). */
+    PROMOTION_ALLOW: csvList(z.string().min(1)),
+    /** Comma-separated `*`-globs of directory URLs never promoted, nor any directory above them. */
+    PROMOTION_DENY: csvList(z.string().min(1)),
   })
   // Any one source of Alibaba's chain is enough; half a configuration stops the worker.
   .transform((env, ctx) => {
@@ -78,6 +120,7 @@ export const workerEnvSchema = z
     for (const problem of picked.problems)
       ctx.addIssue({ code: 'custom', path: [problem.variable], message: problem.message });
     return picked.settings ? { ...env, credentials: picked.settings } : z.NEVER;
-  });
+  })
+  .transform(withRedisTarget);
 
 export type WorkerEnv = z.output<typeof workerEnvSchema>;

@@ -1,4 +1,4 @@
-import { loadEnvOrExit } from '@refreshq/config';
+import { describeRedisTarget, loadEnvOrExit, redisSecrets } from '@refreshq/config';
 import { createLogger } from '@refreshq/telemetry';
 import { workerEnvSchema } from './env.js';
 import { createMetricsServer } from './metrics-server.js';
@@ -10,6 +10,7 @@ const secrets = [
   env.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
   env.ALIBABA_CLOUD_SECURITY_TOKEN,
   env.CALLBACK_SIGNING_SECRET,
+  ...redisSecrets(env.redis),
 ].filter((value): value is string => Boolean(value));
 const logger = createLogger({ name: 'worker', level: env.LOG_LEVEL, secrets });
 
@@ -19,6 +20,7 @@ metricsServer.listen(env.WORKER_METRICS_PORT, env.WORKER_METRICS_HOST, () => {
   logger.info(
     {
       endpoint: env.VOD_ENDPOINT,
+      redis: describeRedisTarget(env.redis),
       metricsPort: env.WORKER_METRICS_PORT,
       concurrency: env.DISPATCH_CONCURRENCY,
     },

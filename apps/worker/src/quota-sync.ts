@@ -6,7 +6,8 @@ import { Periodic } from './periodic.js';
 
 /**
  * Reads DescribeVodRefreshQuota at start, every `intervalMs`, and soon after any quota error, and
- * folds it into the governor, so quota spent by other tools on the same account is respected.
+ * folds it into the governor (URL, directory and preload budgets), so quota spent by other tools
+ * on the same account is respected.
  */
 export class QuotaSync {
   private readonly loop: Periodic;
@@ -53,8 +54,20 @@ export class QuotaSync {
       }
       const urlsUsed = await this.governor.sync('File', quota.urlQuota, quota.urlRemain);
       const dirsUsed = await this.governor.sync('Directory', quota.dirQuota, quota.dirRemain);
+      // The preload budget is its own (PreloadQuota/PreloadRemain); an answer without it keeps the configured one.
+      const preloadsUsed =
+        Number.isFinite(quota.preloadQuota) && Number.isFinite(quota.preloadRemain)
+          ? await this.governor.sync('Preload', quota.preloadQuota, quota.preloadRemain)
+          : undefined;
       this.logger.info(
-        { urlQuota: quota.urlQuota, urlsUsed, dirQuota: quota.dirQuota, dirsUsed },
+        {
+          urlQuota: quota.urlQuota,
+          urlsUsed,
+          dirQuota: quota.dirQuota,
+          dirsUsed,
+          preloadQuota: quota.preloadQuota,
+          preloadsUsed,
+        },
         atStart
           ? 'start check passed: the worker may call DescribeVodRefreshQuota; quota synced'
           : 'quota synced from DescribeVodRefreshQuota',

@@ -1,10 +1,25 @@
-import { type Clock, nextTaskPollMs, taskGiveUpAt, type UnconfirmedReason } from '@refreshq/domain';
+import {
+  type Clock,
+  isMediaType,
+  nextTaskPollMs,
+  taskGiveUpAt,
+  type UnconfirmedReason,
+  workKind,
+} from '@refreshq/domain';
 import type { TaskPathView, TaskStore, TrackedTask } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import type { RefreshTask, VodClient } from '@refreshq/vod-client';
+import type { FollowOnPreloads } from './follow-on-preloads.js';
 import { LeaseHeartbeat } from './lease-heartbeat.js';
+import type { MediaJobFollower } from './media-jobs.js';
 import { Periodic } from './periodic.js';
 import type { WorkerMetrics } from './worker-metrics.js';
+
+/** What the tracker hands on: media jobs to their follower, completed refreshes to the follow-on preloads. */
+export interface TrackerHandlers {
+  mediaJobs?: MediaJobFollower;
+  followOns?: FollowOnPreloads;
+}
 
 export interface TrackerSettings {
   /** How often a worker looks for tasks due. */
@@ -49,7 +64,9 @@ interface Verdict {
  * Follows every submitted task with DescribeVodRefreshTasks until it is Complete or Failed,
  * polling sooner for young tasks and at most every `maxPollMs` for old ones. Every task ends: at
  * its deadline (or the end of the upstream's look-up window, whichever is first) one last look
- * is made, and every path not seen ended then becomes `unconfirmed`.
+ * is made, and every path not seen ended then becomes `unconfirmed`. Preload tasks are asked for
+ * with ObjectType=preload; media refresh jobs (tracked in the same schedule) go to the media job
+ * follower.
  */
 export class TaskTracker {
   private readonly loop: Periodic;
@@ -62,6 +79,7 @@ export class TaskTracker {
     private readonly clock: Clock,
     private readonly metrics: WorkerMetrics,
     private readonly logger: Logger,
+    private readonly handlers: TrackerHandlers = {},
   ) {
     this.loop = new Periodic(settings.everyMs, () => this.tick());
   }
@@ -93,6 +111,11 @@ export class TaskTracker {
       try {
         for (const task of due) {
           if (this.stopped) return;
+          if (isMediaType(task.objectType) && this.handlers.mediaJobs) {
+            await this.handlers.mediaJobs.follow(task);
+            held.delete(task.taskId);
+            continue;
+          }
           const verdict = await this.look(task);
           held.delete(task.taskId);
           if (verdict) await this.record(task, verdict);
@@ -155,6 +178,16 @@ export class TaskTracker {
   }
 
   private async record(task: TrackedTask, verdict: Verdict): Promise<void> {
+    try {
+      // Before the outcome is recorded, so a crash in between queues again (idempotently).
+      await this.handlers.followOns?.queue(task, verdict.byPath);
+    } catch (error) {
+      this.logger.warn(
+        { err: error, taskId: task.taskId },
+        'queueing follow-on preloads failed; the task is looked at again later',
+      );
+      return;
+    }
     const recorded = await this.tasks.record(
       task.taskId,
       verdict.byPath,
@@ -200,6 +233,8 @@ export class TaskTracker {
       }
       const result = await this.vod.describeRefreshTasks({
         taskId: task.taskId,
+        // Preload tasks are listed under ObjectType=preload; refresh tasks as before, by id alone.
+        ...(workKind(task.objectType).taskObjectType === 'preload' ? { objectType: 'preload' as const } : {}),
         pageNumber: page,
         pageSize: PAGE_SIZE,
       });

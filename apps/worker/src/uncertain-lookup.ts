@@ -1,11 +1,10 @@
 import {
-  describeObjectType,
   type ListedTask,
   lookupWindow,
   matchUncertainTasks,
-  type ObjectType,
   UPSTREAM_LOOKUP_WINDOW_MS,
   type UncertainPath,
+  type WorkKind,
 } from '@refreshq/domain';
 import { type DescribeTasksQuery, type TaskPage, UpstreamError, type VodClient } from '@refreshq/vod-client';
 
@@ -56,16 +55,21 @@ const transient = (error: unknown): boolean =>
  */
 export async function findUncertainTasks(
   vod: VodClient,
-  query: { domain: string; objectType: ObjectType; paths: readonly UncertainPath[]; now: number },
+  query: {
+    domain: string;
+    taskObjectType: WorkKind['taskObjectType'];
+    paths: readonly UncertainPath[];
+    now: number;
+  },
   settings: LookupSettings,
 ): Promise<LookupResult> {
-  const { domain, objectType, now } = query;
+  const { domain, taskObjectType, now } = query;
   const paths = query.paths.filter((entry) => now - entry.since <= LOOKBACK_LIMIT_MS);
   const found = new Map<string, string>();
   if (paths.length === 0) return { found };
   const window = lookupWindow(paths, now, settings.skewMs);
   const base = {
-    objectType: describeObjectType(objectType),
+    objectType: taskObjectType,
     startTime: isoSeconds(window.startMs),
     endTime: isoSeconds(window.endMs),
     pageSize: PAGE_SIZE,
@@ -82,7 +86,7 @@ export async function findUncertainTasks(
     }
   };
   const match = (tasks: readonly ListedTask[], among: readonly UncertainPath[]) => {
-    for (const [path, taskId] of matchUncertainTasks(among, tasks, objectType, now, settings.skewMs))
+    for (const [path, taskId] of matchUncertainTasks(among, tasks, taskObjectType, now, settings.skewMs))
       found.set(path, taskId);
   };
   try {

@@ -26,6 +26,11 @@ export interface WorkerMetrics {
   backlog: Gauge<'object_type' | 'lane'>;
   backlogDrainSeconds: Gauge<'object_type' | 'lane'>;
   breakerOpen: Gauge;
+  submitPaused: Gauge;
+  quotaPressure: Gauge<'object_type'>;
+  directoriesPromoted: Counter<'result'>;
+  filesPromoted: Counter;
+  repeatsHeld: Counter<'object_type'>;
   breakerOpened: Counter<'code'>;
   accountErrors: Counter<'action' | 'code'>;
   credentialRefreshes: Counter<'action' | 'code'>;
@@ -36,12 +41,15 @@ export interface WorkerMetrics {
   pathsUnconfirmed: Counter<'object_type' | 'reason'>;
   tasksTracked: Gauge;
   callbacks: Counter<'result'>;
+  mediaJobs: Counter<'object_type' | 'status'>;
+  playUrlsSubmitted: Counter<'object_type'>;
+  followOnPreloads: Counter;
 }
 
 export function createWorkerMetrics(): WorkerMetrics {
   const registry = createMetricsRegistry('worker');
   const registers = [registry];
-  return {
+  const metrics: WorkerMetrics = {
     registry,
     upstreamCalls: new Counter({
       name: 'refreshq_upstream_calls_total',
@@ -133,9 +141,37 @@ export function createWorkerMetrics(): WorkerMetrics {
       labelNames: ['object_type', 'lane'],
       registers,
     }),
+    quotaPressure: new Gauge({
+      name: 'refreshq_quota_pressure',
+      help: "1 while today's pending units of a type exceed what the day can still grant (docs/scarcity.md)",
+      labelNames: ['object_type'],
+      registers: [registry],
+    }),
+    directoriesPromoted: new Counter({
+      name: 'refreshq_directories_promoted_total',
+      help: 'Directory promotions tried under pressure, by result (promoted, no_directory_unit, too_few_files, already_covered)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    filesPromoted: new Counter({
+      name: 'refreshq_files_promoted_total',
+      help: 'Pending files absorbed by a promoted directory instead of costing a URL unit each',
+      registers: [registry],
+    }),
+    repeatsHeld: new Counter({
+      name: 'refreshq_repeats_held_total',
+      help: "Times a path already refreshed today waited behind the lane's first refreshes",
+      labelNames: ['object_type'],
+      registers: [registry],
+    }),
     breakerOpen: new Gauge({
       name: 'refreshq_breaker_open',
       help: '1 while submitting is stopped by OperationDenied* or an account error (account-wide: aggregate with max).',
+      registers,
+    }),
+    submitPaused: new Gauge({
+      name: 'refreshq_submit_paused',
+      help: '1 while an operator has paused submitting (POST /v1/admin/pause); intake still accepts (account-wide: aggregate with max).',
       registers,
     }),
     breakerOpened: new Counter({
@@ -199,6 +235,23 @@ export function createWorkerMetrics(): WorkerMetrics {
       labelNames: ['result'],
       registers,
     }),
+    mediaJobs: new Counter({
+      name: 'refreshq_media_jobs_total',
+      help: 'Media of RefreshMediaPlayUrls jobs whose play URLs the upstream finished submitting, by type (Media: refresh, Media!preload: prefetch) and job status (success, fail).',
+      labelNames: ['object_type', 'status'],
+      registers,
+    }),
+    playUrlsSubmitted: new Counter({
+      name: 'refreshq_media_play_urls_total',
+      help: 'Play URLs media refresh jobs submitted (each spends a unit of the URL refresh or preload budget).',
+      labelNames: ['object_type'],
+      registers,
+    }),
+    followOnPreloads: new Counter({
+      name: 'refreshq_follow_on_preloads_total',
+      help: 'Files of "then": "preload" requests queued for a prefetch once their refresh task completed.',
+      registers,
+    }),
     quotaRefusals: new Counter({
       name: 'refreshq_quota_refusals_total',
       help: 'Times the governor held a ready batch back, by the budget that was short (calls-per-second, minute, day, day-reserved-for-high, hold).',
@@ -206,4 +259,9 @@ export function createWorkerMetrics(): WorkerMetrics {
       registers,
     }),
   };
+  // The scarcity series exist from the start (at 0), so a quiet day reads as 0, not as no data.
+  for (const type of ['File', 'Directory']) metrics.repeatsHeld.inc({ object_type: type }, 0);
+  for (const result of ['promoted', 'no_directory_unit', 'too_few_files', 'already_covered'])
+    metrics.directoriesPromoted.inc({ result }, 0);
+  return metrics;
 }

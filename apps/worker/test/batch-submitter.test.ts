@@ -106,7 +106,7 @@ describe('BatchSubmitter: each row of the reaction table gives its settlement an
     const { outcomes, settlement } = await run(() => ({ taskId: 't1' }), batch(paths(3)));
     expect(states(outcomes)).toEqual(['submitted', 'submitted', 'submitted']);
     expect(outcomes.get(paths(1)[0] as string)).toEqual({
-      status: { state: 'submitted', taskId: 't1', submittedAt: NOW },
+      status: { state: 'submitted', taskId: 't1', submittedAt: NOW, upstreamRequestId: 'req-1' },
     });
     expect(settlement).toEqual<Settlement>({ spent: 3, answer: 'success' });
   });
@@ -188,7 +188,11 @@ describe('BatchSubmitter: each row of the reaction table gives its settlement an
       const { outcomes, settlement } = await run(() => refused(code), batch(paths(2)));
       expect([...outcomes.values()]).toEqual(
         paths(2).map(() => ({
-          status: { state: 'rejected', error: { code, message: `the upstream answered ${code}` } },
+          status: {
+            state: 'rejected',
+            error: { code, message: `the upstream answered ${code}` },
+            upstreamRequestId: 'up-1',
+          },
         })),
       );
       expect(settlement).toEqual({ spent: 0, answer: 'refused' });

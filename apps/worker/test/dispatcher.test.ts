@@ -29,6 +29,7 @@ function rig(options: {
   claimable?: boolean;
   result?: BatchResult | Error;
   breakerMs?: number;
+  paused?: boolean;
 }) {
   const steps: string[] = [];
   const settled: Settlement[] = [];
@@ -36,7 +37,7 @@ function rig(options: {
     readiness: async () => new Map(Object.entries(options.ready ?? {})),
     claim: async (type: string, lane: string, id: string, _settings: PoolSettings, max: number) => {
       steps.push(`claim ${type}:${lane} max ${max}`);
-      if (options.claimable === false) return { batch: undefined, retryInMs: 0 };
+      if (options.claimable === false) return { batch: undefined, retryInMs: 0, heldRepeats: 0 };
       const batch: ClaimedBatch = {
         id,
         objectType: type as 'File',
@@ -45,7 +46,7 @@ function rig(options: {
         claimedAt: 0,
         items: [],
       };
-      return { batch };
+      return { batch, heldRepeats: 0 };
     },
     finish: async () => {
       steps.push('finish');
@@ -68,6 +69,7 @@ function rig(options: {
     remainingMs: async () => options.breakerMs ?? 0,
     open: async (code: string, ms: number) => void steps.push(`breaker ${code} ${ms}`),
   } as unknown as CircuitBreaker;
+  const pause = { read: async () => (options.paused ? { since: 1 } : undefined) };
   const submitter = {
     run: async () => {
       steps.push('run');
@@ -80,6 +82,7 @@ function rig(options: {
     pool,
     governor,
     breaker,
+    pause,
     submitter,
     SETTINGS,
     createWorkerMetrics(),
@@ -145,6 +148,12 @@ describe('Dispatcher.tick: take -> claim -> run -> settle -> finish', () => {
   it('does nothing while the breaker is open', async () => {
     const { dispatcher, steps } = rig({ ready: { 'File:normal': 0 }, breakerMs: 900 });
     expect(await dispatcher.tick()).toBe(900);
+    expect(steps).toEqual([]);
+  });
+
+  it('claims nothing while an operator has paused submitting', async () => {
+    const { dispatcher, steps } = rig({ ready: { 'File:normal': 0 }, paused: true });
+    expect(await dispatcher.tick()).toBe(SETTINGS.idlePollMs);
     expect(steps).toEqual([]);
   });
 

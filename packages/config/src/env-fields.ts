@@ -94,3 +94,13 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T,
     z.enum(values, { error: `must be one of ${values.join(', ')}` }).default(defaultValue),
   );
 }
+
+/** One of `values`, matched without regard to case (`file` is `File`); the error names `field`. */
+export const caseInsensitive = <const T extends readonly [string, ...string[]]>(values: T, field: string) =>
+  z.preprocess(
+    (value) =>
+      typeof value === 'string'
+        ? (values.find((allowed) => allowed.toLowerCase() === value.toLowerCase()) ?? value)
+        : value,
+    z.enum(values, { error: `${field} must be one of ${values.join(', ')}` }),
+  );

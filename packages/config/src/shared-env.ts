@@ -1,10 +1,44 @@
 import { z } from 'zod';
 import { parseHostRule, parseUtcOffset } from '@refreshq/domain';
-import { csvList, flag, optionalPositiveInt, optionalSecret, positiveInt, url } from './env-fields.js';
+import {
+  csvList,
+  flag,
+  nonNegativeInt,
+  optionalPositiveInt,
+  optionalSecret,
+  positiveInt,
+  url,
+} from './env-fields.js';
+import { parseHostPort } from './redis-target.js';
 
-/** Variables every refreshq process reads. */
+const hostList = (what: string) =>
+  csvList(
+    z.string().refine((entry) => parseHostPort(entry, 1) !== undefined, `each ${what} must be host:port`),
+  );
+
+/** Variables every refreshq process reads (how they combine: redis-target.ts). */
 export const redisEnv = {
   REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+  /** Seeds of a Redis Cluster; the user, password and TLS of REDIS_URL apply to every node. */
+  REDIS_CLUSTER_NODES: hostList('REDIS_CLUSTER_NODES entry'),
+  /** Sentinels watching the master named REDIS_SENTINEL_NAME; REDIS_URL gives user, password, TLS, db. */
+  REDIS_SENTINELS: hostList('REDIS_SENTINELS entry'),
+  REDIS_SENTINEL_NAME: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1 to 128 of A-Z a-z 0-9 _ . : -')
+      .default('mymaster'),
+  ),
+  /** When the sentinels themselves ask for a password (`requirepass` in sentinel.conf). */
+  REDIS_SENTINEL_USERNAME: optionalSecret(),
+  REDIS_SENTINEL_PASSWORD: optionalSecret(),
+  /**
+   * Replicas that must hold an accepted request (intake's 202) and a claimed batch (before the
+   * worker calls upstream): WAIT after the write. 0 = don't wait (a failover may lose the last writes).
+   */
+  REDIS_WAIT_REPLICAS: nonNegativeInt(0, 16),
+  REDIS_WAIT_TIMEOUT_MS: positiveInt(1000, 60_000),
   /** Hash tag that every refreshq and BullMQ key lives under, so all share one cluster slot. */
   REFRESHQ_NAMESPACE: z.preprocess(
     (value) => (value === '' ? undefined : value),

@@ -39,7 +39,7 @@ const FIX: Record<AccountErrorCause, string> = {
   token:
     'the STS token expired, is malformed or belongs to another key: use a source that renews it (ALIBABA_CLOUD_ROLE_ARN, the ECS instance role, ALIBABA_CLOUD_CREDENTIALS_URI); an ALIBABA_CLOUD_SECURITY_TOKEN set once expires',
   permission:
-    'the RAM user or role may not call this action: attach the policy in docs/ram-policy.json (vod:RefreshVodObjectCaches, vod:DescribeVodRefreshTasks, vod:DescribeVodRefreshQuota)',
+    'the RAM user or role may not call this action: attach the policy in docs/ram-policy.json (vod:RefreshVodObjectCaches, vod:PreloadVodObjectCaches, vod:RefreshMediaPlayUrls, vod:GetMediaRefreshJobs, vod:DescribeVodRefreshTasks, vod:DescribeVodRefreshQuota)',
   clock: "this host's clock is more than 15 minutes off Alibaba Cloud's: synchronise it (NTP, chrony)",
   account: 'the Alibaba Cloud account has no balance: top it up',
 };

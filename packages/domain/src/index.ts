@@ -1,4 +1,5 @@
 export * from './refresh-types.js';
+export * from './work-kinds.js';
 export * from './paths.js';
 export * from './allowed-domains.js';
 export * from './upstream-reactions.js';
@@ -13,3 +14,5 @@ export * from './scarcity.js';
 export * from './outbound-address.js';
 export * from './task-deadline.js';
 export * from './uncertain-match.js';
+export * from './follow-ons.js';
+export * from './media-progress.js';

@@ -6,8 +6,20 @@ export const PATH_STATES = [
   'failed',
   'rejected',
   'unconfirmed',
+  'cancelled',
 ] as const;
 export type PathState = (typeof PATH_STATES)[number];
+
+/** States a path does not leave: its outcome is recorded (or it was cancelled while queued). */
+export const ENDED_PATH_STATES: ReadonlySet<PathState> = new Set([
+  'complete',
+  'failed',
+  'rejected',
+  'cancelled',
+]);
+
+/** States `POST /v1/refreshes/:id/retry` queues again. */
+export const RETRYABLE_PATH_STATES: ReadonlySet<PathState> = new Set(['failed', 'rejected']);
 
 export interface PathError {
   code: string;
@@ -18,6 +30,8 @@ export interface PathError {
 export interface PathStatus {
   state: PathState;
   taskId?: string;
+  /** The upstream's RequestId of the call that submitted (or refused) the path. */
+  upstreamRequestId?: string;
   error?: PathError;
   /** Epoch ms of the last change. */
   updatedAt: number;
@@ -26,6 +40,8 @@ export interface PathStatus {
   completedAt?: number;
   /** The directory whose refresh covers this path (it was not submitted on its own). */
   coveredBy?: string;
+  /** Why a directory nobody asked for covers it: the promotion's reason (docs/scarcity.md). */
+  coverReason?: string;
 }
 
 export type RequestState =
@@ -35,7 +51,8 @@ export type RequestState =
   | 'complete'
   | 'failed'
   | 'partially_failed'
-  | 'unconfirmed';
+  | 'unconfirmed'
+  | 'cancelled';
 
 /**
  * Final path states: nothing changes them any more, except that a late answer of the upstream
@@ -50,6 +67,17 @@ export const FINAL_PATH_STATES: ReadonlySet<PathState> = new Set([
   'unconfirmed',
 ]);
 
+export const REQUEST_STATES: readonly RequestState[] = [
+  'queued',
+  'in_progress',
+  'submitted',
+  'complete',
+  'failed',
+  'partially_failed',
+  'unconfirmed',
+  'cancelled',
+];
+
 const WAITING: ReadonlySet<PathState> = new Set(['queued']);
 const UNSUCCESSFUL: ReadonlySet<PathState> = new Set(['failed', 'rejected']);
 
@@ -58,9 +86,11 @@ const UNSUCCESSFUL: ReadonlySet<PathState> = new Set(['failed', 'rejected']);
  * `in_progress` while some have, `submitted` once all were accepted upstream, `complete` when
  * every task completed, `failed` when none succeeded, `partially_failed` when only some did,
  * and `unconfirmed` when every path ended, none unsuccessfully, but some task's end was never seen.
+ * Cancelled paths do not count, unless every path was cancelled: then it is `cancelled`.
  */
-export function requestState(states: readonly PathState[]): RequestState {
-  if (states.length === 0) return 'queued';
+export function requestState(all: readonly PathState[]): RequestState {
+  const states = all.filter((state) => state !== 'cancelled');
+  if (states.length === 0) return all.length > 0 ? 'cancelled' : 'queued';
   const waiting = states.filter((state) => WAITING.has(state)).length;
   if (waiting === states.length) return 'queued';
   if (waiting > 0) return 'in_progress';

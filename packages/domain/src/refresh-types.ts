@@ -1,3 +1,5 @@
+import type { MediaOptions, WorkAction } from './work-kinds.js';
+
 export const OBJECT_TYPES = ['File', 'Directory'] as const;
 export type ObjectType = (typeof OBJECT_TYPES)[number];
 
@@ -26,4 +28,16 @@ export interface RefreshRequest {
   domains?: string[];
   /** Where to POST the request's result once every path has ended. */
   callbackUrl?: string;
+  /** The request whose failed and rejected paths this one queues again. */
+  retryOf?: string;
+  /** `refresh` (the default) or `preload` (PreloadVodObjectCaches, or media TaskType=Preload). */
+  action?: WorkAction;
+  /** RefreshVodObjectCaches' Force: fetch everything again instead of revalidating. */
+  force?: boolean;
+  /** Prefetch each file once its refresh task completes (follow-on preloads, preload quota). */
+  then?: 'preload';
+  /** A request by media ids (RefreshMediaPlayUrls): `paths` is empty, these are its items. */
+  media?: { ids: string[]; options: MediaOptions };
+  /** Set on a follow-on preload: the `then: "preload"` request it continues. */
+  parent?: string;
 }

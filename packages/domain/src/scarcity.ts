@@ -23,6 +23,42 @@ export function underPressure({ demand, supply }: TypeSupplyDemand): boolean {
   return demand > supply;
 }
 
+/** How fast new paths of a type arrive: an exponentially weighted rate over a counter. */
+export interface ArrivalRate {
+  /** New paths per second. */
+  perSecond: number;
+  count: number;
+  at: number;
+}
+
+/**
+ * Folds the arrivals counter read at `now` into the rate, weighting the past by
+ * exp(-elapsed / halfLifeMs · ln 2): a burst raises the rate at once and fades within a few
+ * half-lives. The first reading only starts the count.
+ */
+export function updateArrivalRate(
+  previous: ArrivalRate | undefined,
+  count: number,
+  now: number,
+  halfLifeMs: number,
+): ArrivalRate {
+  if (!previous || count < previous.count || now <= previous.at)
+    return { perSecond: previous?.perSecond ?? 0, count, at: now };
+  const elapsed = now - previous.at;
+  const observed = ((count - previous.count) * 1000) / elapsed;
+  const keep = Math.exp((-elapsed * Math.LN2) / Math.max(1, halfLifeMs));
+  return { perSecond: keep * previous.perSecond + (1 - keep) * observed, count, at: now };
+}
+
+/**
+ * Today's demand: what is pending now, plus what keeps arriving at the present rate over the
+ * horizon (at most what is left of the quota day). Pressure is then seen while there is still
+ * budget to steer, not only once it is gone.
+ */
+export function projectedDemand(pending: number, rate: number, horizonMs: number): number {
+  return pending + Math.max(0, rate) * (Math.max(0, horizonMs) / 1000);
+}
+
 export type Pressure = Record<ObjectType, boolean>;
 
 export interface HotPathSettings {
@@ -92,11 +128,11 @@ const depthOf = (dir: string) => dir.split('/').length - 4;
 /**
  * Chooses directories to refresh instead of the pending files under them, when those files
  * cost more URL units than the day can spare (`urlSupply`) and `directoryRoom` directory units
- * are free. When one directory covers all the excess, the pick is the deepest such directory
- * (the least unchanged content made to revalidate). Otherwise directory units are short too,
- * and the pick is the directory covering the most pending files (the deepest of equals, which is
- * the nearest common ancestor of those files). Picks never nest, each covers at least minFiles,
- * and they stop once the files left fit the URL supply.
+ * are free. Each pick is the deepest directory (the least unchanged content made to revalidate)
+ * that covers enough: all the files still in excess, or at least half of what the broadest
+ * candidate would cover — so a unit goes where it covers the most, give or take a factor of two
+ * traded for depth. Picks never nest, each covers at least minFiles, and they stop once the files
+ * left fit the URL supply.
  */
 export function choosePromotions(
   pendingFiles: readonly string[],
@@ -130,18 +166,19 @@ export function choosePromotions(
   const gain = (dir: string) => (filesUnder.get(dir) ?? []).filter((file) => !covered.has(file)).length;
   const picks: Promotion[] = [];
   while (excess > 0 && room > 0) {
-    const share = Math.max(rules.minFiles, excess);
-    let deep: Promotion | undefined;
-    let broad: Promotion | undefined;
+    const candidates: Promotion[] = [];
     for (const dir of filesUnder.keys()) {
       if (picks.some((pick) => dir.startsWith(pick.directory) || pick.directory.startsWith(dir))) continue;
       const files = gain(dir);
-      if (files < rules.minFiles) continue;
-      const candidate = { directory: dir, files };
-      if (files >= share && (!deep || better(candidate, deep, 'deep'))) deep = candidate;
-      if (!broad || better(candidate, broad, 'broad')) broad = candidate;
+      if (files >= rules.minFiles) candidates.push({ directory: dir, files });
     }
-    const pick = deep ?? broad;
+    if (candidates.length === 0) break;
+    const best = Math.max(...candidates.map((candidate) => candidate.files));
+    const enough = Math.max(rules.minFiles, Math.min(excess, Math.ceil(best / 2)));
+    let pick: Promotion | undefined;
+    for (const candidate of candidates) {
+      if (candidate.files >= enough && (!pick || deeper(candidate, pick))) pick = candidate;
+    }
     if (!pick) break;
     picks.push(pick);
     for (const file of filesUnder.get(pick.directory) ?? []) covered.add(file);
@@ -152,11 +189,11 @@ export function choosePromotions(
   return picks;
 }
 
-function better(a: Promotion, b: Promotion, prefer: 'deep' | 'broad'): boolean {
+/** Deeper first, then the one covering more, then by name (a stable choice). */
+function deeper(a: Promotion, b: Promotion): boolean {
   const depth = depthOf(a.directory) - depthOf(b.directory);
-  if (prefer === 'deep' && depth !== 0) return depth > 0;
-  if (a.files !== b.files) return a.files > b.files;
   if (depth !== 0) return depth > 0;
+  if (a.files !== b.files) return a.files > b.files;
   return a.directory < b.directory;
 }
 

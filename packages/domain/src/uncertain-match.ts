@@ -1,4 +1,4 @@
-import type { ObjectType } from './refresh-types.js';
+import type { WorkKind } from './work-kinds.js';
 
 /**
  * Matching the tasks the upstream lists against paths whose call got no answer (uncertain).
@@ -30,10 +30,6 @@ export interface ListedTask {
 
 const SECOND = 1000;
 
-/** The upstream's name of an object type in DescribeVodRefreshTasks. */
-export const describeObjectType = (objectType: ObjectType): 'file' | 'directory' =>
-  objectType === 'Directory' ? 'directory' : 'file';
-
 /** The end of a path's own window: when its uncertain calls ended, never later than now. */
 const untilOf = (entry: UncertainPath, now: number): number => Math.min(entry.until ?? now, now);
 
@@ -63,11 +59,11 @@ export function lookupWindow(
 export function matchUncertainTasks(
   paths: readonly UncertainPath[],
   tasks: readonly ListedTask[],
-  objectType: ObjectType,
+  /** The upstream's lower-case object type of the tasks sought (the work kind's taskObjectType). */
+  type: WorkKind['taskObjectType'],
   now: number,
   skewMs: number,
 ): Map<string, string> {
-  const type = describeObjectType(objectType);
   const candidates = new Map<string, { taskId: string; created: number }[]>();
   for (const task of tasks) {
     const created = Date.parse(task.creationTime);

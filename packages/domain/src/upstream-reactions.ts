@@ -1,12 +1,14 @@
 import { accountErrorRule } from './account-errors.js';
 import { type BackoffPolicy, backoffDelay } from './backoff.js';
+import type { UpstreamAction } from './work-kinds.js';
 
 /**
- * The deliberate reaction to every outcome of a RefreshVodObjectCaches call
- * (shared/vod-api.md, "Error codes ... and the reaction refreshq owes each"). This file is the one
- * place that decides what a code does: to the paths of the call (settleCall's fates), to the
- * quota governor (units spent, the answer, an explicit hold), and to the breaker. The submitter
- * and the Lua scripts only carry out what it returns.
+ * The deliberate reaction to every outcome of a call that submits work: RefreshVodObjectCaches,
+ * PreloadVodObjectCaches and RefreshMediaPlayUrls (shared/vod-api.md, "Error codes ... and the
+ * reaction refreshq owes each"), and to the per-media failures GetMediaRefreshJobs reports. This
+ * file is the one place that decides what a code does: to the items of the call (settleCall's
+ * fates), to the quota governor (units spent, the answer, an explicit hold), and to the breaker.
+ * The submitter, the media-job follower and the Lua scripts only carry out what it returns.
  */
 export type Reaction =
   /** Nothing spent: retry after a backoff with jitter and slow the call rate. */
@@ -50,21 +52,64 @@ const BY_CODE: Record<string, Reaction> = {
   'OperationDenied.Suspended': { kind: 'open-breaker' },
 };
 
+/**
+ * PreloadVodObjectCaches answers the refresh codes above (domains, account, throttling, malformed
+ * paths) plus its own. A full preload queue is held like a spent day: the day's preload budget is
+ * what fills it, and retrying within the day only spends calls.
+ */
+const PRELOAD_CODES: Record<string, Reaction> = {
+  PreloadQueueFull: { kind: 'hold-day' },
+  /** More than 1,000 URLs in one call (MAX_PRELOADS_PER_CALL set too high): halves go through. */
+  'InvalidObjectPath.Size.Malformed': { kind: 'split' },
+};
+
+/**
+ * RefreshMediaPlayUrls documents no codes of its own beyond the common ones (an option out of
+ * range would be InvalidParameter, an unknown code like every gateway's: intake checks every
+ * option against the upstream's values first); refused media come back in
+ * ForbiddenMediaIds and NonExistMediaIds of an accepted call (MEDIA_ITEM_CODES). Its play URLs are
+ * submitted as URL refreshes or preloads, so their quota codes hold the type's budget.
+ */
+const MEDIA_CODES: Record<string, Reaction> = {
+  PreloadQueueFull: { kind: 'hold-day' },
+};
+
+/** The codes a media id refused within an accepted RefreshMediaPlayUrls call ends `rejected` with. */
+export const MEDIA_ITEM_CODES = {
+  /** In ForbiddenMediaIds: the account (or this RAM identity) may not operate on it. */
+  forbidden: 'MediaIdForbidden',
+  /** In NonExistMediaIds: no such video or audio. */
+  nonExistent: 'MediaIdNotFound',
+} as const;
+
+const ACTION_CODES: Record<UpstreamAction, Record<string, Reaction>> = {
+  RefreshVodObjectCaches: {},
+  PreloadVodObjectCaches: PRELOAD_CODES,
+  RefreshMediaPlayUrls: MEDIA_CODES,
+};
+
 /** Codes the upstream documents but we do not expect; treated as transient, then given up. */
 const UNKNOWN_CODE: Reaction = { kind: 'retry-then-reject', maxAttempts: 5, delayMs: MINUTE };
 
-/** `code` is the upstream error code, or undefined when no answer was read (timeout, reset, non-JSON). */
-export function reactionTo(code: string | undefined): Reaction {
+/**
+ * `code` is the upstream error code, or undefined when no answer was read (timeout, reset,
+ * non-JSON); `action` the call it answered (the codes of RefreshVodObjectCaches by default).
+ */
+export function reactionTo(
+  code: string | undefined,
+  action: UpstreamAction = 'RefreshVodObjectCaches',
+): Reaction {
   if (code === undefined) return { kind: 'uncertain' };
   if (code === 'Throttling' || code.startsWith('Throttling.')) return { kind: 'backoff' };
   if (code.startsWith('OperationDenied.')) return { kind: 'open-breaker' };
   if (accountErrorRule(code)) return { kind: 'account-error' };
-  return BY_CODE[code] ?? UNKNOWN_CODE;
+  return ACTION_CODES[action][code] ?? BY_CODE[code] ?? UNKNOWN_CODE;
 }
 
 /** How one call ended, as the client saw it. */
 export type CallResult =
-  | { kind: 'accepted' }
+  /** `refused`: items the accepted call refused one by one (index → code), e.g. media ids. */
+  | { kind: 'accepted'; refused?: ReadonlyMap<number, string> }
   /** The upstream answered with an error code. */
   | { kind: 'refused'; code: string }
   /** Nothing left this process (connection refused, DNS): nothing can have been accepted. */
@@ -143,6 +188,15 @@ export interface ReactionSettings {
   random?: () => number;
 }
 
+/** What a call is: the action its codes are read for, and how many quota units one item costs. */
+export interface CallShape {
+  action: UpstreamAction;
+  /** 1 for a path; for a media id, the play URLs it is expected to expand to (settled later). */
+  unitsPerItem: number;
+}
+
+export const REFRESH_CALL: CallShape = { action: 'RefreshVodObjectCaches', unitsPerItem: 1 };
+
 /** The decision for one call of `states.length` paths: a fate per path, or a split. */
 export type CallSettlement =
   | { split: true; settlement: Settlement; reaction: Reaction }
@@ -156,25 +210,33 @@ export function settleCall(
   result: CallResult,
   states: readonly AttemptState[],
   settings: ReactionSettings,
+  call: CallShape = REFRESH_CALL,
 ): CallSettlement {
   const random = settings.random ?? Math.random;
   const count = states.length;
+  const units = call.unitsPerItem;
   const nothing: Settlement = { spent: 0, answer: 'refused' };
   const all = (fate: (state: AttemptState) => PathFate) => states.map(fate);
   if (result.kind === 'accepted') {
+    const refused = result.refused ?? new Map<number, string>();
+    const fates = states.map((_state, index): PathFate => {
+      const code = refused.get(index);
+      return code === undefined ? { kind: 'submitted' } : { kind: 'rejected', code };
+    });
+    const accepted = fates.filter((fate) => fate.kind === 'submitted').length;
     return {
       split: false,
       reaction: { kind: 'uncertain' },
-      fates: all(() => ({ kind: 'submitted' })),
-      settlement: { spent: count, answer: 'success' },
+      fates,
+      settlement: { spent: accepted * units, answer: 'success' },
     };
   }
   // Nothing sent backs off, unless it was for want of credentials: that is an account error.
   const reaction: Reaction =
     result.kind === 'refused'
-      ? reactionTo(result.code)
+      ? reactionTo(result.code, call.action)
       : result.kind === 'not-sent'
-        ? reactionTo(result.code).kind === 'account-error'
+        ? reactionTo(result.code, call.action).kind === 'account-error'
           ? { kind: 'account-error' }
           : { kind: 'backoff' }
         : { kind: 'uncertain' };
@@ -307,9 +369,42 @@ export function settleCall(
             patch: { backoffs, lastCode: code, ...window },
           };
         }),
-        settlement: { spent: count, answer: 'uncertain' },
+        settlement: { spent: count * units, answer: 'uncertain' },
       };
     }
+  }
+}
+
+/** What becomes of a media whose job GetMediaRefreshJobs reports failed (its play URLs not submitted). */
+export type MediaJobFate =
+  /** Running out of quota delays work, never fails it: the media goes back to the pool. */
+  { kind: 'requeue'; delayMs: number; hold?: QuotaHold } | { kind: 'failed'; code: string };
+
+/**
+ * The reaction to a media job's ErrorCode (e.g. `PreloadQueueFull`): a quota or throttling code
+ * puts the media back, with the hold the same code gets from a call; anything else ends it failed
+ * with the code. The job spent nothing for it, so its reserved units are given back either way.
+ */
+export function mediaJobFate(errorCode: string | undefined, settings: ReactionSettings): MediaJobFate {
+  const code = errorCode === undefined || errorCode === '' ? 'MediaRefreshJobFailed' : errorCode;
+  const reaction = reactionTo(code, 'RefreshMediaPlayUrls');
+  switch (reaction.kind) {
+    case 'hold-day':
+      return {
+        kind: 'requeue',
+        delayMs: 0,
+        hold: { budget: 'type', until: { kind: 'next-quota-day' }, reason: code },
+      };
+    case 'hold-minute':
+      return {
+        kind: 'requeue',
+        delayMs: 0,
+        hold: { budget: 'type', until: { kind: 'next-minute' }, tune: 'lower-minute', reason: code },
+      };
+    case 'backoff':
+      return { kind: 'requeue', delayMs: backoffDelay(1, settings.backoff, settings.random) };
+    default:
+      return { kind: 'failed', code };
   }
 }
 

@@ -19,6 +19,10 @@ describe('requestState', () => {
     [['unconfirmed', 'failed'], 'partially_failed'],
     [['unconfirmed', 'rejected'], 'partially_failed'],
     [['queued', 'unconfirmed'], 'in_progress'],
+    [['cancelled', 'cancelled'], 'cancelled'],
+    [['cancelled', 'queued'], 'queued'],
+    [['cancelled', 'complete'], 'complete'],
+    [['cancelled', 'rejected'], 'failed'],
   ] as const)('%j -> %s', (states, expected) => {
     expect(requestState(states)).toBe(expected);
   });

@@ -4,9 +4,11 @@ import {
   ancestorDirectories,
   choosePromotions,
   globPattern,
+  projectedDemand,
   type PromotionRules,
   requiredQuietMs,
   underPressure,
+  updateArrivalRate,
 } from '../src/scarcity.js';
 
 const RULES: PromotionRules = { minFiles: 2, minDepth: 1, maxDepth: 8, allow: [], deny: [] };
@@ -72,10 +74,18 @@ describe('choosePromotions', () => {
     expect(some).toEqual([{ directory: 'https://cdn.example.com/series/1/ep0/', files: 2 }]);
   });
 
-  it('with few directory units, spends them where they cover the most', () => {
+  it('with few directory units, spends them where they cover the most, give or take a factor two for depth', () => {
     const files = [...series(1, 10), ...series(2, 3), ...series(3, 1)];
     const picks = choosePromotions(files, { urlSupply: 0, directoryRoom: 2 }, RULES);
-    expect(picks).toEqual([{ directory: 'https://cdn.example.com/series/', files: 28 }]);
+    expect(picks).toEqual([
+      { directory: 'https://cdn.example.com/series/1/', files: 20 },
+      { directory: 'https://cdn.example.com/series/2/', files: 6 },
+    ]);
+    // Scattered changes: only a broad directory covers enough of them.
+    const scattered = Array.from({ length: 8 }, (_, s) => episode(s, 0));
+    expect(choosePromotions(scattered, { urlSupply: 0, directoryRoom: 3 }, RULES)).toEqual([
+      { directory: 'https://cdn.example.com/series/', files: 8 },
+    ]);
   });
 
   it('stops once the rest fits the URL supply', () => {
@@ -125,5 +135,30 @@ describe('choosePromotions', () => {
         },
       ),
     );
+  });
+});
+
+describe('the pressure forecast', () => {
+  it('starts the rate at the first reading, then follows the arrivals', () => {
+    const first = updateArrivalRate(undefined, 100, 0, 60_000);
+    expect(first).toEqual({ perSecond: 0, count: 100, at: 0 });
+    const second = updateArrivalRate(first, 160, 60_000, 60_000);
+    // One half-life at 1/s: half of the new rate.
+    expect(second.perSecond).toBeCloseTo(0.5, 5);
+    const later = updateArrivalRate(second, 160, 600_000, 60_000);
+    expect(later.perSecond).toBeLessThan(0.001);
+  });
+
+  it('a counter that went back (a new pool) restarts the count', () => {
+    expect(updateArrivalRate({ perSecond: 2, count: 500, at: 0 }, 10, 1000, 60_000)).toEqual({
+      perSecond: 2,
+      count: 10,
+      at: 1000,
+    });
+  });
+
+  it('projects today’s demand over the horizon', () => {
+    expect(projectedDemand(10, 0.5, 3_600_000)).toBe(1810);
+    expect(projectedDemand(10, 5, 0)).toBe(10);
   });
 });

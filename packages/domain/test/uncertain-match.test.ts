@@ -46,7 +46,7 @@ describe('lookupWindow, when the uncertain calls are known to have ended', () =>
     const found = matchUncertainTasks(
       [{ path: 'https://d/a', since, until: since + 3000 }],
       [task('later-refresh', 'https://d/a', since + 3000 + SKEW + 2000)],
-      'File',
+      'file',
       NOW,
       SKEW,
     );
@@ -68,7 +68,7 @@ describe('matchUncertainTasks', () => {
         task('ours', 'https://d/a', since + 1000),
         task('other-tool-before-b', 'https://d/b', NOW - 2000 - SKEW - 1000),
       ],
-      'File',
+      'file',
       NOW,
       SKEW,
     );
@@ -83,7 +83,7 @@ describe('matchUncertainTasks', () => {
         task('prefix', 'https://d/a/x', since + 1000, 'directory'),
         task('future', 'https://d/a/', NOW + SKEW + 1000, 'directory'),
       ],
-      'Directory',
+      'directory',
       NOW,
       SKEW,
     );
@@ -94,7 +94,7 @@ describe('matchUncertainTasks', () => {
     const found = matchUncertainTasks(
       [{ path: 'https://d/a', since }],
       [task('ours', 'https://d/a', since - SKEW + 500)],
-      'File',
+      'file',
       NOW,
       SKEW,
     );

@@ -20,21 +20,54 @@ local window, max_files, max_dirs = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumb
 local retention, promote_at = tonumber(ARGV[8]), tonumber(ARGV[9])
 local queued = cjson.encode({ state = 'queued', updatedAt = now })
 
+-- Per domain, the (type|lane) pairs whose ready entry must be recomputed: once, at the end,
+-- from the final pending sets (the same result as after each path, for a fraction of the calls).
+local touched_by_domain = {}
+local function touched_of(domain)
+  local touched = touched_by_domain[domain]
+  if not touched then
+    touched = {}
+    touched_by_domain[domain] = touched
+  end
+  return touched
+end
+
+-- Per domain: true when it has no pending and no in-flight directory, so nothing covers its
+-- paths (asked once per domain; false from the moment this script pends a directory there).
+local without_dirs = {}
+local function dirless(domain)
+  local known = without_dirs[domain]
+  if known == nil then
+    known = redis.call('SCARD', keyspace.dirs(domain)) == 0
+      and redis.call('SCARD', keyspace.inflightDirs(domain)) == 0
+    without_dirs[domain] = known
+  end
+  return known
+end
+local function covering(domain, path, kind)
+  if dirless(domain) then return nil end
+  return covering_dir(domain, path, kind)
+end
+
 local function pend(kind, path, domain, path_lane, request_ids)
   -- Returns true when the path was already pending (coalesced) or covered.
-  local dir = covering_dir(domain, path, kind)
+  local dir = covering(domain, path, kind)
   if dir then
     cover(dir, request_ids, path)
     return true, dir
   end
+  if kind == 'Directory' then without_dirs[domain] = false end
   if #request_ids > 0 then sadd_all(keyspace.links(kind, path), request_ids) end
-  local touched = {}
+  local touched = touched_of(domain)
+  local lane_now
   local pmeta_key = keyspace.pendingMeta(kind)
   local raw = redis.call('HGET', pmeta_key, path)
   local joined = raw ~= false
   if joined then
     local meta = cjson.decode(raw)
     meta.lastSeenAt = now
+    -- Requests seen while pending: the scarcity policy's measure of a hot path (docs/scarcity.md).
+    meta.hits = (tonumber(meta.hits) or 1) + 1
     redis.call('HSET', pmeta_key, path, cjson.encode(meta))
     if higher_lane(path_lane, meta.lane) ~= meta.lane then
       local score = redis.call('ZSCORE', keyspace.pending(kind, meta.lane, domain), path)
@@ -43,11 +76,14 @@ local function pend(kind, path, domain, path_lane, request_ids)
       meta.lane = path_lane
       add_pending(backlog, kind, path, tonumber(score), meta)
     end
+    lane_now = meta.lane
   else
-    local meta = { domain = domain, lane = path_lane, queuedAt = now, lastSeenAt = now, attempts = 0 }
+    local meta = { domain = domain, lane = path_lane, queuedAt = now, lastSeenAt = now, attempts = 0, hits = 1 }
     local eligible_at = now + window
     if redis.call('SISMEMBER', keyspace.inflightPaths(kind), path) == 1 then eligible_at = PARKED end
     add_pending(backlog, kind, path, eligible_at, meta)
+    -- New demand, counted for the pressure forecast; promotions are not demand.
+    if #request_ids > 0 then redis.call('HINCRBY', backlog, 'arrived:' .. kind, 1) end
     if kind == 'Directory' then
       local top, absorbed = absorb_under(backlog, domain, path)
       for pair in pairs(absorbed) do touched[pair] = true end
@@ -57,10 +93,9 @@ local function pend(kind, path, domain, path_lane, request_ids)
         add_pending(backlog, kind, path, eligible_at, meta)
       end
     end
+    lane_now = meta.lane
   end
-  local meta = cjson.decode(redis.call('HGET', pmeta_key, path))
-  touched[kind .. '|' .. meta.lane] = true
-  refresh_touched(domain, touched, now, window, max_files, max_dirs)
+  touched[kind .. '|' .. lane_now] = true
   return joined, nil
 end
 
@@ -70,17 +105,107 @@ local function parent_of(path)
   return string.match(bare, '^(.*/)[^/]*$')
 end
 
+-- `command key <items>` over `list` in chunks of `size` items (unpack has a limit; `size` even
+-- for lists of pairs); returns the sum of the replies.
+local function in_chunks(command, key, list, size)
+  local sum = 0
+  for i = 1, #list, size do
+    sum = sum + (tonumber(redis.call(command, key, unpack(list, i, math.min(i + size - 1, #list)))) or 0)
+  end
+  return sum
+end
+
+-- Files of a request without promotion, on domains with no directory pending or in flight: no
+-- directory covers them and none changes what another does, so they are pended together, in a
+-- few commands for all of them instead of several each; the result is what pend() gives path by
+-- path. A pending path a higher lane lifts goes through pend() itself.
+local function pend_files_together(at, request_ids, statuses)
+  local pmeta_key, inflight_key, joined_count = keyspace.pendingMeta('File'), keyspace.inflightPaths('File'), 0
+  local metas, parked = {}, {}
+  for i = 1, #at, 1000 do
+    local chunk = {}
+    for j = i, math.min(i + 999, #at) do chunk[#chunk + 1] = ARGV[at[j]] end
+    local found = redis.call('HMGET', pmeta_key, unpack(chunk))
+    local busy = redis.call('SMISMEMBER', inflight_key, unpack(chunk))
+    for j = 1, #chunk do
+      metas[i + j - 1] = found[j]
+      parked[i + j - 1] = busy[j] == 1
+    end
+  end
+  -- A new path's meta depends on its domain alone here: encoded once per domain.
+  local meta_fields, pending_by_domain, files_by_domain, new_meta = {}, {}, {}, {}
+  for i, index in ipairs(at) do
+    local path, domain = ARGV[index], ARGV[index + 1]
+    local raw = metas[i]
+    statuses[#statuses + 1] = 'p:' .. path
+    statuses[#statuses + 1] = queued
+    local meta = raw and cjson.decode(raw)
+    if meta and higher_lane(lane, meta.lane) ~= meta.lane then
+      pend('File', path, domain, lane, request_ids)
+      joined_count = joined_count + 1
+    else
+      sadd_all(keyspace.links('File', path), request_ids)
+      meta_fields[#meta_fields + 1] = path
+      if meta then
+        meta.lastSeenAt = now
+        meta.hits = (tonumber(meta.hits) or 1) + 1
+        joined_count = joined_count + 1
+        meta_fields[#meta_fields + 1] = cjson.encode(meta)
+        touched_of(domain)['File|' .. meta.lane] = true
+      else
+        local encoded = new_meta[domain]
+        if not encoded then
+          encoded = cjson.encode({ domain = domain, lane = lane, queuedAt = now, lastSeenAt = now, attempts = 0, hits = 1 })
+          new_meta[domain] = encoded
+          touched_of(domain)['File|' .. lane] = true
+        end
+        meta_fields[#meta_fields + 1] = encoded
+        local pending = pending_by_domain[domain]
+        local files = files_by_domain[domain]
+        if not pending then
+          pending, files = {}, {}
+          pending_by_domain[domain], files_by_domain[domain] = pending, files
+        end
+        pending[#pending + 1] = parked[i] and PARKED or now + window
+        pending[#pending + 1] = path
+        files[#files + 1] = 0
+        files[#files + 1] = path
+      end
+    end
+  end
+  local added = 0
+  for domain, pending in pairs(pending_by_domain) do
+    added = added + in_chunks('ZADD', keyspace.pending('File', lane, domain), pending, 1000)
+    in_chunks('ZADD', keyspace.files(domain), files_by_domain[domain], 1000)
+  end
+  if added > 0 then
+    redis.call('HINCRBY', backlog, 'File:' .. lane, added)
+    redis.call('HINCRBY', backlog, 'arrived:File', added)
+  end
+  in_chunks('HSET', pmeta_key, meta_fields, 1000)
+  return joined_count
+end
+
 redis.call('HSET', request_key, 'meta', ARGV[2], 'open', (#ARGV - 9) / 2)
+-- Each path's status, written in a few HSETs of many fields at the end.
+local statuses = {}
 local coalesced = 0
+local together, one_by_one = {}, {}
 for i = 10, #ARGV, 2 do
+  local path, domain = ARGV[i], ARGV[i + 1]
+  if otype == 'File' and promote_at == 0 and dirless(domain) then
+    together[#together + 1] = i
+  else
+    one_by_one[#one_by_one + 1] = i
+  end
+end
+if #together > 0 then coalesced = coalesced + pend_files_together(together, { rid }, statuses) end
+for _, i in ipairs(one_by_one) do
   local path, domain = ARGV[i], ARGV[i + 1]
   local joined, dir = pend(otype, path, domain, lane, { rid })
   if joined then coalesced = coalesced + 1 end
-  if dir then
-    redis.call('HSET', request_key, 'p:' .. path, cjson.encode({ state = 'queued', updatedAt = now, coveredBy = dir }))
-  else
-    redis.call('HSET', request_key, 'p:' .. path, queued)
-  end
+  statuses[#statuses + 1] = 'p:' .. path
+  statuses[#statuses + 1] = dir and cjson.encode({ state = 'queued', updatedAt = now, coveredBy = dir }) or queued
   if promote_at > 0 and otype == 'File' and not dir then
     local parent = parent_of(path)
     local files_key = keyspace.files(domain)
@@ -94,6 +219,10 @@ for i = 10, #ARGV, 2 do
       end
     end
   end
+end
+in_chunks('HSET', request_key, statuses, 1000)
+for domain, touched in pairs(touched_by_domain) do
+  refresh_touched(domain, touched, now, window, max_files, max_dirs)
 end
 redis.call('EXPIRE', request_key, retention)
 return 1 + coalesced

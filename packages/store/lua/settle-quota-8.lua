@@ -7,8 +7,8 @@
 -- KEYS[3] quotaMinuteSum   of the type
 -- KEYS[4] quotaDay         of the type and the grant's day
 -- KEYS[5] learnedMinute    of the type
--- KEYS[6] learnedCps
--- KEYS[7] hold             the held budget's: the type's, or callsHold
+-- KEYS[6] learnedCps       of the action (learnedCps, or scopedLearnedCps)
+-- KEYS[7] hold             the held budget's: the type's, or the action's calls hold
 -- KEYS[8] clockOffset
 -- ARGV: ticket, granted, units spent, answer ('success' | 'refused' | 'unused' | 'uncertain'),
 --       hold until ('' = no hold | 'next-minute' | 'next-quota-day' | 'after'), hold ms (for

@@ -2,12 +2,14 @@
 -- type, within every budget at once. The per-minute budget is a sliding log of grants: a grant
 -- goes only if the units granted in the last 60 s plus it fit, so no 60-second window, sliding
 -- or aligned, carries more than the budget. Lanes other than `high` may not use the reserved
--- share of the day. One call token is taken per grant (calls per second).
+-- share of the day. One call token is taken per grant (calls per second). The "object type" is the
+-- budget family the units come from (File, Directory, Preload: work-kinds.ts); the calls keys are
+-- those of the call's action (RefreshVodObjectCaches', or another action's own scope).
 -- KEYS[1] grant            the ticket's
 -- KEYS[2] hold             of the type
--- KEYS[3] callsHold
--- KEYS[4] quotaCalls
--- KEYS[5] learnedCps
+-- KEYS[3] callsHold        of the action (callsHold, or scopedCallsHold)
+-- KEYS[4] quotaCalls       of the action (quotaCalls, or scopedCalls)
+-- KEYS[5] learnedCps       of the action (learnedCps, or scopedLearnedCps)
 -- KEYS[6] quotaMinute      of the type
 -- KEYS[7] quotaMinuteSum   of the type
 -- KEYS[8] learnedMinute    of the type

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-connection.js';
 import type { Keyspace } from './keyspace.js';
 import type { RedisClock } from './redis-clock.js';
 import { claimDue, renewDue } from './script-calls.js';

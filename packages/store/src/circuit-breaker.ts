@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-connection.js';
 import type { Keyspace } from './keyspace.js';
 
 /**
@@ -13,6 +13,15 @@ export class CircuitBreaker {
 
   async open(code: string, probeAfterMs: number): Promise<void> {
     await this.redis.set(this.keys.breaker, code, 'PX', probeAfterMs);
+  }
+
+  /** The code that opened it and the ms until the next probe, or undefined when closed. */
+  async state(): Promise<{ code: string; remainingMs: number } | undefined> {
+    const [code, ttl] = await Promise.all([
+      this.redis.get(this.keys.breaker),
+      this.redis.pttl(this.keys.breaker),
+    ]);
+    return code === null || ttl <= 0 ? undefined : { code, remainingMs: ttl };
   }
 
   /** ms until the next probe, or 0 when closed. */

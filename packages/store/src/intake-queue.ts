@@ -1,6 +1,7 @@
 import type { RefreshRequest } from '@refreshq/domain';
 import { Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import type { Keyspace } from './keyspace.js';
+import { type Redis, requireReplicas } from './redis-connection.js';
 
 export const INTAKE_QUEUE = 'intake';
 
@@ -14,12 +15,28 @@ export const INTAKE_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 14 * 24 * 3600 },
 };
 
-export function createIntakeQueue(connection: ConnectionOptions, keys: Keyspace): Queue<RefreshRequest> {
-  return new Queue<RefreshRequest>(INTAKE_QUEUE, {
+/** The connection each queue made here adds its jobs on (BullMQ hands out only a proxy of it). */
+const connectionOf = new WeakMap<Queue<RefreshRequest>, Redis>();
+
+export function createIntakeQueue(connection: Redis, keys: Keyspace): Queue<RefreshRequest> {
+  const queue = new Queue<RefreshRequest>(INTAKE_QUEUE, {
     connection,
     prefix: keys.bullPrefix,
     defaultJobOptions: INTAKE_JOB_OPTIONS,
   });
+  connectionOf.set(queue, connection);
+  return queue;
+}
+
+/**
+ * Queues an accepted request as its job (id = the request's id: adding it again while it is kept
+ * does nothing) and resolves once Redis has it, and the replicas REDIS_WAIT_REPLICAS asks for;
+ * fewer rejects with ReplicationShortfall (the job may then exist on the master alone).
+ */
+export async function enqueueRequest(queue: Queue<RefreshRequest>, request: RefreshRequest): Promise<void> {
+  await queue.add('refresh', request, { jobId: request.id });
+  const connection = connectionOf.get(queue);
+  if (connection) await requireReplicas(connection, queue.toKey('id'));
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ObjectType, Priority } from '@refreshq/domain';
+import type { CallScope, Priority, WorkType } from '@refreshq/domain';
 
 /**
  * Every refreshq key family, named once: what follows the namespace prefix, with `<param>` for
@@ -10,6 +10,12 @@ export const KEY_FAMILIES = {
   // Requests
   request: 'req:<id>',
   idempotency: 'idem:<digest>',
+  /** Admitted request ids by receivedAt, newest-first listing (GET /v1/refreshes). */
+  requestIndex: 'requests',
+  /** A path's last submission and last end, whichever request they came on (GET /v1/paths). */
+  pathRecord: 'path:<type>:<path>',
+  /** The latest requests that asked for a path, by receivedAt. */
+  pathRequests: 'path-requests:<type>:<path>',
   // The pending pool
   ready: 'ready:<type>:<lane>',
   pending: 'pending:<type>:<lane>:<domain>',
@@ -23,6 +29,13 @@ export const KEY_FAMILIES = {
   batch: 'batch:<id>',
   inflight: 'inflight',
   backlog: 'backlog',
+  // The scarcity policy (docs/scarcity.md)
+  /** Per type: '1' while the policy acts on pressure; published by the workers' quota report. */
+  pressure: 'pressure',
+  /** Paths of a type submitted (or covered by a submitted directory) on a quota day. */
+  refreshed: 'refreshed:<type>:<day>',
+  /** Pending paths of a type and lane seen to be repeats on a quota day (score: the day). */
+  repeats: 'repeats:<type>:<lane>',
   // The quota governor
   quotaMinute: 'quota:minute:<type>',
   quotaMinuteSum: 'quota:minute-sum:<type>',
@@ -30,6 +43,10 @@ export const KEY_FAMILIES = {
   quotaCalls: 'quota:calls',
   learnedMinute: 'quota:learned-minute:<type>',
   learnedCps: 'quota:learned-cps',
+  /** Calls per second of another action than RefreshVodObjectCaches (preload, media): its log, learned rate and hold. */
+  scopedCalls: 'quota:calls:<action>',
+  scopedLearnedCps: 'quota:learned-cps:<action>',
+  scopedCallsHold: 'quota:hold-calls:<action>',
   upstreamDay: 'quota:upstream:<type>:<day>',
   hold: 'quota:hold:<type>',
   callsHold: 'quota:hold:calls',
@@ -45,15 +62,23 @@ export const KEY_FAMILIES = {
   callbacksDue: 'callbacks-due',
   callLog: 'calls:<scope>',
   breaker: 'breaker',
+  /** Set while an operator has paused submitting (POST /v1/admin/pause); intake still accepts. */
+  paused: 'paused',
 } as const;
 
 export type KeyFamily = keyof typeof KEY_FAMILIES;
 
-/** What fills each `<param>`: the domain's names where they exist, text otherwise. */
+/**
+ * What fills each `<param>`: the domain's names where they exist, text otherwise. A `<type>` is a
+ * pool type (work-kinds.ts), or for the quota families the budget family it spends (`File`,
+ * `Directory`, `Preload`: pool type names too).
+ */
 interface ParamTypes {
-  type: ObjectType;
+  type: WorkType;
   lane: Priority;
   day: number;
+  /** A calls scope of work-kinds.ts (`preload`, `media`). */
+  action: CallScope;
 }
 
 type Params<T extends string> = T extends `${string}<${infer P}>${infer Rest}` ? [P, ...Params<Rest>] : [];

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-connection.js';
 import { luaKeyBuilders } from './keyspace.js';
 
 /**
@@ -8,17 +8,23 @@ import { luaKeyBuilders } from './keyspace.js';
  */
 const SCRIPTS = {
   admitRequest: 'admit-request-2.lua',
-  claimBatch: 'claim-batch-6.lua',
-  finishBatch: 'finish-batch-5.lua',
+  claimBatch: 'claim-batch-9.lua',
+  finishBatch: 'finish-batch-7.lua',
+  promoteDirectory: 'promote-directory-4.lua',
+  setPressure: 'set-pressure-1.lua',
   claimIdempotencyKey: 'claim-idempotency-key-1.lua',
   takeQuota: 'take-quota-9.lua',
   settleQuota: 'settle-quota-8.lua',
   syncQuota: 'sync-quota-1.lua',
+  adjustQuota: 'adjust-quota-1.lua',
   claimDue: 'claim-due-1.lua',
   finishTask: 'finish-task-3.lua',
+  finishMediaJob: 'finish-media-job-4.lua',
   takeCall: 'take-call-1.lua',
   renewLease: 'renew-lease-2.lua',
   renewDue: 'renew-due-1.lua',
+  cancelRequest: 'cancel-request-3.lua',
+  indexAdmission: 'index-admission-1.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -1,6 +1,7 @@
-import type { ObjectType, Priority } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
+import type { BudgetFamily, Priority, WorkType } from '@refreshq/domain';
+import type { Redis } from './redis-connection.js';
 import type { Keyspace } from './keyspace.js';
+import type { QuotaState } from './quota-governor.js';
 
 export interface LaneEstimate {
   backlog: number;
@@ -10,7 +11,12 @@ export interface LaneEstimate {
 
 export interface QuotaEstimates {
   at: number;
-  byType: Record<ObjectType, Record<Priority, LaneEstimate>>;
+  /** Per pool type (the worker publishes the types it knows; older ones only File and Directory). */
+  byType: Partial<Record<WorkType, Record<Priority, LaneEstimate>>>;
+  /** Per type: today's demand exceeds what the day can still grant (docs/scarcity.md). */
+  pressure?: Partial<Record<BudgetFamily, boolean>>;
+  /** The governor's view at `at`: today's use and budgets, when the day resets, holds in force. */
+  quota?: QuotaState;
 }
 
 /** The snapshot workers publish every few seconds and intake shows in request statuses. */

@@ -1,23 +1,36 @@
 import { randomUUID } from 'node:crypto';
 import {
+  BUDGET_FAMILIES,
+  type BudgetFamily,
   type CallAnswer,
+  type CallScope,
   nextQuotaDayStart,
-  type ObjectType,
   type Priority,
+  type QuotaHold,
   quotaDayIndex,
   type Settlement,
+  type WorkType,
+  workKind,
 } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-connection.js';
 import type { Keyspace } from './keyspace.js';
 import type { RedisClock } from './redis-clock.js';
-import { settleQuota, syncQuota, takeQuota } from './script-calls.js';
+import { adjustQuota, settleQuota, syncQuota, takeQuota } from './script-calls.js';
 
 export interface QuotaBudgets {
   urlsPerDay: number;
   dirsPerDay: number;
   urlsPerMinute: number;
   dirsPerMinute: number;
+  /** RefreshVodObjectCaches calls per second. */
   callsPerSecond: number;
+  /** PreloadVodObjectCaches' own daily URL budget (VOD default 500) and per-minute budget (undocumented). */
+  preloadsPerDay?: number;
+  preloadsPerMinute?: number;
+  /** PreloadVodObjectCaches calls per second (undocumented: default as RefreshVodObjectCaches'). */
+  preloadCallsPerSecond?: number;
+  /** RefreshMediaPlayUrls calls per second (documented: 50 per account). */
+  mediaCallsPerSecond?: number;
   /** Share of each day's budgets only the `high` lane may use (0 to 100). */
   highReservePercent: number;
   utcOffsetMinutes: number;
@@ -55,16 +68,25 @@ export interface TypeQuotaState {
 export interface QuotaState {
   now: number;
   nextDayStart: number;
-  byType: Record<ObjectType, TypeQuotaState>;
+  /** Per budget family: File (URL refresh), Directory, Preload. */
+  byType: Record<BudgetFamily, TypeQuotaState>;
+  /** A hold on RefreshVodObjectCaches calls (throttling). */
   callsHold?: { until: number; reason: string };
 }
 
 const MINUTE = 60_000;
+/** VOD's default preload quota (DescribeVodRefreshQuota's PreloadQuota). */
+const DEFAULT_PRELOADS_PER_DAY = 500;
+/** RefreshMediaPlayUrls: 50 calls per second per account (Alibaba's reference). */
+const DEFAULT_MEDIA_CALLS_PER_SECOND = 50;
 
 /**
- * The token bucket shared by every worker: per-minute and daily budgets for URLs and for
- * directories, and a calls-per-second cap. All state lives in Redis and changes only through
- * take-quota-9.lua, settle-quota-8.lua and sync-quota-1.lua, on Redis' clock.
+ * The token bucket shared by every worker: per-minute and daily budgets per budget family (URL
+ * refresh, directory refresh, prefetch), and a calls-per-second cap per upstream action. A pool
+ * type spends its kind's family and counts against its kind's action (work-kinds.ts): a forced
+ * file spends URL units like a plain one, a media refresh URL units, a media prefetch preload
+ * units. All state lives in Redis and changes only through take-quota-9.lua, settle-quota-8.lua,
+ * sync-quota-1.lua and adjust-quota-1.lua, on Redis' clock.
  */
 export class QuotaGovernor {
   constructor(
@@ -74,15 +96,17 @@ export class QuotaGovernor {
     private readonly budgets: QuotaBudgets,
   ) {}
 
-  take(objectType: ObjectType, lane: Priority, want: number): Promise<Grant | Refusal> {
+  take(type: WorkType, lane: Priority, want: number): Promise<Grant | Refusal> {
+    const { budget, calls } = workKind(type);
     return takeQuota(this.redis, this.keys, {
-      objectType,
+      objectType: budget,
+      scope: calls,
       lane,
       want,
       ticket: randomUUID(),
-      dayBudget: this.perDay(objectType),
-      minuteBudget: this.perMinute(objectType),
-      callsPerSecond: this.budgets.callsPerSecond,
+      dayBudget: this.perDay(budget),
+      minuteBudget: this.perMinute(budget),
+      callsPerSecond: this.perSecond(calls),
       highReservePercent: this.budgets.highReservePercent,
       utcOffsetMinutes: this.budgets.utcOffsetMinutes,
       clockMode: this.budgets.clockMode,
@@ -93,20 +117,44 @@ export class QuotaGovernor {
    * Returns the units of `grant` the calls did not spend, raises lowered budgets after a success,
    * and puts in force the hold the settlement carries (decided by the domain's reaction table).
    */
-  settle(objectType: ObjectType, grant: Grant, settlement: Settlement): Promise<number> {
+  settle(type: WorkType, grant: Grant, settlement: Settlement): Promise<number> {
+    const { budget, calls } = workKind(type);
     return settleQuota(this.redis, this.keys, {
-      objectType,
+      objectType: budget,
+      scope: calls,
       grant,
       settlement,
-      minuteBudget: this.perMinute(objectType),
-      callsPerSecond: this.budgets.callsPerSecond,
+      minuteBudget: this.perMinute(budget),
+      callsPerSecond: this.perSecond(calls),
       utcOffsetMinutes: this.budgets.utcOffsetMinutes,
       clockMode: this.budgets.clockMode,
     });
   }
 
-  /** Folds in DescribeVodRefreshQuota's figures for one type; returns today's units used. */
-  sync(objectType: ObjectType, upstreamQuota: number, upstreamRemain: number): Promise<number> {
+  /**
+   * Puts a hold in force outside a call's settlement (a media job that failed for quota, found
+   * while following it): a settlement of an empty grant, so nothing is refunded or tuned twice.
+   */
+  async hold(type: WorkType, hold: QuotaHold): Promise<void> {
+    const empty: Grant = { ok: true, granted: 0, ticket: randomUUID(), day: 0, now: 0 };
+    await this.settle(type, empty, { spent: 0, answer: 'refused', hold });
+  }
+
+  /**
+   * Charges (or gives back) today's use of a type's budget by `delta` units: what a media job
+   * really submitted beyond (or short of) the estimate its grant reserved. Returns today's use.
+   */
+  adjust(type: WorkType, delta: number): Promise<number> {
+    return adjustQuota(this.redis, this.keys, {
+      objectType: workKind(type).budget,
+      delta,
+      utcOffsetMinutes: this.budgets.utcOffsetMinutes,
+      clockMode: this.budgets.clockMode,
+    });
+  }
+
+  /** Folds in DescribeVodRefreshQuota's figures for one budget family; returns today's units used. */
+  sync(objectType: BudgetFamily, upstreamQuota: number, upstreamRemain: number): Promise<number> {
     return syncQuota(this.redis, this.keys, {
       objectType,
       upstreamQuota,
@@ -120,8 +168,8 @@ export class QuotaGovernor {
   async state(): Promise<QuotaState> {
     const now = await this.now();
     const day = quotaDayIndex(now, this.budgets.utcOffsetMinutes);
-    const byType = {} as Record<ObjectType, TypeQuotaState>;
-    for (const type of ['File', 'Directory'] as const) {
+    const byType = {} as Record<BudgetFamily, TypeQuotaState>;
+    for (const type of BUDGET_FAMILIES) {
       const [dayUsed, upstream, learned, log, holdFields] = await Promise.all([
         this.redis.get(this.keys.quotaDay(type, day)),
         this.redis.get(this.keys.upstreamDay(type, day)),
@@ -159,12 +207,20 @@ export class QuotaGovernor {
     return now;
   }
 
-  private perDay(type: ObjectType): number {
-    return type === 'Directory' ? this.budgets.dirsPerDay : this.budgets.urlsPerDay;
+  private perDay(family: BudgetFamily): number {
+    if (family === 'Preload') return this.budgets.preloadsPerDay ?? DEFAULT_PRELOADS_PER_DAY;
+    return family === 'Directory' ? this.budgets.dirsPerDay : this.budgets.urlsPerDay;
   }
 
-  private perMinute(type: ObjectType): number {
-    return type === 'Directory' ? this.budgets.dirsPerMinute : this.budgets.urlsPerMinute;
+  private perMinute(family: BudgetFamily): number {
+    if (family === 'Preload') return this.budgets.preloadsPerMinute ?? this.perDay('Preload');
+    return family === 'Directory' ? this.budgets.dirsPerMinute : this.budgets.urlsPerMinute;
+  }
+
+  private perSecond(scope: CallScope): number {
+    if (scope === 'preload') return this.budgets.preloadCallsPerSecond ?? this.budgets.callsPerSecond;
+    if (scope === 'media') return this.budgets.mediaCallsPerSecond ?? DEFAULT_MEDIA_CALLS_PER_SECOND;
+    return this.budgets.callsPerSecond;
   }
 }
 

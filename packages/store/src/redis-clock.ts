@@ -1,5 +1,5 @@
 import type { Clock } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
+import { isCluster, type Redis } from './redis-connection.js';
 
 /**
  * Redis' clock, the one every time refreshq compares across processes is on, and the only code
@@ -11,7 +11,14 @@ export class RedisClock implements Clock {
   private offsetMs = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly redis: Redis) {}
+  /**
+   * On a cluster, `routeKey` (any key of the namespace) makes `TIME` the clock of the slot's
+   * master, the one its Lua scripts read; without it a keyless `TIME` goes to any node.
+   */
+  constructor(
+    private readonly redis: Redis,
+    private readonly routeKey?: string,
+  ) {}
 
   /** Epoch ms of a `TIME` reply ([seconds, microseconds]), e.g. one read in a pipeline. */
   static fromTime(reply: unknown): number {
@@ -23,7 +30,11 @@ export class RedisClock implements Clock {
 
   /** Redis' time now, exactly: one round trip. */
   async read(): Promise<number> {
-    return RedisClock.fromTime(await this.redis.time());
+    if (this.routeKey === undefined || !isCluster(this.redis))
+      return RedisClock.fromTime(await this.redis.time());
+    const [, [error, time] = []] = (await this.redis.pipeline().exists(this.routeKey).time().exec()) ?? [];
+    if (error) throw error;
+    return RedisClock.fromTime(time);
   }
 
   async sync(): Promise<void> {

@@ -1,21 +1,23 @@
-import type { ObjectType, PathStatus, Priority, RefreshRequest } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
+import {
+  followOnId,
+  type PathState,
+  type PathStatus,
+  poolItemsOf,
+  type RefreshRequest,
+  type WorkType,
+} from '@refreshq/domain';
+import type { Redis } from './redis-connection.js';
 import type { Keyspace } from './keyspace.js';
-import { admitRequest } from './script-calls.js';
+import { RECENT_REQUESTS_PER_PATH } from './request-index.js';
+import {
+  parseStoredRequest,
+  RETRY_FIELD,
+  type RequestMeta,
+  type Retry,
+  type StoredRequest,
+} from './request-record.js';
 
-export interface RequestMeta {
-  id: string;
-  objectType: ObjectType;
-  priority: Priority;
-  receivedAt: number;
-  pathCount: number;
-  callbackUrl?: string;
-}
-
-export interface StoredRequest {
-  meta: RequestMeta;
-  paths: Map<string, PathStatus>;
-}
+import { admitRequest, cancelRequest, indexAdmission } from './script-calls.js';
 
 export interface AdmitSettings {
   windowMs: number;
@@ -28,6 +30,12 @@ export interface AdmitSettings {
 
 export type AdmitResult = { admitted: false } | { admitted: true; coalesced: number };
 
+/**
+ * What cancelling did to one path: `cancelled`; `in_flight` (still queued on the request, but
+ * claimed for a call already); or the state it had already reached.
+ */
+export type CancelOutcome = 'cancelled' | 'in_flight' | Exclude<PathState, 'queued'> | 'unknown';
+
 /** The per-request record that GET /v1/refreshes/:id reads: its meta and each path's status. */
 export class RequestStore {
   constructor(
@@ -37,33 +45,112 @@ export class RequestStore {
 
   /**
    * Records the request and puts its paths in the pending pool (lane = its priority), coalesced
-   * with pending paths and covered by pending directories; a second call for the same id does nothing.
+   * with pending paths and covered by pending directories; a second call for the same id does
+   * nothing. It is indexed for the listing and for each path's look-up in a second script sent
+   * with the first (one round trip), also on a second call, so a job that failed between the two
+   * is indexed when BullMQ runs it again; an index entry whose request is not admitted yet is
+   * skipped by the readers.
    */
   async admit(
     request: RefreshRequest,
     domains: readonly string[],
     settings: AdmitSettings,
   ): Promise<AdmitResult> {
+    const { type, items } = poolItemsOf(request, domains);
     const meta: RequestMeta = {
       id: request.id,
       objectType: request.objectType,
       priority: request.priority,
       receivedAt: request.receivedAt,
-      pathCount: request.paths.length,
+      pathCount: items.length,
       ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
+      ...(request.action && request.action !== 'refresh' ? { action: request.action } : {}),
+      ...(request.force ? { force: true } : {}),
+      // biome-ignore lint/suspicious/noThenProperty: the public field `then` holds a string, never a callable
+      ...(request.then ? { then: request.then } : {}),
+      ...(request.media ? { media: request.media } : {}),
+      ...(request.parent ? { parent: request.parent } : {}),
+      ...(request.retryOf ? { retryOf: request.retryOf } : {}),
     };
-    const paths = request.paths.map((path, index) => [path, domains[index] as string] as const);
-    return admitRequest(this.redis, this.keys, { meta, settings, paths });
+    const paths = items.map((item) => [item.path, item.domain] as const);
+    const [result] = await Promise.all([
+      admitRequest(this.redis, this.keys, { meta, settings, paths, type }),
+      indexAdmission(this.redis, this.keys, {
+        meta,
+        paths: request.paths,
+        retentionSeconds: settings.retentionSeconds,
+        keepPerPath: RECENT_REQUESTS_PER_PATH,
+      }),
+    ]);
+    return result;
+  }
+
+  /** The meta of each request that still exists, by id (one round trip). */
+  async metas(ids: readonly string[]): Promise<Map<string, RequestMeta>> {
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.keys.request(id), 'meta');
+    const replies = (await pipeline.exec()) ?? [];
+    const metas = new Map<string, RequestMeta>();
+    ids.forEach((id, index) => {
+      const [error, value] = replies[index] ?? [];
+      if (error) throw error;
+      if (typeof value === 'string') metas.set(id, JSON.parse(value) as RequestMeta);
+    });
+    return metas;
   }
 
   async read(id: string): Promise<StoredRequest | undefined> {
-    const fields = await this.redis.hgetall(this.keys.request(id));
-    const metaText = fields.meta;
-    if (metaText === undefined) return undefined;
-    const paths = new Map<string, PathStatus>();
-    for (const [field, value] of Object.entries(fields)) {
-      if (field.startsWith('p:')) paths.set(field.slice(2), JSON.parse(value) as PathStatus);
-    }
-    return { meta: JSON.parse(metaText) as RequestMeta, paths };
+    const stored = parseStoredRequest(await this.redis.hgetall(this.keys.request(id)));
+    if (stored?.meta.then !== 'preload') return stored;
+    return { ...stored, followOns: await this.followOns(id, [...stored.paths.keys()]) };
+  }
+
+  /** The status of each path's follow-on preload, where one was queued. */
+  private async followOns(id: string, paths: readonly string[]): Promise<Map<string, PathStatus>> {
+    const pipeline = this.redis.pipeline();
+    for (const path of paths) pipeline.hget(this.keys.request(followOnId(id, path)), `p:${path}`);
+    const replies = (await pipeline.exec()) ?? [];
+    const statuses = new Map<string, PathStatus>();
+    paths.forEach((path, index) => {
+      const [error, value] = replies[index] ?? [];
+      if (error) throw error;
+      if (typeof value === 'string') statuses.set(path, JSON.parse(value) as PathStatus);
+    });
+    return statuses;
+  }
+
+  /**
+   * Cancels the still-queued paths of a request, each unlinked for this request only. The ready
+   * time of a domain whose pool changed is recomputed without knowing the workers' window and
+   * batch size: from its oldest path alone, so a batch is never cut earlier than it would be.
+   */
+  async cancel(
+    id: string,
+    type: WorkType,
+    paths: readonly (readonly [string, string])[],
+  ): Promise<Map<string, CancelOutcome>> {
+    return cancelRequest(this.redis, this.keys, {
+      requestId: id,
+      type,
+      paths,
+      windowMs: 0,
+      maxFilesPerCall: Number.MAX_SAFE_INTEGER,
+      maxDirsPerCall: Number.MAX_SAFE_INTEGER,
+    });
+  }
+
+  /**
+   * Notes on a request that `retry` queued some of its paths again. Never outlives the request:
+   * the hash keeps its remaining TTL, so one that expired meanwhile is not kept alive by it.
+   */
+  async noteRetry(id: string, retry: Retry): Promise<void> {
+    const key = this.keys.request(id);
+    const ttl = await this.redis.pttl(key);
+    if (ttl <= 0) return;
+    await this.redis
+      .multi()
+      .hset(key, RETRY_FIELD + retry.id, JSON.stringify({ at: retry.at, paths: retry.paths }))
+      .pexpire(key, ttl)
+      .exec();
   }
 }

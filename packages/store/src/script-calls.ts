@@ -1,12 +1,13 @@
-import type { ObjectType, Priority, Settlement } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
+import type { BudgetFamily, CallScope, Priority, Settlement, WorkType } from '@refreshq/domain';
+import type { Redis } from './redis-connection.js';
 import type { IdempotencyRecord } from './idempotency-store.js';
 import type { Keyspace } from './keyspace.js';
 import { runScript, type ScriptName } from './lua-scripts.js';
 import type { BatchItem, Claim, ClaimedBatch, PathOutcome } from './pending-pool.js';
 import type { Grant, QuotaBudgets, Refusal } from './quota-governor.js';
-import type { AdmitResult, AdmitSettings, RequestMeta } from './request-store.js';
-import type { TaskPathView } from './task-store.js';
+import type { RequestMeta } from './request-record.js';
+import type { AdmitResult, AdmitSettings, CancelOutcome } from './request-store.js';
+import type { MediaItemStatus, TaskPathView } from './task-store.js';
 
 /**
  * One script's call: the KEYS it is given, by name and in the order its header lists them; its
@@ -56,12 +57,23 @@ function asArray<T>(value: unknown): T[] {
 
 type ClockMode = QuotaBudgets['clockMode'];
 
+/**
+ * The calls-per-second keys of an action: RefreshVodObjectCaches keeps the keys it always had,
+ * every other action (PreloadVodObjectCaches, RefreshMediaPlayUrls) its own scope's.
+ */
+const callKeys = (k: Keyspace, scope: CallScope = 'refresh') =>
+  scope === 'refresh'
+    ? { calls: k.quotaCalls, learnedCps: k.learnedCps, hold: k.callsHold }
+    : { calls: k.scopedCalls(scope), learnedCps: k.scopedLearnedCps(scope), hold: k.scopedCallsHold(scope) };
+
 export const admitRequest = script<
   {
     meta: RequestMeta;
     settings: AdmitSettings;
-    /** (path, domain) pairs, in the request's order. */
+    /** (path, pool domain) pairs, in the request's order. */
     paths: readonly (readonly [string, string])[];
+    /** The pool type its items go into (default: the request's object type). */
+    type?: WorkType;
   },
   AdmitResult
 >({
@@ -70,10 +82,10 @@ export const admitRequest = script<
     request: (k, a) => k.request(a.meta.id),
     backlog: (k) => k.backlog,
   },
-  argv: ({ meta, settings, paths }) => [
+  argv: ({ meta, settings, paths, type }) => [
     meta.id,
     JSON.stringify(meta),
-    meta.objectType,
+    type ?? meta.objectType,
     meta.priority,
     settings.windowMs,
     settings.maxFilesPerCall,
@@ -90,7 +102,7 @@ export const admitRequest = script<
 
 export const claimBatch = script<
   {
-    objectType: ObjectType;
+    objectType: WorkType;
     lane: Priority;
     batchId: string;
     maxPerCall: number;
@@ -98,6 +110,10 @@ export const claimBatch = script<
     windowMs: number;
     quietMs: number;
     patienceMs: number;
+    /** The quota day of the grant, on the governor's clock. */
+    day: number;
+    hotQuietMs: number;
+    hotHoldMs: number;
   },
   Claim
 >({
@@ -109,6 +125,9 @@ export const claimBatch = script<
     backlog: (k) => k.backlog,
     inflight: (k) => k.inflight,
     batch: (k, a) => k.batch(a.batchId),
+    pressure: (k) => k.pressure,
+    refreshed: (k, a) => k.refreshed(a.objectType, a.day),
+    repeats: (k, a) => k.repeats(a.objectType, a.lane),
   },
   argv: (a) => [
     a.objectType,
@@ -119,17 +138,21 @@ export const claimBatch = script<
     a.windowMs,
     a.quietMs,
     a.patienceMs,
+    a.day,
+    a.hotQuietMs,
+    a.hotHoldMs,
   ],
   decode: (reply) => {
-    const [found, value] = tuple(reply, 2, 'claimBatch');
-    if (Number(found) !== 1) return { batch: undefined, retryInMs: Number(value) };
+    const [found, value, held] = tuple(reply, 3, 'claimBatch');
+    const heldRepeats = Number(held);
+    if (Number(found) !== 1) return { batch: undefined, retryInMs: Number(value), heldRepeats };
     const raw = JSON.parse(String(value)) as ClaimedBatch;
     const items = asArray<BatchItem>(raw.items).map((item) => ({
       path: item.path,
       requestIds: asArray<string>(item.requestIds),
       meta: { ...item.meta, attempts: Number(item.meta?.attempts ?? 0) },
     }));
-    return { batch: { ...raw, items } };
+    return { batch: { ...raw, items }, heldRepeats };
   },
 });
 
@@ -143,6 +166,8 @@ export const finishBatch = script<
     firstPollMs: number;
     /** Act only on a batch whose lease ran out (the reclaim of a dead holder's batch). */
     onlyIfExpired: boolean;
+    /** The quota day of the call (its grant's), or -1 when unknown: nothing is marked refreshed. */
+    day: number;
   },
   boolean
 >({
@@ -153,6 +178,8 @@ export const finishBatch = script<
     backlog: (k) => k.backlog,
     tracking: (k) => k.tracking,
     callbacksDue: (k) => k.callbacksDue,
+    refreshedFiles: (k, a) => k.refreshed('File', a.day),
+    refreshedDirectories: (k, a) => k.refreshed('Directory', a.day),
   },
   argv: (a) => [
     a.batchId,
@@ -162,6 +189,7 @@ export const finishBatch = script<
     a.onlyIfExpired ? '1' : '0',
     JSON.stringify(Object.fromEntries(a.outcomes)),
     a.firstPollMs,
+    a.day,
   ],
   decode: (reply) => Number(reply) === 1,
 });
@@ -188,7 +216,10 @@ export const claimIdempotencyKey = script<
 
 export const takeQuota = script<
   {
-    objectType: ObjectType;
+    /** The budget family the units come from (File, Directory, Preload). */
+    objectType: BudgetFamily;
+    /** Whose calls per second the call counts against (default: RefreshVodObjectCaches'). */
+    scope?: CallScope;
     lane: Priority;
     want: number;
     ticket: string;
@@ -205,9 +236,9 @@ export const takeQuota = script<
   keys: {
     grant: (k, a) => k.grant(a.ticket),
     hold: (k, a) => k.hold(a.objectType),
-    callsHold: (k) => k.callsHold,
-    quotaCalls: (k) => k.quotaCalls,
-    learnedCps: (k) => k.learnedCps,
+    callsHold: (k, a) => callKeys(k, a.scope).hold,
+    quotaCalls: (k, a) => callKeys(k, a.scope).calls,
+    learnedCps: (k, a) => callKeys(k, a.scope).learnedCps,
     quotaMinute: (k, a) => k.quotaMinute(a.objectType),
     quotaMinuteSum: (k, a) => k.quotaMinuteSum(a.objectType),
     learnedMinute: (k, a) => k.learnedMinute(a.objectType),
@@ -235,7 +266,8 @@ export const takeQuota = script<
 
 export const settleQuota = script<
   {
-    objectType: ObjectType;
+    objectType: BudgetFamily;
+    scope?: CallScope;
     grant: Grant;
     settlement: Settlement;
     minuteBudget: number;
@@ -252,8 +284,9 @@ export const settleQuota = script<
     quotaMinuteSum: (k, a) => k.quotaMinuteSum(a.objectType),
     quotaDay: (k, a) => k.quotaDay(a.objectType, a.grant.day),
     learnedMinute: (k, a) => k.learnedMinute(a.objectType),
-    learnedCps: (k) => k.learnedCps,
-    hold: (k, a) => (a.settlement.hold?.budget === 'calls' ? k.callsHold : k.hold(a.objectType)),
+    learnedCps: (k, a) => callKeys(k, a.scope).learnedCps,
+    hold: (k, a) =>
+      a.settlement.hold?.budget === 'calls' ? callKeys(k, a.scope).hold : k.hold(a.objectType),
     clockOffset: (k) => k.clockOffset,
   },
   argv: ({ grant, settlement, ...a }) => {
@@ -278,7 +311,7 @@ export const settleQuota = script<
 
 export const syncQuota = script<
   {
-    objectType: ObjectType;
+    objectType: BudgetFamily;
     upstreamQuota: number;
     upstreamRemain: number;
     utcOffsetMinutes: number;
@@ -289,6 +322,16 @@ export const syncQuota = script<
   name: 'syncQuota',
   keys: { clockOffset: (k) => k.clockOffset },
   argv: (a) => [a.objectType, a.upstreamQuota, a.upstreamRemain, a.utcOffsetMinutes, a.clockMode],
+  decode: Number,
+});
+
+export const adjustQuota = script<
+  { objectType: BudgetFamily; delta: number; utcOffsetMinutes: number; clockMode: ClockMode },
+  number
+>({
+  name: 'adjustQuota',
+  keys: { clockOffset: (k) => k.clockOffset },
+  argv: (a) => [a.objectType, Math.round(a.delta), a.utcOffsetMinutes, a.clockMode],
   decode: Number,
 });
 
@@ -342,9 +385,154 @@ export const finishTask = script<
   },
 });
 
+export const finishMediaJob = script<
+  {
+    trackingId: string;
+    ended: boolean;
+    nextPollMs: number;
+    /** Kept with the job between looks (media-progress.ts), opaque to the script. */
+    progress: unknown;
+    statuses: Map<string, MediaItemStatus>;
+    /** Media whose job failed for quota: back to the pool after `delayMs`. */
+    requeues: Map<string, { delayMs: number }>;
+    windowMs: number;
+  },
+  string[]
+>({
+  name: 'finishMediaJob',
+  keys: {
+    task: (k, a) => k.task(a.trackingId),
+    tracking: (k) => k.tracking,
+    callbacksDue: (k) => k.callbacksDue,
+    backlog: (k) => k.backlog,
+  },
+  argv: (a) => [
+    a.trackingId,
+    a.ended ? '1' : '0',
+    a.nextPollMs,
+    JSON.stringify(a.progress),
+    JSON.stringify(Object.fromEntries(a.statuses)),
+    JSON.stringify(Object.fromEntries(a.requeues)),
+    a.windowMs,
+  ],
+  decode: strings,
+});
+
 export const takeCall = script<{ scope: string; callsPerSecond: number; token: string }, number>({
   name: 'takeCall',
   keys: { callLog: (k, a) => k.callLog(a.scope) },
   argv: (a) => [a.callsPerSecond, a.token],
   decode: Number,
+});
+
+export const cancelRequest = script<
+  {
+    requestId: string;
+    /** The request's pool type (work-kinds.ts workTypeOf). */
+    type: string;
+    /** (path, domain) pairs of the paths to cancel, each domain its pool domain. */
+    paths: readonly (readonly [string, string])[];
+    windowMs: number;
+    maxFilesPerCall: number;
+    maxDirsPerCall: number;
+  },
+  Map<string, CancelOutcome>
+>({
+  name: 'cancelRequest',
+  keys: {
+    request: (k, a) => k.request(a.requestId),
+    backlog: (k) => k.backlog,
+    callbacksDue: (k) => k.callbacksDue,
+  },
+  argv: (a) => [a.type, a.windowMs, a.maxFilesPerCall, a.maxDirsPerCall, ...a.paths.flat()],
+  decode: (reply) => {
+    const flat = strings(reply);
+    const outcomes = new Map<string, CancelOutcome>();
+    for (let index = 0; index + 1 < flat.length; index += 2)
+      outcomes.set(flat[index] as string, flat[index + 1] as CancelOutcome);
+    return outcomes;
+  },
+});
+
+export const indexAdmission = script<
+  { meta: RequestMeta; paths: readonly string[]; retentionSeconds: number; keepPerPath: number },
+  void
+>({
+  name: 'indexAdmission',
+  keys: { requestIndex: (k) => k.requestIndex },
+  argv: (a) => [
+    a.meta.id,
+    a.meta.receivedAt,
+    a.retentionSeconds,
+    a.keepPerPath,
+    a.meta.objectType,
+    ...a.paths,
+  ],
+  decode: () => undefined,
+});
+
+/** Why a promotion did not happen (promote-directory-4.lua's negative replies). */
+export type PromotionResult =
+  | { promoted: true; files: number }
+  | { promoted: false; why: 'no-directory-unit' | 'too-few-files' | 'already-covered' };
+
+export const promoteDirectory = script<
+  {
+    directory: string;
+    domain: string;
+    day: number;
+    directoriesPerDay: number;
+    minFiles: number;
+    windowMs: number;
+    maxFilesPerCall: number;
+    maxDirsPerCall: number;
+    reason: string;
+  },
+  PromotionResult
+>({
+  name: 'promoteDirectory',
+  keys: {
+    backlog: (k) => k.backlog,
+    callbacksDue: (k) => k.callbacksDue,
+    quotaDay: (k, a) => k.quotaDay('Directory', a.day),
+    upstreamDay: (k, a) => k.upstreamDay('Directory', a.day),
+  },
+  argv: (a) => [
+    a.directory,
+    a.domain,
+    a.directoriesPerDay,
+    a.minFiles,
+    a.windowMs,
+    a.maxFilesPerCall,
+    a.maxDirsPerCall,
+    a.reason,
+  ],
+  decode: (reply) => {
+    const result = Number(reply);
+    if (result > 0) return { promoted: true, files: result };
+    return {
+      promoted: false,
+      why: result === -1 ? 'no-directory-unit' : result === -2 ? 'too-few-files' : 'already-covered',
+    };
+  },
+});
+
+export const setPressure = script<
+  { pressure: Record<string, boolean>; act: boolean; ttlMs: number },
+  Record<string, boolean>
+>({
+  name: 'setPressure',
+  keys: { pressure: (k) => k.pressure },
+  argv: (a) => [
+    a.act ? '1' : '0',
+    Math.max(1, Math.round(a.ttlMs)),
+    ...Object.entries(a.pressure).flatMap(([type, on]) => [type, on ? '1' : '0']),
+  ],
+  decode: (reply) =>
+    Object.fromEntries(
+      strings(reply).map((change) => {
+        const at = change.lastIndexOf(':');
+        return [change.slice(0, at), change.slice(at + 1) === '1'];
+      }),
+    ),
 });

@@ -1,12 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import type { ObjectType } from '@refreshq/domain';
-import type { Redis } from 'ioredis';
+import {
+  isWorkType,
+  type MediaProgress,
+  type PathError,
+  type PathState,
+  type PlayUrlState,
+  type TaskEntry,
+  type WorkType,
+} from '@refreshq/domain';
+import type { Redis } from './redis-connection.js';
 import type { Keyspace } from './keyspace.js';
-import { claimDue, finishTask, renewDue, takeCall } from './script-calls.js';
+import { claimDue, finishMediaJob, finishTask, renewDue, takeCall } from './script-calls.js';
+
+/** How a media refresh job is tracked: under this id, beside refresh tasks (one schedule). */
+export const MEDIA_JOB_PREFIX = 'media-job:';
 
 export interface TrackedTask {
+  /** A refresh or preload task id, or `media-job:<MediaRefreshJobId>` for a media job. */
   taskId: string;
-  objectType: ObjectType;
+  /** The pool type of the batch that submitted it. */
+  objectType: WorkType;
   /** When the accepting call started (Redis clock). */
   submittedAt: number;
   domain: string;
@@ -20,7 +33,22 @@ export interface TaskPathView {
   description?: string;
 }
 
-/** Refresh tasks under tracking: recorded by finish-batch-5.lua, followed by the task tracker. */
+/** What following a media job found for one media (finish-media-job-4.lua writes it on its requests). */
+export interface MediaItemStatus {
+  state: PathState;
+  playUrls: { url: string; taskId?: string; state: PlayUrlState; description?: string }[];
+  error?: PathError;
+}
+
+/** A tracked media job as it was left at the last look. */
+export interface MediaJobRecord {
+  /** The (request, media item) pairs it still serves; coveredBy is always ''. */
+  entries: TaskEntry[];
+  /** Per media id, where it stands; absent before the first look. */
+  progress: Record<string, MediaProgress>;
+}
+
+/** Refresh tasks and media jobs under tracking: recorded by finish-batch-5.lua, followed by the task tracker. */
 export class TaskStore {
   constructor(
     private readonly redis: Redis,
@@ -35,7 +63,7 @@ export class TaskStore {
       const meta = JSON.parse(metas[index] ?? '{}') as Partial<TrackedTask>;
       return {
         taskId,
-        objectType: meta.objectType ?? 'File',
+        objectType: isWorkType(meta.objectType) ? meta.objectType : 'File',
         submittedAt: Number(meta.submittedAt ?? 0),
         domain: meta.domain ?? '',
       };
@@ -67,6 +95,40 @@ export class TaskStore {
       nextPollMs,
       ...(unlisted ? { unlisted } : {}),
     });
+  }
+
+  /** The (request, path) pairs a task or job serves, with the covering directory ('' if none). */
+  async entries(taskId: string): Promise<TaskEntry[]> {
+    const fields = await this.redis.hgetall(this.keys.task(taskId));
+    return Object.entries(fields)
+      .filter(([field]) => !field.startsWith('_'))
+      .map(([field, coveredBy]) => {
+        const tab = field.indexOf('\t');
+        return { requestId: field.slice(0, tab), path: field.slice(tab + 1), coveredBy };
+      });
+  }
+
+  async mediaJob(trackingId: string): Promise<MediaJobRecord> {
+    const [entries, progress] = await Promise.all([
+      this.entries(trackingId),
+      this.redis.hget(this.keys.task(trackingId), '_progress'),
+    ]);
+    return { entries, progress: progress ? (JSON.parse(progress) as Record<string, MediaProgress>) : {} };
+  }
+
+  /** Records a look at a media job on its requests (or puts media back to the pool); returns the request ids touched. */
+  recordMediaJob(
+    trackingId: string,
+    look: {
+      progress: Record<string, MediaProgress>;
+      statuses: Map<string, MediaItemStatus>;
+      requeues: Map<string, { delayMs: number }>;
+      ended: boolean;
+      nextPollMs: number;
+      windowMs: number;
+    },
+  ): Promise<string[]> {
+    return finishMediaJob(this.redis, this.keys, { trackingId, ...look });
   }
 
   async trackedCount(): Promise<number> {

@@ -19,12 +19,18 @@ describe('each script call matches its Lua file', () => {
   it('covers every script', () => {
     expect(specs.map((spec) => spec.name).sort()).toEqual(
       [
+        'adjustQuota',
         'admitRequest',
+        'cancelRequest',
         'claimBatch',
         'claimDue',
         'claimIdempotencyKey',
         'finishBatch',
+        'finishMediaJob',
         'finishTask',
+        'indexAdmission',
+        'promoteDirectory',
+        'setPressure',
         'settleQuota',
         'syncQuota',
         'takeCall',
@@ -91,7 +97,8 @@ describe('replies decoded once', () => {
         },
       ],
     };
-    expect(claimBatch.spec.decode([1, JSON.stringify(batch)], {} as never)).toEqual({
+    expect(claimBatch.spec.decode([1, JSON.stringify(batch), 0], {} as never)).toEqual({
+      heldRepeats: 0,
       batch: {
         ...batch,
         items: [
@@ -103,14 +110,24 @@ describe('replies decoded once', () => {
         ],
       },
     });
-    expect(claimBatch.spec.decode([1, JSON.stringify({ ...batch, items: {} })], {} as never)).toMatchObject({
+    expect(
+      claimBatch.spec.decode([1, JSON.stringify({ ...batch, items: {} }), 0], {} as never),
+    ).toMatchObject({
       batch: { items: [] },
     });
   });
 
   it('claimBatch: nothing ready, with the wait (-1: nothing pending)', () => {
-    expect(claimBatch.spec.decode([0, 250], {} as never)).toEqual({ batch: undefined, retryInMs: 250 });
-    expect(claimBatch.spec.decode([0, -1], {} as never)).toEqual({ batch: undefined, retryInMs: -1 });
+    expect(claimBatch.spec.decode([0, 250, 0], {} as never)).toEqual({
+      batch: undefined,
+      retryInMs: 250,
+      heldRepeats: 0,
+    });
+    expect(claimBatch.spec.decode([0, -1, 3], {} as never)).toEqual({
+      batch: undefined,
+      retryInMs: -1,
+      heldRepeats: 3,
+    });
   });
 
   it('takeQuota: a grant carries the ticket sent; a refusal says what is short', () => {

@@ -11,6 +11,10 @@ export interface RedisServerOptions {
   dir?: string;
   /** Append-only file on (for restart tests); off by default. */
   appendOnly?: boolean;
+  /** More `--name value` arguments (cluster mode, replication). */
+  extraArgs?: readonly string[];
+  /** Run as a sentinel (`redis-server <config> --sentinel`); the config file must be writable. */
+  sentinelConfig?: string;
 }
 
 export interface RunningRedis {
@@ -66,6 +70,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'refreshq-redis-'));
   const args = [
+    ...(options.sentinelConfig ? [options.sentinelConfig, '--sentinel'] : []),
     '--port',
     String(port),
     '--bind',
@@ -82,6 +87,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     'no',
     '--loglevel',
     'warning',
+    ...(options.extraArgs ?? []),
   ];
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

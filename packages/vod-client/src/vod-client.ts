@@ -1,7 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import RPCClient from '@alicloud/pop-core';
-import { type ObjectType, reactionTo } from '@refreshq/domain';
+import { type MediaJobReport, type MediaOptions, type ObjectType, reactionTo } from '@refreshq/domain';
 import { CredentialSource, type VodCredentials } from './credentials.js';
 import { credentialsUnavailable, toUpstreamError, UpstreamError } from './upstream-error.js';
 
@@ -31,11 +31,28 @@ export const VOD_ACTIONS = [
   'RefreshVodObjectCaches',
   'DescribeVodRefreshTasks',
   'DescribeVodRefreshQuota',
+  'PreloadVodObjectCaches',
+  'RefreshMediaPlayUrls',
+  'GetMediaRefreshJobs',
 ] as const;
 export type VodAction = (typeof VOD_ACTIONS)[number];
 
 export interface RefreshAccepted {
   refreshTaskId: string;
+  requestId: string;
+}
+
+export interface PreloadAccepted {
+  preloadTaskId: string;
+  requestId: string;
+}
+
+export interface MediaRefreshAccepted {
+  mediaRefreshJobId: string;
+  /** Ids the account may not operate on: refused, nothing done for them. */
+  forbiddenMediaIds: string[];
+  /** Ids of no existing media: refused. */
+  nonExistMediaIds: string[];
   requestId: string;
 }
 
@@ -73,6 +90,30 @@ export interface RefreshQuota {
   urlRemain: number;
   dirQuota: number;
   dirRemain: number;
+  preloadQuota: number;
+  preloadRemain: number;
+}
+
+interface RawMediaJob {
+  MediaId?: unknown;
+  Status?: unknown;
+  SuccessPlayUrls?: unknown;
+  TaskIds?: unknown;
+  ErrorCode?: unknown;
+  ErrorMessage?: unknown;
+}
+
+/** A field an accepting answer must carry; without it we cannot tell what was accepted. */
+function required(body: Record<string, unknown>, field: string): string {
+  const value = text(body[field]);
+  if (value === '')
+    throw new UpstreamError(
+      `upstream accepted the call but returned no ${field}`,
+      'unknown',
+      'InvalidResponse',
+      text(body.RequestId),
+    );
+  return value;
 }
 
 interface RawTask {
@@ -86,6 +127,17 @@ interface RawTask {
 }
 
 const text = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
+
+/** A comma-separated list of the upstream's (ids, URLs) as an array, blanks dropped. */
+const commaList = (value: unknown): string[] =>
+  text(value)
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+
+/** The upstream's name for a list option: comma-separated, or absent when empty. */
+const joined = (values: readonly string[] | undefined): string | undefined =>
+  values && values.length > 0 ? values.join(',') : undefined;
 
 /** pop-core sends `undefined` as the string "undefined": drop unset parameters first. */
 function definedParams(params: Record<string, unknown>): Record<string, unknown> {
@@ -101,8 +153,9 @@ interface SignedClient {
 }
 
 /**
- * The three VOD refresh actions over pop-core's signed RPC, with errors made safe to log. Every
- * call asks the credential source first, so rotated credentials are used without a restart.
+ * The VOD cache actions over pop-core's signed RPC (refresh, prefetch, refresh by media id, and the
+ * look-ups that follow them), with errors made safe to log. Every call asks the credential source
+ * first, so rotated credentials are used without a restart.
  */
 export class VodClient {
   readonly credentials: CredentialSource;
@@ -120,21 +173,68 @@ export class VodClient {
     this.agent = new Agent({ keepAlive: true, keepAliveMsecs: 3000 });
   }
 
-  async refreshObjectCaches(paths: readonly string[], objectType: ObjectType): Promise<RefreshAccepted> {
+  /** `force`: fetch everything again (Force=true) instead of revalidating; sent only when true. */
+  async refreshObjectCaches(
+    paths: readonly string[],
+    objectType: ObjectType,
+    force = false,
+  ): Promise<RefreshAccepted> {
     const body = await this.call('RefreshVodObjectCaches', {
       ObjectPath: paths.join('\n'),
       ObjectType: objectType,
+      ...(force ? { Force: 'true' } : {}),
     });
-    const refreshTaskId = text(body.RefreshTaskId);
-    if (refreshTaskId === '') {
-      throw new UpstreamError(
-        'upstream accepted the call but returned no RefreshTaskId',
-        'unknown',
-        'InvalidResponse',
-        text(body.RequestId),
-      );
-    }
-    return { refreshTaskId, requestId: text(body.RequestId) };
+    return { refreshTaskId: required(body, 'RefreshTaskId'), requestId: text(body.RequestId) };
+  }
+
+  /** PreloadVodObjectCaches: prefetch URLs (never directories) onto the edge; its own daily quota. */
+  async preloadObjectCaches(paths: readonly string[]): Promise<PreloadAccepted> {
+    const body = await this.call('PreloadVodObjectCaches', { ObjectPath: paths.join('\n') });
+    return { preloadTaskId: required(body, 'PreloadTaskId'), requestId: text(body.RequestId) };
+  }
+
+  /** RefreshMediaPlayUrls: refresh or prefetch the play URLs of up to 20 media, filtered by the options. */
+  async refreshMediaPlayUrls(
+    mediaIds: readonly string[],
+    options: MediaOptions,
+  ): Promise<MediaRefreshAccepted> {
+    const body = await this.call(
+      'RefreshMediaPlayUrls',
+      definedParams({
+        MediaIds: mediaIds.join(','),
+        TaskType: options.taskType,
+        Formats: joined(options.formats),
+        Definitions: joined(options.definitions),
+        StreamType: joined(options.streamTypes),
+        ResultType: options.resultType,
+        SliceFlag: options.sliceFlag ? 'true' : undefined,
+        SliceCount: options.sliceFlag ? options.sliceCount : undefined,
+        UserData: options.userData,
+      }),
+    );
+    return {
+      mediaRefreshJobId: required(body, 'MediaRefreshJobId'),
+      forbiddenMediaIds: commaList(body.ForbiddenMediaIds),
+      nonExistMediaIds: commaList(body.NonExistMediaIds),
+      requestId: text(body.RequestId),
+    };
+  }
+
+  /** GetMediaRefreshJobs: per media of a job, whether its play URLs are submitted, and their tasks. */
+  async getMediaRefreshJobs(mediaRefreshJobId: string, mediaId?: string): Promise<MediaJobReport[]> {
+    const body = await this.call(
+      'GetMediaRefreshJobs',
+      definedParams({ MediaRefreshJobId: mediaRefreshJobId, MediaId: mediaId }),
+    );
+    const raw = Array.isArray(body.MediaRefreshJobs) ? (body.MediaRefreshJobs as RawMediaJob[]) : [];
+    return raw.map((job) => ({
+      mediaId: text(job.MediaId),
+      status: text(job.Status),
+      successPlayUrls: commaList(job.SuccessPlayUrls),
+      taskIds: commaList(job.TaskIds),
+      ...(text(job.ErrorCode) ? { errorCode: text(job.ErrorCode) } : {}),
+      ...(text(job.ErrorMessage) ? { errorMessage: text(job.ErrorMessage) } : {}),
+    }));
   }
 
   async describeRefreshTasks(query: DescribeTasksQuery): Promise<TaskPage> {
@@ -177,6 +277,8 @@ export class VodClient {
       urlRemain: Number(body.UrlRemain),
       dirQuota: Number(body.DirQuota),
       dirRemain: Number(body.DirRemain),
+      preloadQuota: Number(body.PreloadQuota),
+      preloadRemain: Number(body.PreloadRemain),
     };
   }
 

@@ -68,13 +68,13 @@ export async function startLossyProxy(
   };
 }
 
-/** A reply of claim-batch.lua that carries a batch: `{1, batch JSON}`. */
+/** A reply of claim-batch-9.lua that carries a batch: `{1, batch JSON, repeats held}`. */
 export const isClaimedBatchReply = (reply: string): boolean =>
-  /\*2\r\n:1\r\n\$\d+\r\n\{"(id|objectType|domain|claimedAt|items)"/.test(reply);
+  /\*3\r\n:1\r\n\$\d+\r\n\{"(id|objectType|domain|claimedAt|items)"/.test(reply);
 
 /** The batch a swallowed claim reply carried: its id and paths. */
 export function batchInReply(reply: string): { id: string; paths: string[] } | undefined {
-  const match = /\*2\r\n:1\r\n\$(\d+)\r\n/.exec(reply);
+  const match = /\*3\r\n:1\r\n\$(\d+)\r\n/.exec(reply);
   if (!match) return undefined;
   const start = match.index + match[0].length;
   const json = Buffer.from(reply, 'latin1')

@@ -102,8 +102,33 @@ export const validBody = fc.array(validFileUrl, { minLength: 1, maxLength: 5 }).
 // ---------------------------------------------------------------------------------------------
 // Bodies
 
-const KNOWN_FIELDS = new Set(['paths', 'objectPath', 'objectType', 'priority', 'callbackUrl']);
+const KNOWN_FIELDS = new Set([
+  'paths',
+  'objectPath',
+  'objectType',
+  'priority',
+  'callbackUrl',
+  // The kind of work (#16).
+  'action',
+  'force',
+  'then',
+  'mediaIds',
+  'formats',
+  'definitions',
+  'streamType',
+  'resultType',
+  'sliceFlag',
+  'sliceCount',
+  'userData',
+]);
 const BODY_REJECTIONS = [
+  'conflicting_fields',
+  'force_not_applicable',
+  'then_not_applicable',
+  'preload_needs_files',
+  'empty_media_ids',
+  'too_many_media_ids',
+  'invalid_media_id',
   'invalid_request',
   'empty_paths',
   'invalid_path',
@@ -344,8 +369,9 @@ const unknownKey = fc.oneof(
     ' paths',
     'objecttype',
     'ObjectType',
-    'force',
+    'purge',
     'Force',
+    'mediaids',
     'token',
     'access_token',
     '',
@@ -1478,7 +1504,8 @@ export const routes = fc
     let target: string;
     let allow: string[];
     let known: KnownDefect[] | undefined;
-    const statusMethod = method === 'GET';
+    // GET reads a request's status, DELETE cancels it: an unknown id is not_found for both.
+    const statusMethod = method === 'GET' || method === 'DELETE';
     switch (shape) {
       case 'status id':
         target = `/v1/refreshes/${id}`;

@@ -34,6 +34,18 @@ export const REJECTION_TABLE: readonly RejectionRow[] = [
   { status: 400, code: 'too_many_paths', input: 'more than MAX_PATHS_PER_REQUEST paths' },
   { status: 400, code: 'invalid_path', input: 'a path that fails a check (details[].reason below)' },
   { status: 400, code: 'domain_not_allowed', input: 'a host outside ALLOWED_DOMAINS' },
+  {
+    status: 400,
+    code: 'conflicting_fields',
+    input:
+      'paths (or objectPath) and mediaIds, objectType with mediaIds, a media option without mediaIds, sliceCount without sliceFlag',
+  },
+  { status: 400, code: 'force_not_applicable', input: 'force on a preload or on mediaIds' },
+  { status: 400, code: 'then_not_applicable', input: 'then on a preload, a directory or mediaIds' },
+  { status: 400, code: 'preload_needs_files', input: 'action preload with objectType Directory' },
+  { status: 400, code: 'empty_media_ids', input: 'mediaIds empty' },
+  { status: 400, code: 'too_many_media_ids', input: 'more than MAX_PATHS_PER_REQUEST media ids' },
+  { status: 400, code: 'invalid_media_id', input: 'a media id not 1 to 64 of A-Z a-z 0-9 _ -' },
   { status: 400, code: 'invalid_idempotency_key', input: 'a bad Idempotency-Key' },
   { status: 422, code: 'idempotency_key_reused', input: 'a reused Idempotency-Key with another body' },
   {
@@ -49,7 +61,11 @@ export const REJECTION_TABLE: readonly RejectionRow[] = [
       'callbackUrl host[:port] outside CALLBACK_ALLOWED_HOSTS (when set), or an inside address (any spelling) or localhost not allowed there',
   },
   { status: 404, code: 'route_not_found', input: 'unknown route' },
-  { status: 404, code: 'not_found', input: 'unknown or expired request id' },
+  { status: 404, code: 'not_found', input: 'unknown or expired request id; a path nobody asked for' },
+  { status: 403, code: 'forbidden', input: 'an action with an intake token while ADMIN_TOKENS is set' },
+  { status: 409, code: 'nothing_to_retry', input: 'retry of a request with no failed or rejected path' },
+  { status: 409, code: 'not_retryable', input: 'retry naming a path that is not failed or rejected' },
+  { status: 409, code: 'not_admitted', input: 'retry or cancel of a request still in the intake queue' },
   {
     status: 503,
     code: 'unavailable',
@@ -76,6 +92,8 @@ export const PATH_REASONS: readonly string[] = [
   'directory_with_query',
   // `domain_not_allowed` rows list out-of-domain paths in details too (also under invalid_path when both occur).
   'domain_not_allowed',
+  // `invalid_media_id` names each bad media id.
+  'malformed_media_id',
 ];
 
 export const STATUS_OF_CODE: ReadonlyMap<string, number> = new Map(

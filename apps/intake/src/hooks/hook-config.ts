@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ObjectType, Priority } from '@refreshq/domain';
-import { ConfigError } from '@refreshq/config';
+import { ConfigError, caseInsensitive } from '@refreshq/config';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { PRESET_NAMES, PRESETS, type Preset } from './presets/index.js';
@@ -32,15 +32,6 @@ export const MIN_SECRET_LENGTH = 16;
 const HOOK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
-
-const caseInsensitive = <const T extends readonly [string, ...string[]]>(values: T, field: string) =>
-  z.preprocess(
-    (value) =>
-      typeof value === 'string'
-        ? (values.find((allowed) => allowed.toLowerCase() === value.toLowerCase()) ?? value)
-        : value,
-    z.enum(values, { error: `${field} must be one of ${values.join(', ')}` }),
-  );
 
 const hookSchema = z
   .object({

@@ -1,19 +1,27 @@
-import type { Redis } from '@refreshq/store';
+import type { Redis, SubmitPause } from '@refreshq/store';
 import type { Registry } from '@refreshq/telemetry';
 import { Router } from 'express';
 
-export function healthRoutes(redis: Redis, registry: Registry): Router {
+export function healthRoutes(redis: Redis, registry: Registry, pause: SubmitPause): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Readiness is about Redis: while submitting is paused intake still accepts, so it stays 200
+  // (a load balancer must not drop intake during an incident) and only says so in the body.
   router.get('/readyz', async (_req, res) => {
     try {
-      await Promise.race([
-        redis.ping(),
-        new Promise((_resolve, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref()),
+      const [, state] = await Promise.race([
+        Promise.all([redis.ping(), pause.read()]),
+        new Promise<never>((_resolve, reject) =>
+          setTimeout(() => reject(new Error('timeout')), 1000).unref(),
+        ),
       ]);
-      res.json({ status: 'ready' });
+      res.json({
+        status: 'ready',
+        paused: state !== undefined,
+        ...(state && state.since > 0 ? { pausedSince: new Date(state.since).toISOString() } : {}),
+      });
     } catch {
       res.status(503).json({ error: { code: 'not_ready', message: 'Redis does not answer' } });
     }

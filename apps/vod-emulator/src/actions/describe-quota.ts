@@ -12,7 +12,7 @@ export function describeVodRefreshQuota({ state }: ActionContext): ActionResult 
       DirQuota: String(limits.dirsPerDay),
       DirRemain: String(left.dirsToday),
       PreloadQuota: String(limits.preloadPerDay),
-      PreloadRemain: String(limits.preloadPerDay),
+      PreloadRemain: String(left.preloadsToday),
       BlockQuota: String(limits.blockPerDay),
       blockRemain: String(limits.blockPerDay),
     },

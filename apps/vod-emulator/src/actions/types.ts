@@ -1,6 +1,5 @@
 import type { VerifiedCall } from '../protocol.js';
 import type { EmulatorState } from '../state.js';
-import type { Submission } from '../submissions.js';
 
 export interface ActionContext {
   state: EmulatorState;
@@ -11,8 +10,8 @@ export interface ActionContext {
 export interface ActionResult {
   /** Success body without RequestId (the handler adds it). */
   body: Record<string, unknown>;
-  /** The accepted submission, when the action records one. */
-  submission?: Submission;
+  /** What the call recorded, when it was accepted: marked `lost` when a fault drops the answer. */
+  submission?: { answer: 'sent' | 'lost'; paths: readonly string[] };
 }
 
 export type ActionHandler = (ctx: ActionContext) => ActionResult;

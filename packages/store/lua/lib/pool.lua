@@ -35,12 +35,14 @@ local function refresh_ready(ready_key, pending_key, domain, now, window, max_pe
 end
 
 -- `{ns}:backlog` counts pending paths per `<type>:<lane>`, for metrics and estimates.
+-- Only a Directory is indexed as a directory (it covers what is under it); every other type
+-- (File, and the kinds of work-kinds.ts, each in a pool domain of its own) as a file.
 local function add_pending(backlog, otype, path, eligible_at, meta)
   if redis.call('ZADD', keyspace.pending(otype, meta.lane, meta.domain), eligible_at, path) == 1 then
     redis.call('HINCRBY', backlog, otype .. ':' .. meta.lane, 1)
   end
   redis.call('HSET', keyspace.pendingMeta(otype), path, cjson.encode(meta))
-  if otype == 'File' then
+  if otype ~= 'Directory' then
     redis.call('ZADD', keyspace.files(meta.domain), 0, path)
   else
     redis.call('SADD', keyspace.dirs(meta.domain), path)
@@ -51,8 +53,9 @@ local function remove_pending(backlog, otype, path, meta)
   if redis.call('ZREM', keyspace.pending(otype, meta.lane, meta.domain), path) == 1 then
     redis.call('HINCRBY', backlog, otype .. ':' .. meta.lane, -1)
   end
+  redis.call('ZREM', keyspace.repeats(otype, meta.lane), path)
   redis.call('HDEL', keyspace.pendingMeta(otype), path)
-  if otype == 'File' then
+  if otype ~= 'Directory' then
     redis.call('ZREM', keyspace.files(meta.domain), path)
   else
     redis.call('SREM', keyspace.dirs(meta.domain), path)
@@ -128,4 +131,55 @@ local function refresh_touched(domain, touched, now, window, max_files, max_dirs
     local max_per_call = otype == 'File' and max_files or max_dirs
     refresh_ready(keyspace.ready(otype, lane), keyspace.pending(otype, lane, domain), domain, now, window, max_per_call)
   end
+end
+
+-- Puts one path of `kind` in the pool for `request_ids` (none for a promotion): covered by a
+-- pending or in-flight directory above it, joined to its pending copy (which counts the hit and
+-- lifts the lane), or pended anew (a directory absorbing what is pending under it). Returns
+-- whether it was already pending or covered, and the covering directory if any.
+local function pend_path(backlog, kind, path, domain, path_lane, request_ids, now, window, max_files, max_dirs)
+  local dir = covering_dir(domain, path, kind)
+  if dir then
+    cover(dir, request_ids, path)
+    return true, dir
+  end
+  if #request_ids > 0 then sadd_all(keyspace.links(kind, path), request_ids) end
+  local touched = {}
+  local pmeta_key = keyspace.pendingMeta(kind)
+  local raw = redis.call('HGET', pmeta_key, path)
+  local joined = raw ~= false
+  if joined then
+    local meta = cjson.decode(raw)
+    meta.lastSeenAt = now
+    -- Requests seen while pending: the scarcity policy's measure of a hot path.
+    meta.hits = (tonumber(meta.hits) or 1) + 1
+    redis.call('HSET', pmeta_key, path, cjson.encode(meta))
+    if higher_lane(path_lane, meta.lane) ~= meta.lane then
+      local score = redis.call('ZSCORE', keyspace.pending(kind, meta.lane, domain), path)
+      remove_pending(backlog, kind, path, meta)
+      touched[kind .. '|' .. meta.lane] = true
+      meta.lane = path_lane
+      add_pending(backlog, kind, path, tonumber(score), meta)
+    end
+  else
+    local meta = { domain = domain, lane = path_lane, queuedAt = now, lastSeenAt = now, attempts = 0, hits = 1 }
+    -- New demand, counted for the pressure forecast (docs/scarcity.md); promotions are not demand.
+    if #request_ids > 0 then redis.call('HINCRBY', backlog, 'arrived:' .. kind, 1) end
+    local eligible_at = now + window
+    if redis.call('SISMEMBER', keyspace.inflightPaths(kind), path) == 1 then eligible_at = PARKED end
+    add_pending(backlog, kind, path, eligible_at, meta)
+    if kind == 'Directory' then
+      local top, absorbed = absorb_under(backlog, domain, path)
+      for pair in pairs(absorbed) do touched[pair] = true end
+      if top and higher_lane(top, path_lane) ~= path_lane then
+        remove_pending(backlog, kind, path, meta)
+        meta.lane = top
+        add_pending(backlog, kind, path, eligible_at, meta)
+      end
+    end
+  end
+  local meta = cjson.decode(redis.call('HGET', pmeta_key, path))
+  touched[kind .. '|' .. meta.lane] = true
+  refresh_touched(domain, touched, now, window, max_files, max_dirs)
+  return joined, nil
 end

@@ -15,14 +15,20 @@
 -- KEYS[3] backlog
 -- KEYS[4] tracking
 -- KEYS[5] callbacksDue
+-- KEYS[6] refreshedFiles        refreshed of File and the quota day of the call
+-- KEYS[7] refreshedDirectories  refreshed of Directory and the quota day of the call
+-- A submitted path, and everything a submitted directory covers, is added to its type's
+-- refreshed set of the day (the scarcity policy's "already refreshed today"; docs/scarcity.md).
 -- ARGV: batch id, window ms, max files per call, max dirs per call, only-if-expired,
---       JSON {path: {status = {...}} | {requeue = {delayMs, meta}}}, first poll delay ms
+--       JSON {path: {status = {...}} | {requeue = {delayMs, meta}}}, first poll delay ms,
+--       quota day of the call (-1: unknown, nothing is marked refreshed)
 -- Returns 1, or 0 when the batch is gone (already finished or reclaimed) or its lease still runs.
 --@include keyspace
 --@include lib/clock.lua
 --@include lib/pool.lua
 --@include lib/requests.lua
 local batch_key, inflight_key, backlog, tracking_key, callbacks_due = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local refreshed_keys = { File = KEYS[6], Directory = KEYS[7] }
 local now = now_ms()
 local batch_id = ARGV[1]
 local window, max_files, max_dirs, only_if_expired = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5] == '1'
@@ -37,6 +43,7 @@ end
 local batch = cjson.decode(raw)
 local outcomes = cjson.decode(ARGV[6])
 local first_poll = tonumber(ARGV[7]) or 5000
+local call_day = tonumber(ARGV[8]) or -1
 local otype, domain = batch.objectType, batch.domain
 local pmeta_key, inflight_dirs_key = keyspace.pendingMeta(otype), keyspace.inflightDirs(domain)
 local touched = {}
@@ -51,6 +58,13 @@ local function track(status, request_ids, path, covered_by)
     redis.call('HSETNX', task_key, '_meta', cjson.encode({ objectType = otype, submittedAt = status.submittedAt, domain = domain }))
     redis.call('ZADD', tracking_key, 'NX', now + first_poll, task_id)
   end
+end
+
+local function mark_refreshed(kind, path)
+  -- Only plain refreshes count: a prefetch or a forced refresh is another kind of work.
+  if call_day < 0 or not refreshed_keys[kind] then return end
+  redis.call('SADD', refreshed_keys[kind], path)
+  redis.call('PEXPIRE', refreshed_keys[kind], 2 * 86400000)
 end
 
 local function record(request_ids, path, status)
@@ -162,7 +176,9 @@ for _, item in ipairs(batch.items) do
   end
   if outcome and outcome.status then
     local status = outcome.status
+    local submitted = status.state == 'submitted'
     record(request_ids, item.path, status)
+    if submitted then mark_refreshed(otype, item.path) end
     if otype == 'Directory' and status.state == 'rejected' and item.meta and item.meta.promoted then
       give_back_covered(item.path)
     elseif otype == 'Directory' then
@@ -171,8 +187,13 @@ for _, item in ipairs(batch.items) do
       local covered_key = keyspace.covered(item.path)
       for _, entry in ipairs(redis.call('SMEMBERS', covered_key)) do
         local sep = string.find(entry, '\t', 1, true)
+        local covered_path = string.sub(entry, sep + 1)
         status.coveredBy = item.path
-        record({ string.sub(entry, 1, sep - 1) }, string.sub(entry, sep + 1), status)
+        if item.meta.promoted then status.coverReason = item.meta.promotedReason or 'promoted' end
+        record({ string.sub(entry, 1, sep - 1) }, covered_path, status)
+        if submitted then
+          mark_refreshed(string.sub(covered_path, -1) == '/' and 'Directory' or 'File', covered_path)
+        end
       end
       redis.call('DEL', covered_key)
     end
@@ -203,6 +224,8 @@ for _, item in ipairs(batch.items) do
         local score = redis.call('ZSCORE', keyspace.pending(otype, existing.lane, domain), item.path)
         if score then eligible_at = math.max(eligible_at, tonumber(score)) end
         meta.lane = higher_lane(meta.lane, existing.lane)
+        meta.hits = math.max(tonumber(meta.hits) or 1, tonumber(existing.hits) or 1)
+        meta.lastSeenAt = math.max(tonumber(meta.lastSeenAt) or 0, tonumber(existing.lastSeenAt) or 0)
         remove_pending(backlog, otype, item.path, existing)
         touched[otype .. '|' .. existing.lane] = true
       end
