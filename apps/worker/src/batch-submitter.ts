@@ -3,6 +3,7 @@ import {
   type CallShape,
   type Clock,
   combineSettlements,
+  hostOfPoolDomain,
   LOOKED_UP_NOT_FOUND,
   lookupFailed,
   type PathFate,
@@ -85,7 +86,7 @@ export class BatchSubmitter {
     const { found, failure } = await findUncertainTasks(
       this.vod,
       {
-        domain: batch.domain,
+        domain: hostOfPoolDomain(batch.domain),
         taskObjectType: workKind(batch.objectType).taskObjectType,
         paths: items.map((item) => ({
           path: item.path,
