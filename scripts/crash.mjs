@@ -4,7 +4,7 @@
 //
 //   node scripts/crash.mjs              long form (CRASH_LONG=1): more rounds, kills, paths
 //   node scripts/crash.mjs --short      the short form CI runs inside `vitest run`
-//   options: --seed N (CRASH_SEED), --only worker|intake|redis|known, --known-failures
+//   options: --seed N (CRASH_SEED), --only worker|recovery|intake|redis|known, --known-failures
 //            (CRASH_KNOWN_FAILURES=1), --appendfsync-always (CRASH_APPENDFSYNC=always),
 //            --fuzz (also the intake fuzz, FUZZ_SCALE=5 in the long form), --no-build
 // Any CRASH_* / FUZZ_* variable already in the environment is passed through and wins.
@@ -60,6 +60,7 @@ if (flag('--help')) {
 const long = !flag('--short');
 const files = {
   worker: 'test/crash/worker-kill.test.ts',
+  recovery: 'test/crash/worker-recovery.test.ts',
   intake: 'test/crash/intake-kill.test.ts',
   redis: 'test/crash/redis-restart.test.ts',
   known: 'test/crash/lost-replies.test.ts',

@@ -172,7 +172,7 @@ function globalGaugesNotUnderMax(expr: string): string[] {
 
 const OK = 'ok.example.com';
 const MEDIA_ID = '00112233445566778899aabbccddeeff';
-const FINAL_REQUEST_STATES = new Set(['complete', 'failed', 'partially_failed']);
+const FINAL_REQUEST_STATES = new Set(['complete', 'failed', 'partially_failed', 'unconfirmed', 'cancelled']);
 
 describe.skipIf(SKIP)('monitoring: Prometheus config, alert rules and Grafana dashboard', () => {
   let promtool = '';

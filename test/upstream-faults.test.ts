@@ -101,7 +101,8 @@ describe('upstream faults during a drain (3 worker processes)', () => {
       );
     process.stdout.write(
       `upstream faults: ${PATHS} paths drained in ${drainMs} ms; ${submissions.length} accepted calls (${lostAnswers} with the answer lost); ` +
-        `paths accepted twice: ${twice}; answers ${JSON.stringify(counts.calls.RefreshVodObjectCaches)}; per minute ${JSON.stringify([...byMinute.values()])}\n`,
+        `paths accepted twice: ${twice}; answers ${JSON.stringify(counts.calls.RefreshVodObjectCaches)}; per minute ${JSON.stringify([...byMinute.values()])}; ` +
+        `DescribeVodRefreshTasks answers ${JSON.stringify(counts.calls.DescribeVodRefreshTasks ?? {})}\n`,
     );
 
     // Nothing lost: every path of every request left the queue with a task id or a code.

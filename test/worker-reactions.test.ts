@@ -171,7 +171,7 @@ describe('worker reactions to upstream outcomes', () => {
                 Task: [
                   {
                     TaskId: '777',
-                    ObjectPath: call.params.ObjectPath,
+                    ObjectPath: 'https://u.example/1',
                     ObjectType: 'file',
                     Status: 'Refreshing',
                     Process: '50%',
@@ -191,7 +191,12 @@ describe('worker reactions to upstream outcomes', () => {
     expect(body.paths[0].taskId).toBe('777');
     expect(refreshCalls(upstream)).toHaveLength(1);
     const lookup = upstream.calls.find((call) => call.params.Action === 'DescribeVodRefreshTasks');
-    expect(lookup?.params).toMatchObject({ ObjectPath: 'https://u.example/1', ObjectType: 'file' });
+    // One look-up by domain, type and the window since the uncertain call, matched per path locally.
+    expect(lookup?.params).toMatchObject({ DomainName: 'u.example', ObjectType: 'file' });
+    expect(lookup?.params.ObjectPath).toBeUndefined();
+    expect(
+      Date.parse(lookup?.params.EndTime ?? '') - Date.parse(lookup?.params.StartTime ?? ''),
+    ).toBeLessThan(60_000);
   });
 
   it('after a 5xx with a body that is not JSON and no task found, submits again once', async () => {

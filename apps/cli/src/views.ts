@@ -37,4 +37,10 @@ export interface Accepted {
 }
 
 /** The request states in which every path has ended. */
-export const ENDED_REQUEST_STATES = new Set(['complete', 'failed', 'partially_failed', 'cancelled']);
+export const ENDED_REQUEST_STATES = new Set([
+  'complete',
+  'failed',
+  'partially_failed',
+  'unconfirmed',
+  'cancelled',
+]);

@@ -72,6 +72,7 @@ const taskTimingSchema = z
     pendingMs: z.number().min(0),
     completeAfterMs: z.number().min(0),
     failureRate: z.number().min(0).max(1),
+    unlistedRate: z.number().min(0).max(1),
     seed: z.number().int(),
     mediaSubmitMs: z.number().min(0),
   })

@@ -36,7 +36,7 @@ export interface QuotaPatch {
   >;
 }
 
-export type StoredTask = TaskView & { Domain: string };
+export type StoredTask = TaskView & { Domain: string; Listed: boolean };
 
 export interface EmulatorSnapshot {
   clock: ClockSnapshot;

@@ -28,6 +28,11 @@ export interface TaskTiming {
   completeAfterMs: number;
   /** Share of tasks (0..1) that end Failed. */
   failureRate: number;
+  /**
+   * Share of tasks (0..1) that DescribeVodRefreshTasks never lists (as the upstream does with a
+   * task it lost or merged away): the call is accepted and counted, but no query finds the task.
+   */
+  unlistedRate: number;
   /** Fixes which tasks fail, and with which description. */
   seed: number;
   /** A media refresh job reports `Processing` this long before its play URLs show as submitted. */
@@ -38,6 +43,7 @@ export const DEFAULT_TASK_TIMING: TaskTiming = {
   pendingMs: 1000,
   completeAfterMs: 5000,
   failureRate: 0,
+  unlistedRate: 0,
   seed: 1,
   mediaSubmitMs: 500,
 };
@@ -51,6 +57,8 @@ export interface TaskRecord {
   /** Submission order, to keep the order of rows with the same creation second stable. */
   seq: number;
   failure: FailureDescription | undefined;
+  /** Never listed by DescribeVodRefreshTasks (see `unlistedRate`). */
+  unlisted?: boolean;
 }
 
 /** The task row as DescribeVodRefreshTasks shows it. */
@@ -75,6 +83,16 @@ export function taskFailure(
   if (unitHash(seed, 'fail', taskId, objectPath) >= failureRate) return undefined;
   const index = Math.floor(unitHash(seed, 'why', taskId, objectPath) * FAILURE_DESCRIPTIONS.length);
   return FAILURE_DESCRIPTIONS[Math.min(index, FAILURE_DESCRIPTIONS.length - 1)];
+}
+
+/** Whether DescribeVodRefreshTasks never lists a task: a pure function of seed, task id, path and the rate. */
+export function taskUnlisted(
+  seed: number,
+  taskId: string,
+  objectPath: string,
+  unlistedRate: number,
+): boolean {
+  return unlistedRate > 0 && unitHash(seed, 'unlisted', taskId, objectPath) < unlistedRate;
 }
 
 /** Status and Process of a task at `nowMs`. */
@@ -137,6 +155,7 @@ export class TaskStore {
   query(q: TaskQuery, nowMs: number, timing: TaskTiming): TaskView[] {
     const out: { view: TaskView; created: number; seq: number }[] = [];
     for (const t of this.records) {
+      if (t.unlisted) continue;
       const createdSecond = secondStart(t.createdAtMs);
       if (createdSecond < q.fromMs || createdSecond > q.toMs) continue;
       if (q.taskId !== undefined && t.taskId !== q.taskId) continue;
@@ -151,9 +170,13 @@ export class TaskStore {
     return out.map((o) => o.view);
   }
 
-  /** Every stored task with its status now, oldest first (for the control API). */
-  all(nowMs: number, timing: TaskTiming): (TaskView & { Domain: string })[] {
-    return this.records.map((t) => ({ ...taskView(t, nowMs, timing), Domain: t.domain }));
+  /** Every stored task with its status now, oldest first, unlisted ones too (for the control API). */
+  all(nowMs: number, timing: TaskTiming): (TaskView & { Domain: string; Listed: boolean })[] {
+    return this.records.map((t) => ({
+      ...taskView(t, nowMs, timing),
+      Domain: t.domain,
+      Listed: !t.unlisted,
+    }));
   }
 
   get size(): number {

@@ -116,6 +116,19 @@ describe('DescribeVodRefreshTasks', () => {
     ).toBe(true);
   });
 
+  it('never lists the seeded share unlistedRate of tasks, by any query; the control API shows them', async () => {
+    const { describeTasks, refresh, url, emulator } = await setup();
+    await control(url, 'PATCH', '/task-timing', { unlistedRate: 1 });
+    const accepted = await refresh({ ObjectPath: urls(3).join('\n') });
+    expect(accepted.RefreshTaskId).toBeTruthy();
+    expect((await describeTasks()).TotalCount).toBe(0);
+    expect((await describeTasks({ TaskId: String(accepted.RefreshTaskId) })).Tasks.Task).toEqual([]);
+    expect(emulator.tasks().map((task) => task.Listed)).toEqual([false, false, false]);
+    await control(url, 'PATCH', '/task-timing', { unlistedRate: 0 });
+    await refresh({ ObjectPath: urls(1, 'b.example.com')[0] });
+    expect((await describeTasks()).TotalCount).toBe(1);
+  });
+
   it('changes task timing at run time (control API)', async () => {
     const { describeTasks, refresh, url } = await setup();
     await control(url, 'PATCH', '/task-timing', { pendingMs: 0, completeAfterMs: 0 });

@@ -39,6 +39,7 @@ describe('env', () => {
       pendingMs: 1000,
       completeAfterMs: 5000,
       failureRate: 0,
+      unlistedRate: 0,
       seed: 1,
       mediaSubmitMs: 500,
     });

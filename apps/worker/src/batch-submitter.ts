@@ -1,9 +1,11 @@
 import {
-  backoffDelay,
   type CallResult,
   type CallShape,
   type Clock,
   combineSettlements,
+  hostOfPoolDomain,
+  LOOKED_UP_NOT_FOUND,
+  lookupFailed,
   type PathFate,
   type ReactionSettings,
   type Settlement,
@@ -15,11 +17,12 @@ import {
 import type { BatchItem, ClaimedBatch, PathOutcome } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
 import { UpstreamError, type VodClient } from '@refreshq/vod-client';
+import { findUncertainTasks, type LookupSettings } from './uncertain-lookup.js';
 import { callFor } from './work-calls.js';
-import { findTaskSince } from './uncertain-lookup.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 export interface SubmitterSettings extends ReactionSettings {
+  lookup: LookupSettings;
   /** Quota units a media id was granted (MEDIA_PLAY_URLS_PER_ID); default 1. */
   mediaPlayUrlsPerId?: number;
 }
@@ -45,51 +48,83 @@ export class BatchSubmitter {
     private readonly logger: Logger,
   ) {}
 
-  async run(batch: ClaimedBatch): Promise<BatchResult> {
+  /**
+   * `lease` aborts when the batch's lease is gone (taken back by another worker): from then on no
+   * call is made for it, since its paths are back in the pool.
+   */
+  async run(batch: ClaimedBatch, lease?: AbortSignal): Promise<BatchResult> {
     const outcomes = new Map<string, PathOutcome>();
-    const toSubmit: BatchItem[] = [];
     const kind = workKind(batch.objectType);
-    for (const item of batch.items) {
-      // A media refresh job cannot be looked up by media id: after a lost answer it goes again.
-      if (item.meta.uncertainSince === undefined || kind.action === 'RefreshMediaPlayUrls') {
-        toSubmit.push({ ...item, meta: { ...item.meta, uncertainSince: undefined } });
-        continue;
-      }
-      try {
-        const taskId = await findTaskSince(
-          this.vod,
-          item.path,
-          kind.taskObjectType,
-          item.meta.uncertainSince,
-          this.clock.now(),
-        );
-        this.metrics.uncertainLookups.inc({ result: taskId ? 'found' : 'not_found' });
-        if (taskId) {
-          this.submitted(batch.objectType, [item], [taskId], item.meta.uncertainSince, outcomes);
-        } else {
-          toSubmit.push({ ...item, meta: { ...item.meta, uncertainSince: undefined } });
-        }
-      } catch (error) {
-        this.metrics.uncertainLookups.inc({ result: 'error' });
-        this.logger.warn({ err: error, batchId: batch.id }, 'look-up of an uncertain path failed; it waits');
-        const backoffs = (item.meta.backoffs ?? 0) + 1;
-        this.apply(
-          batch.objectType,
-          [item],
-          [
-            {
-              kind: 'requeue',
-              delayMs: backoffDelay(backoffs, this.settings.backoff),
-              reason: 'uncertain',
-              patch: { backoffs },
-            },
-          ],
-          outcomes,
-        );
-      }
-    }
-    const settlements = toSubmit.length > 0 ? await this.submit(batch, toSubmit, outcomes) : [];
+    // A media refresh job cannot be looked up by media id: after a lost answer it goes again.
+    const lookable = (item: BatchItem): boolean =>
+      item.meta.uncertainSince !== undefined && kind.action !== 'RefreshMediaPlayUrls';
+    const uncertain = batch.items.filter(lookable);
+    const toSubmit = batch.items
+      .filter((item) => !lookable(item))
+      .map((item) =>
+        item.meta.uncertainSince === undefined
+          ? item
+          : { ...item, meta: { ...item.meta, uncertainSince: undefined, uncertainUntil: undefined } },
+      );
+    if (uncertain.length > 0 && !lease?.aborted)
+      toSubmit.push(...(await this.lookUp(batch, uncertain, outcomes)));
+    const settlements =
+      toSubmit.length > 0 && !lease?.aborted ? await this.submit(batch, toSubmit, outcomes, lease) : [];
     return { outcomes, settlement: combineSettlements(settlements) };
+  }
+
+  /**
+   * One look-up for the batch's uncertain paths: those the upstream lists a task for are
+   * submitted with it (no quota spent twice); the others are returned, to be submitted now. When
+   * the listing stopped short, the paths not found yet wait and are looked up again.
+   */
+  private async lookUp(
+    batch: ClaimedBatch,
+    items: BatchItem[],
+    outcomes: Map<string, PathOutcome>,
+  ): Promise<BatchItem[]> {
+    const { found, failure } = await findUncertainTasks(
+      this.vod,
+      {
+        domain: hostOfPoolDomain(batch.domain),
+        taskObjectType: workKind(batch.objectType).taskObjectType,
+        paths: items.map((item) => ({
+          path: item.path,
+          since: item.meta.uncertainSince as number,
+          ...(item.meta.uncertainUntil === undefined ? {} : { until: item.meta.uncertainUntil }),
+        })),
+        now: this.clock.now(),
+      },
+      this.settings.lookup,
+    );
+    const unfound = items.filter((item) => !found.has(item.path));
+    for (const item of items) {
+      const taskId = found.get(item.path);
+      if (!taskId) continue;
+      this.metrics.uncertainLookups.inc({ result: 'found' });
+      this.submitted(batch.objectType, [item], [taskId], item.meta.uncertainSince as number, outcomes);
+    }
+    if (failure === undefined) {
+      this.metrics.uncertainLookups.inc({ result: 'not_found' }, unfound.length);
+      return unfound.map((item) => ({ ...item, meta: { ...item.meta, ...LOOKED_UP_NOT_FOUND } }));
+    }
+    if (unfound.length > 0) {
+      this.metrics.uncertainLookups.inc({ result: 'error' }, unfound.length);
+      this.logger.warn(
+        { err: failure, batchId: batch.id, paths: unfound.length },
+        'look-up of uncertain paths failed; they wait',
+      );
+      this.apply(
+        batch.objectType,
+        unfound,
+        lookupFailed(
+          unfound.map((item) => item.meta),
+          this.settings,
+        ),
+        outcomes,
+      );
+    }
+    return [];
   }
 
   /** One call (or, for a malformed path, the calls of a bisection); returns each call's settlement. */
@@ -97,7 +132,9 @@ export class BatchSubmitter {
     batch: ClaimedBatch,
     items: BatchItem[],
     outcomes: Map<string, PathOutcome>,
+    lease?: AbortSignal,
   ): Promise<Settlement[]> {
+    if (lease?.aborted) return [];
     const calledAt = this.clock.now();
     const paths = items.map((item) => item.path);
     const states = items.map((item) => item.meta);
@@ -147,7 +184,7 @@ export class BatchSubmitter {
         ? { kind: 'refused', code: failure.code }
         : failure.delivery === 'not-sent'
           ? { kind: 'not-sent', code: failure.code }
-          : { kind: 'unanswered', code: failure.code, calledAt };
+          : { kind: 'unanswered', code: failure.code, calledAt, endedAt: this.clock.now() };
     const decision = settleCall(result, states, this.settings, shape);
     this.logger.warn(
       {
@@ -171,8 +208,8 @@ export class BatchSubmitter {
       const middle = Math.ceil(items.length / 2);
       return [
         decision.settlement,
-        ...(await this.submit(batch, items.slice(0, middle), outcomes)),
-        ...(await this.submit(batch, items.slice(middle), outcomes)),
+        ...(await this.submit(batch, items.slice(0, middle), outcomes, lease)),
+        ...(await this.submit(batch, items.slice(middle), outcomes, lease)),
       ];
     }
     this.apply(batch.objectType, items, decision.fates, outcomes, failure.message, failure.requestId);

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { backoffDelay, type OutboundPolicy } from '@refreshq/domain';
 import { storedRequestView, type CallbackStore, type RequestStore } from '@refreshq/store';
 import type { Logger } from '@refreshq/telemetry';
+import { LeaseHeartbeat } from './lease-heartbeat.js';
 import { Periodic } from './periodic.js';
 import { OutboundRefused, postOutbound, type Resolve } from './outbound-post.js';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -12,6 +13,7 @@ export interface CallbackSettings {
   timeoutMs: number;
   maxAttempts: number;
   everyMs: number;
+  /** Lease of the callbacks claimed, renewed by a heartbeat while this worker sends them. */
   leaseMs: number;
   backoff: { baseMs: number; maxMs: number };
   /** Where callbacks may go (CALLBACK_ALLOWED_HOSTS, CALLBACK_ALLOW_PRIVATE), judged again at send time. */
@@ -57,16 +59,33 @@ export class CallbackSender {
   async tick(): Promise<void> {
     try {
       const due = await this.callbacks.claimDue(10, this.settings.leaseMs);
-      await Promise.all(due.map((requestId) => this.send(requestId)));
+      // Callbacks in hand stay leased while they are sent; each leaves the set before its
+      // result is written, so a renewal never overrides a retry time.
+      const held = new Set(due);
+      const heartbeat = new LeaseHeartbeat(
+        this.settings.leaseMs,
+        async () => {
+          await this.callbacks.renew([...held], this.settings.leaseMs);
+          return true;
+        },
+        (error) => this.logger.warn({ err: error }, 'renewing callback leases failed'),
+      ).start();
+      try {
+        await Promise.all(due.map((requestId) => this.send(requestId, () => held.delete(requestId))));
+      } finally {
+        await heartbeat.stop();
+      }
     } catch (error) {
       this.logger.warn({ err: error }, 'callback step failed; callbacks stay due');
     }
   }
 
-  private async send(requestId: string): Promise<void> {
+  /** `release` runs right before the result is written (the lease is no longer renewed). */
+  private async send(requestId: string, release: () => void): Promise<void> {
     const stored = await this.requests.read(requestId);
     const url = stored?.meta.callbackUrl;
     if (!stored || !url) {
+      release();
       await this.callbacks.forget(requestId);
       return;
     }
@@ -93,6 +112,7 @@ export class CallbackSender {
     } catch (error) {
       if (error instanceof OutboundRefused) {
         // Policy, not a passing fault: no retry. The message names the host, never the path or query.
+        release();
         await this.callbacks.finish(requestId, { state: 'failed', attempts, lastStatus: 0, at: Date.now() });
         this.metrics.callbacks.inc({ result: 'refused' });
         this.logger.warn(
@@ -104,6 +124,7 @@ export class CallbackSender {
       this.logger.info({ requestId, attempt: attempts, err: error }, 'callback not delivered');
     }
     const at = Date.now();
+    release();
     if (status >= 200 && status < 300) {
       await this.callbacks.finish(requestId, { state: 'delivered', attempts, lastStatus: status, at });
       this.metrics.callbacks.inc({ result: 'delivered' });

@@ -13,6 +13,7 @@ import {
 import type { Logger } from '@refreshq/telemetry';
 import { accountErrorFix, type Settlement } from '@refreshq/domain';
 import type { BatchSubmitter } from './batch-submitter.js';
+import { LeaseHeartbeat } from './lease-heartbeat.js';
 import { Periodic } from './periodic.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
@@ -21,6 +22,7 @@ export interface DispatcherSettings {
   pool: PoolSettings;
   /** Longest sleep when nothing is ready, so new work is seen soon. */
   idlePollMs: number;
+  /** How often this worker looks for batches whose lease ran out (their holder died). */
   reclaimEveryMs: number;
   /** Quota units a media id is granted before its call (MEDIA_PLAY_URLS_PER_ID); default 1. */
   mediaPlayUrlsPerId?: number;
@@ -33,8 +35,10 @@ const CLAIM_ORDER: ReadonlyArray<readonly [Priority, WorkType]> = PRIORITIES.fla
 
 /**
  * Runs `concurrency` loops that claim leased batches from the shared pool and hand them to the
- * submitter, plus a sweep that takes back batches of workers that died. stop() lets the batch
- * in hand finish; a kill -9 leaves it to the lease.
+ * submitter, plus a sweep that takes back batches of workers that died. A batch's lease is short
+ * (`pool.leaseMs`) and renewed by a heartbeat while this worker works on it, so the batches of a
+ * worker that dies are back in the pool about one lease later. stop() lets the batch in hand
+ * finish; a kill -9 leaves it to the lease.
  */
 export class Dispatcher {
   private running = false;
@@ -135,7 +139,13 @@ export class Dispatcher {
   /** run → settle → finish: the batch's calls, then its quota and breaker, then its paths. */
   private async process(batch: ClaimedBatch, grant: Grant): Promise<void> {
     this.metrics.batchSize.observe({ object_type: batch.objectType }, batch.items.length);
-    const result = await this.submitter.run(batch).catch((error: unknown) => {
+    const { leaseMs } = this.settings.pool;
+    const heartbeat = new LeaseHeartbeat(
+      leaseMs,
+      () => this.pool.renew(batch.id, leaseMs),
+      (error) => this.logger.warn({ err: error, batchId: batch.id }, 'renewing a batch lease failed'),
+    ).start();
+    const result = await this.submitter.run(batch, heartbeat.signal).catch((error: unknown) => {
       // Paths without an outcome go back as uncertain: a call may have left before the failure.
       this.logger.error(
         { err: error, batchId: batch.id },
@@ -143,12 +153,13 @@ export class Dispatcher {
       );
       return { outcomes: new Map(), settlement: { spent: grant.granted, answer: 'uncertain' } as Settlement };
     });
+    await heartbeat.stop();
     await this.settle(batch.objectType, grant, result.settlement);
     const finished = await this.pool.finish(batch, result.outcomes, this.settings.pool, grant.day);
     if (!finished)
       this.logger.warn(
-        { batchId: batch.id },
-        'batch lease ran out before it finished; another worker took it back',
+        { batchId: batch.id, leaseLost: heartbeat.signal.aborted },
+        'batch lease ran out before it finished; another worker took it back (its paths are looked up before going again)',
       );
   }
 

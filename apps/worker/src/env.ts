@@ -71,8 +71,16 @@ export const workerEnvSchema = z
     DISPATCH_CONCURRENCY: positiveInt(2, 64),
     /** Intake jobs one worker process admits at the same time. */
     ADMIT_CONCURRENCY: positiveInt(16, 256),
-    /** How long a claimed batch stays leased before another worker may take it back. */
-    BATCH_LEASE_MS: positiveInt(120_000, 3_600_000),
+    /**
+     * Lease of claimed work (a batch, the tracked tasks and the callbacks in hand), renewed by the
+     * holder every third of it while it works: a dead holder's work is back in the pool about one
+     * lease after it died.
+     */
+    BATCH_LEASE_MS: positiveInt(5000, 3_600_000),
+    /** A submitted task whose end the upstream has not shown this long after the call ends `unconfirmed` (at most 3 days). */
+    TASK_DEADLINE_MS: positiveInt(3_600_000, 3 * 24 * 3_600_000),
+    /** How far the upstream's clock may be from Redis' when an uncertain call's task is matched (ms). */
+    UPSTREAM_CLOCK_SKEW_MS: nonNegativeInt(5000, 3_600_000),
     /** How long submitting stays stopped after OperationDenied* or an account error before a probe. */
     BREAKER_PROBE_MS: positiveInt(300_000, 86_400_000),
     STATUS_RETENTION_SECONDS: positiveInt(7 * 24 * 3600),

@@ -38,6 +38,7 @@ export interface WorkerMetrics {
   intakeToSubmit: Histogram<'object_type'>;
   submitToComplete: Histogram<'object_type'>;
   taskOutcomes: Counter<'object_type' | 'status' | 'description'>;
+  pathsUnconfirmed: Counter<'object_type' | 'reason'>;
   tasksTracked: Gauge;
   callbacks: Counter<'result'>;
   mediaJobs: Counter<'object_type' | 'status'>;
@@ -101,7 +102,7 @@ export function createWorkerMetrics(): WorkerMetrics {
     }),
     uncertainLookups: new Counter({
       name: 'refreshq_uncertain_lookups_total',
-      help: 'DescribeVodRefreshTasks look-ups made before resubmitting a path whose earlier call got no answer, by result.',
+      help: 'Paths whose earlier call got no answer, looked up with DescribeVodRefreshTasks (one paged call per batch) before being resubmitted, by result.',
       labelNames: ['result'],
       registers,
     }),
@@ -215,6 +216,12 @@ export function createWorkerMetrics(): WorkerMetrics {
       name: 'refreshq_task_outcomes_total',
       help: 'Paths whose refresh task ended upstream, by status and failure description.',
       labelNames: ['object_type', 'status', 'description'],
+      registers,
+    }),
+    pathsUnconfirmed: new Counter({
+      name: 'refreshq_paths_unconfirmed_total',
+      help: 'Request paths ended unconfirmed: accepted upstream, but no end of their task seen by the task deadline (reason="deadline") or within the 3-day look-up window (reason="lookup_window").',
+      labelNames: ['object_type', 'reason'],
       registers,
     }),
     tasksTracked: new Gauge({

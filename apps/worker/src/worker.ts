@@ -102,7 +102,11 @@ export async function startWorker(
   const submitter = new BatchSubmitter(
     vod,
     clock,
-    { ...reactions, mediaPlayUrlsPerId: env.MEDIA_PLAY_URLS_PER_ID },
+    {
+      ...reactions,
+      lookup: { skewMs: env.UPSTREAM_CLOCK_SKEW_MS },
+      mediaPlayUrlsPerId: env.MEDIA_PLAY_URLS_PER_ID,
+    },
     metrics,
     logger,
   );
@@ -163,9 +167,10 @@ export async function startWorker(
     {
       everyMs: 1000,
       batch: 20,
-      leaseMs: 60_000,
+      leaseMs: env.BATCH_LEASE_MS,
       callsPerSecond: env.TASK_POLL_CALLS_PER_SECOND,
       maxPollMs: env.TASK_POLL_MAX_INTERVAL_MS,
+      deadlineMs: env.TASK_DEADLINE_MS,
     },
     clock,
     metrics,
@@ -198,7 +203,7 @@ export async function startWorker(
       timeoutMs: env.CALLBACK_TIMEOUT_MS,
       maxAttempts: env.CALLBACK_MAX_ATTEMPTS,
       everyMs: 500,
-      leaseMs: env.CALLBACK_TIMEOUT_MS * 3,
+      leaseMs: env.BATCH_LEASE_MS,
       backoff: { baseMs: 2000, maxMs: 3_600_000 },
       policy: outboundPolicy(env.CALLBACK_ALLOWED_HOSTS, env.CALLBACK_ALLOW_PRIVATE),
       ...(options.resolve ? { resolve: options.resolve } : {}),
@@ -216,7 +221,8 @@ export async function startWorker(
       concurrency: env.DISPATCH_CONCURRENCY,
       pool: poolSettings,
       idlePollMs: 200,
-      reclaimEveryMs: 5000,
+      // A dead worker's batch is taken back at most this long after its lease ran out.
+      reclaimEveryMs: 1000,
       mediaPlayUrlsPerId: env.MEDIA_PLAY_URLS_PER_ID,
     },
     metrics,

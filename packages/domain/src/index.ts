@@ -12,5 +12,7 @@ export * from './quota-estimate.js';
 export * from './clock.js';
 export * from './scarcity.js';
 export * from './outbound-address.js';
+export * from './task-deadline.js';
+export * from './uncertain-match.js';
 export * from './follow-ons.js';
 export * from './media-progress.js';

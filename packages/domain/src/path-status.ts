@@ -5,6 +5,7 @@ export const PATH_STATES = [
   'complete',
   'failed',
   'rejected',
+  'unconfirmed',
   'cancelled',
 ] as const;
 export type PathState = (typeof PATH_STATES)[number];
@@ -50,7 +51,21 @@ export type RequestState =
   | 'complete'
   | 'failed'
   | 'partially_failed'
+  | 'unconfirmed'
   | 'cancelled';
+
+/**
+ * Final path states: nothing changes them any more, except that a late answer of the upstream
+ * may still turn `unconfirmed` into `complete` or `failed`. `unconfirmed`: the upstream accepted
+ * the path, but no end of its task was seen by the task deadline (TASK_DEADLINE_MS) or within
+ * the upstream's 3-day look-up window.
+ */
+export const FINAL_PATH_STATES: ReadonlySet<PathState> = new Set([
+  'complete',
+  'failed',
+  'rejected',
+  'unconfirmed',
+]);
 
 export const REQUEST_STATES: readonly RequestState[] = [
   'queued',
@@ -59,6 +74,7 @@ export const REQUEST_STATES: readonly RequestState[] = [
   'complete',
   'failed',
   'partially_failed',
+  'unconfirmed',
   'cancelled',
 ];
 
@@ -68,7 +84,8 @@ const UNSUCCESSFUL: ReadonlySet<PathState> = new Set(['failed', 'rejected']);
 /**
  * A request's state follows from its paths': `queued` while none has left the queue,
  * `in_progress` while some have, `submitted` once all were accepted upstream, `complete` when
- * every task completed, `failed` when none succeeded, `partially_failed` when only some did.
+ * every task completed, `failed` when none succeeded, `partially_failed` when only some did,
+ * and `unconfirmed` when every path ended, none unsuccessfully, but some task's end was never seen.
  * Cancelled paths do not count, unless every path was cancelled: then it is `cancelled`.
  */
 export function requestState(all: readonly PathState[]): RequestState {
@@ -83,5 +100,6 @@ export function requestState(all: readonly PathState[]): RequestState {
     const stillRunning = states.some((state) => state === 'submitted' || state === 'refreshing');
     return stillRunning ? 'in_progress' : 'partially_failed';
   }
-  return states.every((state) => state === 'complete') ? 'complete' : 'submitted';
+  if (states.every((state) => state === 'complete')) return 'complete';
+  return states.every((state) => FINAL_PATH_STATES.has(state)) ? 'unconfirmed' : 'submitted';
 }

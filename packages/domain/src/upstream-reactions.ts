@@ -114,8 +114,11 @@ export type CallResult =
   | { kind: 'refused'; code: string }
   /** Nothing left this process (connection refused, DNS): nothing can have been accepted. */
   | { kind: 'not-sent'; code: string }
-  /** Sent at `calledAt`, but no answer was read (timeout, reset, non-JSON 5xx): it may have been accepted. */
-  | { kind: 'unanswered'; code: string; calledAt: number };
+  /**
+   * Sent at `calledAt`, but no answer was read (timeout, reset, non-JSON 5xx): it may have been
+   * accepted. `endedAt`: when the client gave up on it.
+   */
+  | { kind: 'unanswered'; code: string; calledAt: number; endedAt: number };
 
 /** What a path of a batch carries between attempts that reactions read and change. */
 export interface AttemptState {
@@ -125,6 +128,8 @@ export interface AttemptState {
   backoffs?: number;
   /** When a call carrying this path may have been accepted without us hearing back. */
   uncertainSince?: number;
+  /** When the last such call ended (or its batch was taken back): no task of ours is younger. */
+  uncertainUntil?: number;
 }
 
 export type RequeueReason =
@@ -345,18 +350,23 @@ export function settleCall(
         settlement: { ...nothing, breaker: { code, probeMs: settings.breakerProbeMs } },
       };
     case 'uncertain': {
-      const calledAt = result.kind === 'unanswered' ? result.calledAt : undefined;
+      const call = result.kind === 'unanswered' ? result : undefined;
       return {
         split: false,
         reaction,
         fates: all((state) => {
           const { backoffs, delayMs } = backoffFor(state);
-          const uncertainSince = state.uncertainSince ?? calledAt;
+          const window = call
+            ? {
+                uncertainSince: state.uncertainSince ?? call.calledAt,
+                uncertainUntil: Math.max(state.uncertainUntil ?? call.endedAt, call.endedAt),
+              }
+            : {};
           return {
             kind: 'requeue',
             delayMs,
             reason: 'uncertain',
-            patch: { backoffs, lastCode: code, ...(uncertainSince === undefined ? {} : { uncertainSince }) },
+            patch: { backoffs, lastCode: code, ...window },
           };
         }),
         settlement: { spent: count * units, answer: 'uncertain' },
@@ -424,3 +434,32 @@ export function combineSettlements(parts: readonly Settlement[]): Settlement {
     ...(parts.some((part) => part.resyncQuota) ? { resyncQuota: true } : {}),
   };
 }
+
+/**
+ * A look-up waits at most this long before it is tried again: it spends no quota, and its calls
+ * stay within the describe budget (TASK_POLL_CALLS_PER_SECOND) however often it is retried.
+ */
+export const LOOKUP_RETRY_MAX_MS = 10_000;
+
+/**
+ * The look-up of a batch's uncertain paths (DescribeVodRefreshTasks) could not list everything:
+ * the paths not found stay uncertain and are looked up again after one delay for all of them,
+ * sized by the first and capped at LOOKUP_RETRY_MAX_MS, so the batch stays together (one
+ * look-up next time, not one chain of retries per path).
+ */
+export function lookupFailed(states: readonly AttemptState[], settings: ReactionSettings): PathFate[] {
+  const backoffs = (states[0]?.backoffs ?? 0) + 1;
+  const policy = { ...settings.backoff, maxMs: Math.min(settings.backoff.maxMs, LOOKUP_RETRY_MAX_MS) };
+  const delayMs = backoffDelay(backoffs, policy, settings.random ?? Math.random);
+  return states.map(() => ({ kind: 'requeue', delayMs, reason: 'uncertain', patch: { backoffs } }));
+}
+
+/**
+ * The look-up answered and listed no task of ours for the path: it is submitted as a first try.
+ * The upstream answered, so the faults in a row are over and the backoff count starts again.
+ */
+export const LOOKED_UP_NOT_FOUND: Partial<AttemptState> = {
+  uncertainSince: undefined,
+  uncertainUntil: undefined,
+  backoffs: 0,
+};

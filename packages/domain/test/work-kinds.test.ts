@@ -148,7 +148,7 @@ describe('reactions of the new actions', () => {
   it('a media call without an answer keeps its units spent; a full preload queue holds the type to the next day', () => {
     const shape = { action: 'RefreshMediaPlayUrls' as const, unitsPerItem: 4 };
     const lost = settleCall(
-      { kind: 'unanswered', code: 'Timeout', calledAt: 1 },
+      { kind: 'unanswered', code: 'Timeout', calledAt: 1, endedAt: 2 },
       [{ attempts: 0 }],
       settings,
       shape,

@@ -6,6 +6,9 @@
 -- whose lease ran out (its holder died), putting all of it back.
 -- A submitted path with a single task id is also put under tracking (task-tracker follows it to
 -- its end): `{ns}:task:<id>` maps `requestId<TAB>path` to the covering directory ('' if none).
+-- A promoted directory (files replaced by their directory, pmeta.promoted) that the upstream
+-- refuses gives the paths it covered back to the pool as what they were asked for, instead of
+-- passing its rejection on: nobody refused those files.
 -- The batch's type is only known once it is read, so its pool keys are built, not given.
 -- KEYS[1] batch          the batch id's
 -- KEYS[2] inflight
@@ -69,6 +72,74 @@ local function record(request_ids, path, status)
   track(status, request_ids, path, status.coveredBy or '')
 end
 
+-- #12, refused promotion: every `requestId<TAB>path` the promoted directory covered is pending
+-- again on its own, with its request's type and lane (or covered by another directory pending or
+-- in flight above it), and its status is queued again. Runs once the directory has left the
+-- in-flight set, so it covers nothing any more. Directories go first, outermost first, so what
+-- lies under one is covered by it whatever order the set holds them in.
+local function give_back_covered(dir)
+  local covered_key = keyspace.covered(dir)
+  local entries = {}
+  for _, entry in ipairs(redis.call('SMEMBERS', covered_key)) do
+    local sep = string.find(entry, '\t', 1, true)
+    local rid, path = string.sub(entry, 1, sep - 1), string.sub(entry, sep + 1)
+    local meta_raw = redis.call('HGET', keyspace.request(rid), 'meta')
+    if meta_raw then entries[#entries + 1] = { rid = rid, path = path, request = cjson.decode(meta_raw) } end
+  end
+  table.sort(entries, function(a, b)
+    local a_dir, b_dir = a.request.objectType == 'Directory', b.request.objectType == 'Directory'
+    if a_dir ~= b_dir then return a_dir end
+    if #a.path ~= #b.path then return #a.path < #b.path end
+    if a.path ~= b.path then return a.path < b.path end
+    return a.rid < b.rid
+  end)
+  for _, given in ipairs(entries) do
+    local rid, path, request = given.rid, given.path, given.request
+    local kind, lane = request.objectType, request.priority
+    local status = { state = 'queued', updatedAt = now }
+    local above = covering_dir(domain, path, kind)
+    if above then
+      cover(above, { rid }, path)
+      status.coveredBy = above
+    else
+      local kind_meta_key = keyspace.pendingMeta(kind)
+      local existing_raw = redis.call('HGET', kind_meta_key, path)
+      if existing_raw then
+        -- Pending already (asked again meanwhile): the request joins it and may lift its lane.
+        local existing = cjson.decode(existing_raw)
+        if higher_lane(lane, existing.lane) ~= existing.lane then
+          local score = redis.call('ZSCORE', keyspace.pending(kind, existing.lane, domain), path)
+          remove_pending(backlog, kind, path, existing)
+          touched[kind .. '|' .. existing.lane] = true
+          existing.lane = lane
+          add_pending(backlog, kind, path, tonumber(score), existing)
+        end
+        lane = existing.lane
+      else
+        local eligible_at = now
+        if redis.call('SISMEMBER', keyspace.inflightPaths(kind), path) == 1 then eligible_at = PARKED end
+        local meta = { domain = domain, lane = lane, queuedAt = request.receivedAt, attempts = 0 }
+        add_pending(backlog, kind, path, eligible_at, meta)
+        if kind == 'Directory' then
+          local top, absorbed = absorb_under(backlog, domain, path)
+          for pair in pairs(absorbed) do touched[pair] = true end
+          if top and higher_lane(top, lane) ~= lane then
+            remove_pending(backlog, kind, path, meta)
+            touched[kind .. '|' .. lane] = true
+            meta.lane = top
+            lane = top
+            add_pending(backlog, kind, path, eligible_at, meta)
+          end
+        end
+      end
+      redis.call('SADD', keyspace.links(kind, path), rid)
+      touched[kind .. '|' .. lane] = true
+    end
+    redis.call('HSET', keyspace.request(rid), 'p:' .. path, cjson.encode(status))
+  end
+  redis.call('DEL', covered_key)
+end
+
 for _, item in ipairs(batch.items) do
   local outcome = outcomes[item.path]
   if outcome and outcome.status then outcome.status.updatedAt = now end
@@ -108,7 +179,9 @@ for _, item in ipairs(batch.items) do
     local submitted = status.state == 'submitted'
     record(request_ids, item.path, status)
     if submitted then mark_refreshed(otype, item.path) end
-    if otype == 'Directory' then
+    if otype == 'Directory' and status.state == 'rejected' and item.meta and item.meta.promoted then
+      give_back_covered(item.path)
+    elseif otype == 'Directory' then
       -- Everything covered so far, while pending and while in flight, gets this outcome; a
       -- pending copy of the same directory covers only what arrives from now on.
       local covered_key = keyspace.covered(item.path)
@@ -131,6 +204,8 @@ for _, item in ipairs(batch.items) do
       meta = outcome.requeue.meta or meta
     else
       meta.uncertainSince = meta.uncertainSince or batch.claimedAt
+      -- #12: the batch's calls were made by now (its holder is dead or done): the look-up window ends here.
+      meta.uncertainUntil = math.max(tonumber(meta.uncertainUntil) or 0, now)
     end
     local dir = covering_dir(domain, item.path, otype)
     if dir then

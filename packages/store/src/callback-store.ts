@@ -1,7 +1,7 @@
 import type { Redis } from './redis-connection.js';
 import type { Keyspace } from './keyspace.js';
 import type { RedisClock } from './redis-clock.js';
-import { claimDue } from './script-calls.js';
+import { claimDue, renewDue } from './script-calls.js';
 
 export interface CallbackRecord {
   state: 'pending' | 'delivered' | 'failed';
@@ -23,6 +23,12 @@ export class CallbackStore {
 
   claimDue(max: number, leaseMs: number): Promise<string[]> {
     return claimDue(this.redis, this.keys, { schedule: 'callbacksDue', max, leaseMs });
+  }
+
+  /** Leases again, for `leaseMs`, the callbacks this worker is still sending (its heartbeat). */
+  renew(requestIds: readonly string[], leaseMs: number): Promise<number> {
+    if (requestIds.length === 0) return Promise.resolve(0);
+    return renewDue(this.redis, this.keys, { schedule: 'callbacksDue', ids: requestIds, leaseMs });
   }
 
   async record(requestId: string): Promise<CallbackRecord> {

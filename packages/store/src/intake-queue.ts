@@ -39,6 +39,22 @@ export async function enqueueRequest(queue: Queue<RefreshRequest>, request: Refr
   if (connection) await requireReplicas(connection, queue.toKey('id'));
 }
 
+/**
+ * How fast an admission job held by a worker that died is run again. BullMQ renews a job's lock
+ * every half `lockDuration` while its worker lives; every worker's stalled check, every
+ * `stalledInterval`, marks the active jobs and puts back those marked last time whose lock has
+ * gone. A killed worker's job is therefore back in the queue between `lockDuration / 2` and
+ * `lockDuration + 2 x stalledInterval` after the kill (2 to 8 s), and run again at once.
+ * Admission is idempotent (admit-request-2.lua does nothing for a request admitted before), so
+ * running a job twice is harmless; a job stalled more than `maxStalledCount` times is failed by
+ * BullMQ, so the limit is high enough that only a job that kills every worker it meets reaches it.
+ */
+export const INTAKE_LOCK = {
+  lockDuration: 4000,
+  stalledInterval: 2000,
+  maxStalledCount: 10,
+} as const;
+
 export function createIntakeWorker(
   connection: ConnectionOptions,
   keys: Keyspace,
@@ -50,5 +66,6 @@ export function createIntakeWorker(
     prefix: keys.bullPrefix,
     concurrency,
     autorun: false,
+    ...INTAKE_LOCK,
   });
 }

@@ -21,6 +21,8 @@ const SCRIPTS = {
   finishTask: 'finish-task-3.lua',
   finishMediaJob: 'finish-media-job-4.lua',
   takeCall: 'take-call-1.lua',
+  renewLease: 'renew-lease-2.lua',
+  renewDue: 'renew-due-1.lua',
   cancelRequest: 'cancel-request-3.lua',
   indexAdmission: 'index-admission-1.lua',
 } as const;

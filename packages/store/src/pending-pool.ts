@@ -14,6 +14,7 @@ import {
   finishBatch,
   type PromotionResult,
   promoteDirectory,
+  renewLease,
   setPressure,
 } from './script-calls.js';
 
@@ -36,6 +37,8 @@ export interface PendingMeta {
   backoffs?: number;
   /** Set when a call carrying this path may have been accepted without us hearing back (epoch ms). */
   uncertainSince?: number;
+  /** When the last such call ended, or its batch was taken back (epoch ms): no task of ours is younger. */
+  uncertainUntil?: number;
   lastCode?: string;
 }
 
@@ -161,6 +164,14 @@ export class PendingPool {
     });
     if (claim.batch) await replicated(this.redis, this.keys.inflight);
     return claim;
+  }
+
+  /**
+   * The holder's heartbeat: the batch's lease runs `leaseMs` from now again. False when the batch
+   * is gone (taken back after its lease ran out, or finished): the holder must stop calling for it.
+   */
+  renew(batchId: string, leaseMs: number): Promise<boolean> {
+    return renewLease(this.redis, this.keys, { batchId, leaseMs });
   }
 
   /** Records outcomes and requeues the rest; paths without an outcome go back as uncertain. */

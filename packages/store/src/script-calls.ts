@@ -7,7 +7,7 @@ import type { BatchItem, Claim, ClaimedBatch, PathOutcome } from './pending-pool
 import type { Grant, QuotaBudgets, Refusal } from './quota-governor.js';
 import type { RequestMeta } from './request-record.js';
 import type { AdmitResult, AdmitSettings, CancelOutcome } from './request-store.js';
-import type { MediaItemStatus, TaskPathState } from './task-store.js';
+import type { MediaItemStatus, TaskPathView } from './task-store.js';
 
 /**
  * One script's call: the KEYS it is given, by name and in the order its header lists them; its
@@ -194,6 +194,16 @@ export const finishBatch = script<
   decode: (reply) => Number(reply) === 1,
 });
 
+export const renewLease = script<{ batchId: string; leaseMs: number }, boolean>({
+  name: 'renewLease',
+  keys: {
+    batch: (k, a) => k.batch(a.batchId),
+    inflight: (k) => k.inflight,
+  },
+  argv: (a) => [a.batchId, a.leaseMs],
+  decode: (reply) => Number(reply) === 1,
+});
+
 export const claimIdempotencyKey = script<
   { digest: string; candidate: IdempotencyRecord; ttlSeconds: number },
   IdempotencyRecord | undefined
@@ -335,14 +345,26 @@ export const claimDue = script<
   decode: strings,
 });
 
+export const renewDue = script<
+  { schedule: 'tracking' | 'callbacksDue'; ids: readonly string[]; leaseMs: number },
+  number
+>({
+  name: 'renewDue',
+  keys: { schedule: (k, a) => k[a.schedule] },
+  argv: (a) => [a.leaseMs, ...a.ids],
+  decode: Number,
+});
+
 export const finishTask = script<
   {
     taskId: string;
-    byPath: Map<string, { state: TaskPathState; description?: string }>;
+    byPath: Map<string, TaskPathView>;
     ended: boolean;
     nextPollMs: number;
+    /** What every path the upstream did not list becomes (the last look before giving up); absent: left as it is. */
+    unlisted?: TaskPathView;
   },
-  string[]
+  { requestIds: string[]; unconfirmed: number }
 >({
   name: 'finishTask',
   keys: {
@@ -350,8 +372,17 @@ export const finishTask = script<
     tracking: (k) => k.tracking,
     callbacksDue: (k) => k.callbacksDue,
   },
-  argv: (a) => [a.taskId, a.ended ? '1' : '0', a.nextPollMs, JSON.stringify(Object.fromEntries(a.byPath))],
-  decode: strings,
+  argv: (a) => [
+    a.taskId,
+    a.ended ? '1' : '0',
+    a.nextPollMs,
+    JSON.stringify(Object.fromEntries(a.byPath)),
+    a.unlisted ? JSON.stringify(a.unlisted) : '',
+  ],
+  decode: (reply) => {
+    const [ids, unconfirmed] = tuple(reply, 2, 'finishTask');
+    return { requestIds: strings(ids), unconfirmed: Number(unconfirmed) };
+  },
 });
 
 export const finishMediaJob = script<

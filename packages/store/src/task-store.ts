@@ -10,7 +10,7 @@ import {
 } from '@refreshq/domain';
 import type { Redis } from './redis-connection.js';
 import type { Keyspace } from './keyspace.js';
-import { claimDue, finishMediaJob, finishTask, takeCall } from './script-calls.js';
+import { claimDue, finishMediaJob, finishTask, renewDue, takeCall } from './script-calls.js';
 
 /** How a media refresh job is tracked: under this id, beside refresh tasks (one schedule). */
 export const MEDIA_JOB_PREFIX = 'media-job:';
@@ -25,7 +25,13 @@ export interface TrackedTask {
   domain: string;
 }
 
-export type TaskPathState = 'refreshing' | 'complete' | 'failed';
+export type TaskPathState = 'refreshing' | 'complete' | 'failed' | 'unconfirmed';
+
+/** What is recorded of one submitted path of a task; `description`: the upstream's, or why unconfirmed. */
+export interface TaskPathView {
+  state: TaskPathState;
+  description?: string;
+}
 
 /** What following a media job found for one media (finish-media-job-4.lua writes it on its requests). */
 export interface MediaItemStatus {
@@ -64,14 +70,31 @@ export class TaskStore {
     });
   }
 
-  /** Records the upstream's view per submitted path; `ended` forgets the task. Returns the request ids touched. */
+  /** Leases again, for `leaseMs`, the tasks this worker still holds (its heartbeat); returns how many were renewed. */
+  renew(taskIds: readonly string[], leaseMs: number): Promise<number> {
+    if (taskIds.length === 0) return Promise.resolve(0);
+    return renewDue(this.redis, this.keys, { schedule: 'tracking', ids: taskIds, leaseMs });
+  }
+
+  /**
+   * Records the upstream's view per submitted path; `ended` forgets the task; `unlisted` is what
+   * the paths the upstream did not list become (the last look). Returns the request ids touched
+   * and how many (request, path) pairs were made unconfirmed.
+   */
   record(
     taskId: string,
-    byPath: Map<string, { state: TaskPathState; description?: string }>,
+    byPath: Map<string, TaskPathView>,
     ended: boolean,
     nextPollMs: number,
-  ): Promise<string[]> {
-    return finishTask(this.redis, this.keys, { taskId, byPath, ended, nextPollMs });
+    unlisted?: TaskPathView,
+  ): Promise<{ requestIds: string[]; unconfirmed: number }> {
+    return finishTask(this.redis, this.keys, {
+      taskId,
+      byPath,
+      ended,
+      nextPollMs,
+      ...(unlisted ? { unlisted } : {}),
+    });
   }
 
   /** The (request, path) pairs a task or job serves, with the covering directory ('' if none). */

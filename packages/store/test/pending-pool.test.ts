@@ -188,10 +188,29 @@ describe('finishing', () => {
     expect(again?.items).toHaveLength(1);
     expect(again?.items[0]?.requestIds.sort()).toEqual([first.id, second.id].sort());
     expect(again?.items[0]?.meta.uncertainSince).toBe(batch?.claimedAt);
+    // Its calls were all made by the time it was taken back: the look-up window ends there.
+    expect(again?.items[0]?.meta.uncertainUntil).toBeGreaterThanOrEqual((batch?.claimedAt ?? 0) + 60);
     // The dead holder's late finish is refused: the batch is no longer its.
     expect(await pool.finish(batch as ClaimedBatch, submittedAll(batch as ClaimedBatch), settings)).toBe(
       false,
     );
+  });
+
+  it('keeps a batch whose holder renews its lease; a renewal after it was taken back fails', async () => {
+    await admit(request(['https://a.com/1']));
+    const short = { ...settings, leaseMs: 600 };
+    const [batch] = await claimAll('File', short);
+    for (let beat = 0; beat < 4; beat += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(await pool.renew(batch!.id, short.leaseMs)).toBe(true);
+    }
+    // A second past the claim, well beyond the first lease: still held.
+    expect(await pool.reclaimExpired(short)).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(await pool.reclaimExpired(short)).toBe(1);
+    expect(await pool.renew(batch!.id, short.leaseMs)).toBe(false);
+    const [again] = await claimAll();
+    expect(again?.items[0]?.meta.uncertainSince).toBe(batch?.claimedAt);
   });
 
   it('does not reclaim a batch whose lease still runs', async () => {
@@ -337,6 +356,58 @@ describe('directory cover', () => {
         coveredBy: 'https://a.com/p/',
       });
     }
+  });
+});
+
+describe('a refused promotion', () => {
+  const rejected = (dir: string): Map<string, PathOutcome> =>
+    new Map([[dir, { status: { state: 'rejected', error: { code: 'IllegalOperation', message: 'no' } } }]]);
+
+  it('gives the files a promoted directory covered back to the pool as files, still queued', async () => {
+    const first = request(['https://a.com/p/1', 'https://a.com/p/2', 'https://a.com/p/3'], 'File', 'high');
+    await admit(first, 0, 1000, 3);
+    const late = request(['https://a.com/p/4']);
+    await admit(late);
+    const [dirBatch] = await claimAll('Directory', settings, 'high');
+    expect(dirBatch?.items.map((item) => item.meta.promoted)).toEqual([true]);
+    await pool.finish(dirBatch as ClaimedBatch, rejected('https://a.com/p/'), settings);
+
+    for (const [req, path] of [
+      [first, 'https://a.com/p/1'],
+      [late, 'https://a.com/p/4'],
+    ] as const) {
+      const status = (await requests.read(req.id))?.paths.get(path);
+      expect(status?.state).toBe('queued');
+      expect(status?.coveredBy).toBeUndefined();
+    }
+    const high = await claimAll('File', settings, 'high');
+    const normal = await claimAll('File', settings, 'normal');
+    expect(high.flatMap((batch) => batch.items.map((item) => item.path)).sort()).toEqual([
+      'https://a.com/p/1',
+      'https://a.com/p/2',
+      'https://a.com/p/3',
+    ]);
+    expect(normal.flatMap((batch) => batch.items.map((item) => [item.path, item.requestIds]))).toEqual([
+      ['https://a.com/p/4', [late.id]],
+    ]);
+    await pool.finish(high[0] as ClaimedBatch, submittedAll(high[0] as ClaimedBatch), settings);
+    expect((await requests.read(first.id))?.paths.get('https://a.com/p/2')).toMatchObject({
+      state: 'submitted',
+    });
+  });
+
+  it('a directory someone asked for passes its rejection on to what it covers', async () => {
+    const dir = request(['https://a.com/d/'], 'Directory');
+    await admit(dir);
+    const file = request(['https://a.com/d/x']);
+    await admit(file);
+    const [dirBatch] = await claimAll('Directory');
+    await pool.finish(dirBatch as ClaimedBatch, rejected('https://a.com/d/'), settings);
+    expect((await requests.read(file.id))?.paths.get('https://a.com/d/x')).toMatchObject({
+      state: 'rejected',
+      coveredBy: 'https://a.com/d/',
+    });
+    expect(await claimAll('File')).toHaveLength(0);
   });
 });
 

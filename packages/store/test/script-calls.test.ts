@@ -35,6 +35,8 @@ describe('each script call matches its Lua file', () => {
         'syncQuota',
         'takeCall',
         'takeQuota',
+        'renewLease',
+        'renewDue',
       ].sort(),
     );
   });

@@ -42,7 +42,7 @@ export function slowest(
   return worst;
 }
 
-const FINAL = new Set(['submitted', 'rejected', 'refreshing', 'complete', 'failed']);
+const FINAL = new Set(['submitted', 'rejected', 'refreshing', 'complete', 'failed', 'unconfirmed']);
 
 async function getView(intakeUrl: string, id: string): Promise<{ status: number; view?: RequestView }> {
   try {

@@ -11,7 +11,7 @@ import {
 import { checkQuota, spend, withinCallMaximum } from '../quota.js';
 import type { Submission } from '../submissions.js';
 import { assignTaskIds } from '../task-ids.js';
-import { taskFailure } from '../tasks.js';
+import { taskFailure, taskUnlisted } from '../tasks.js';
 import type { ActionContext, ActionResult } from './types.js';
 
 /**
@@ -74,6 +74,7 @@ export function refreshVodObjectCaches({ state, call, requestId }: ActionContext
       domain: domains[i] ?? '',
       createdAtMs: now,
       failure: taskFailure(state.timing.seed, taskId, objectPath, state.timing.failureRate),
+      unlisted: taskUnlisted(state.timing.seed, taskId, objectPath, state.timing.unlistedRate),
     });
   });
   const refreshTaskId = assignment.distinct.join(',');

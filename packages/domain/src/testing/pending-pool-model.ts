@@ -33,6 +33,7 @@ export interface ModelItem {
   lastSeenAt: number;
   promoted: boolean;
   uncertainSince?: number;
+  uncertainUntil?: number;
 }
 
 export interface ModelBatch {
@@ -56,6 +57,7 @@ interface Entry {
   lastSeenAt: number;
   promoted: boolean;
   uncertainSince?: number;
+  uncertainUntil?: number;
 }
 
 /** Eligibility of a path re-requested while an earlier copy is in flight: never, until that batch finishes. */
@@ -84,6 +86,7 @@ export class PendingPoolModel {
   private readonly batches = new Map<string, ModelBatch>();
   private readonly inflightPaths = new Set<string>();
   private readonly receivedAt = new Map<string, number>();
+  private readonly requests = new Map<string, Pick<ModelRequest, 'objectType' | 'priority' | 'receivedAt'>>();
   readonly statuses = new Map<string, Map<string, Omit<PathStatus, 'updatedAt'>>>();
 
   constructor(
@@ -97,6 +100,7 @@ export class PendingPoolModel {
     const statuses = new Map<string, Omit<PathStatus, 'updatedAt'>>();
     this.statuses.set(request.id, statuses);
     this.receivedAt.set(request.id, request.receivedAt);
+    this.requests.set(request.id, request);
     request.paths.forEach((path, index) => {
       const domain = request.domains[index] as string;
       const dir = this.pend(request.objectType, path, domain, request.priority, [request.id], now);
@@ -152,6 +156,7 @@ export class PendingPoolModel {
         promoted: entry.promoted,
       };
       if (entry.uncertainSince !== undefined) item.uncertainSince = entry.uncertainSince;
+      if (entry.uncertainUntil !== undefined) item.uncertainUntil = entry.uncertainUntil;
       this.links.delete(linkKey);
       this.pending.delete(linkKey);
       this.inflightPaths.add(linkKey);
@@ -183,7 +188,9 @@ export class PendingPoolModel {
       this.releaseParked(kind, item.path, outcome, now);
       if (outcome && 'status' in outcome) {
         this.record(item.requestIds, item.path, outcome.status);
-        if (kind === 'Directory') {
+        if (kind === 'Directory' && outcome.status.state === 'rejected' && item.promoted) {
+          this.giveBack(item.path, domain, now);
+        } else if (kind === 'Directory') {
           for (const entry of this.covered.get(item.path) ?? []) {
             const [rid, path] = entry.split('\t') as [string, string];
             this.record([rid], path, { ...outcome.status, coveredBy: item.path });
@@ -194,6 +201,7 @@ export class PendingPoolModel {
       }
       const delay = outcome ? outcome.requeue.delayMs : 0;
       const uncertainSince = outcome ? item.uncertainSince : (item.uncertainSince ?? batch.claimedAt);
+      const uncertainUntil = outcome ? item.uncertainUntil : Math.max(item.uncertainUntil ?? now, now);
       const dir = this.coveringDir(domain, item.path, kind);
       if (dir) {
         this.cover(dir, item.requestIds, item.path);
@@ -213,10 +221,64 @@ export class PendingPoolModel {
         promoted: item.promoted,
       };
       if (uncertainSince !== undefined) entry.uncertainSince = uncertainSince;
+      if (uncertainUntil !== undefined) entry.uncertainUntil = uncertainUntil;
       this.pending.set(key(kind, item.path), entry);
       for (const rid of item.requestIds) this.setOf(this.links, key(kind, item.path)).add(rid);
     }
     return true;
+  }
+
+  /**
+   * A refused promoted directory: what it covered is pending again as it was asked for (or
+   * covered by a directory above it), queued again. Directories first, outermost first.
+   */
+  private giveBack(dir: string, domain: string, now: number): void {
+    const entries = [...(this.covered.get(dir) ?? [])]
+      .map((entry) => {
+        const [rid, path] = entry.split('\t') as [string, string];
+        return { rid, path, request: this.requests.get(rid) };
+      })
+      .filter((entry) => entry.request !== undefined)
+      .sort((a, b) => {
+        const aDir = a.request?.objectType === 'Directory';
+        const bDir = b.request?.objectType === 'Directory';
+        if (aDir !== bDir) return aDir ? -1 : 1;
+        if (a.path.length !== b.path.length) return a.path.length - b.path.length;
+        if (a.path !== b.path) return a.path < b.path ? -1 : 1;
+        return a.rid < b.rid ? -1 : a.rid > b.rid ? 1 : 0;
+      });
+    this.covered.delete(dir);
+    for (const { rid, path, request } of entries) {
+      const { objectType: kind, priority, receivedAt } = request as NonNullable<typeof request>;
+      const above = this.coveringDir(domain, path, kind);
+      if (above) {
+        this.cover(above, [rid], path);
+        this.record([rid], path, { state: 'queued', coveredBy: above });
+        continue;
+      }
+      const linkKey = key(kind, path);
+      const existing = this.pending.get(linkKey);
+      if (existing) existing.lane = higherLane(priority, existing.lane);
+      else {
+        const entry: Entry = {
+          path,
+          kind,
+          lane: priority,
+          domain,
+          eligibleAt: this.inflightPaths.has(linkKey) ? PARKED : now,
+          queuedAt: receivedAt,
+          lastSeenAt: 0,
+          promoted: false,
+        };
+        this.pending.set(linkKey, entry);
+        if (kind === 'Directory') {
+          const top = this.absorbUnder(domain, path);
+          if (top) entry.lane = higherLane(top, priority);
+        }
+      }
+      this.setOf(this.links, linkKey).add(rid);
+      this.record([rid], path, { state: 'queued' });
+    }
   }
 
   /**

@@ -3,13 +3,14 @@
 -- ends and the request asked for a callback, it is put in `callbacks_due` (the script's
 -- `{ns}:callbacks-due` KEY) in the same step.
 
-local TERMINAL = { complete = true, failed = true, rejected = true, cancelled = true }
+-- The final path states (packages/domain/src/path-status.ts, FINAL_PATH_STATES).
+local TERMINAL = { complete = true, failed = true, rejected = true, unconfirmed = true, cancelled = true }
 
 -- The path's lookup record (GET /v1/paths): its last submission and its last end, whichever
 -- request they came on. It lives as long as the newest status that wrote it (the request's TTL).
 -- One outcome reaches every request linked to the path: within a script run the record is
 -- written once per path and outcome (with the first request), and only its expiry follows the rest.
-local ENDS = { complete = true, failed = true, rejected = true }
+local ENDS = { complete = true, failed = true, rejected = true, unconfirmed = true }
 local indexed = {}
 local function index_path(req_key, otype, rid, path, status)
   local submitted = status.state == 'submitted' and status.submittedAt
