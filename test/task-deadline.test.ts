@@ -48,7 +48,7 @@ beforeAll(async () => {
   const allowed = { CALLBACK_ALLOWED_HOSTS: new URL(receiverUrl).host };
   ({ intake, worker } = stack = await startTestStack(
     upstream.url,
-    { TASK_FIRST_POLL_MS: '200', TASK_DEADLINE_MS: String(DEADLINE_MS), ...allowed },
+    { TASK_DEADLINE_MS: String(DEADLINE_MS), ...allowed },
     allowed,
   ));
 });

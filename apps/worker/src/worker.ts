@@ -126,7 +126,8 @@ export async function startWorker(
     windowMs: env.COALESCE_WINDOW_MS,
     quietMs: env.COALESCE_QUIET_MS,
     leaseMs: env.BATCH_LEASE_MS,
-    firstPollMs: env.TASK_FIRST_POLL_MS,
+    // A task's first look comes by its deadline at the latest, so it can end on time.
+    firstPollMs: Math.min(env.TASK_FIRST_POLL_MS, env.TASK_DEADLINE_MS),
     hotQuietMs: env.HOT_PATH_MAX_QUIET_MS,
     hotHoldMs: env.HOT_PATH_MAX_HOLD_MS,
   };
