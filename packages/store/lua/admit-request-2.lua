@@ -20,85 +20,6 @@ local window, max_files, max_dirs = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumb
 local retention, promote_at = tonumber(ARGV[8]), tonumber(ARGV[9])
 local queued = cjson.encode({ state = 'queued', updatedAt = now })
 
--- Per domain, the (type|lane) pairs whose ready entry must be recomputed: once, at the end,
--- from the final pending sets (the same result as after each path, for a fraction of the calls).
-local touched_by_domain = {}
-local function touched_of(domain)
-  local touched = touched_by_domain[domain]
-  if not touched then
-    touched = {}
-    touched_by_domain[domain] = touched
-  end
-  return touched
-end
-
--- Per domain: true when it has no pending and no in-flight directory, so nothing covers its
--- paths (asked once per domain; false from the moment this script pends a directory there).
-local without_dirs = {}
-local function dirless(domain)
-  local known = without_dirs[domain]
-  if known == nil then
-    known = redis.call('SCARD', keyspace.dirs(domain)) == 0
-      and redis.call('SCARD', keyspace.inflightDirs(domain)) == 0
-    without_dirs[domain] = known
-  end
-  return known
-end
-local function covering(domain, path, kind)
-  if dirless(domain) then return nil end
-  return covering_dir(domain, path, kind)
-end
-
-local function pend(kind, path, domain, path_lane, request_ids)
-  -- Returns true when the path was already pending (coalesced) or covered.
-  local dir = covering(domain, path, kind)
-  if dir then
-    cover(dir, request_ids, path)
-    return true, dir
-  end
-  if kind == 'Directory' then without_dirs[domain] = false end
-  if #request_ids > 0 then sadd_all(keyspace.links(kind, path), request_ids) end
-  local touched = touched_of(domain)
-  local lane_now
-  local pmeta_key = keyspace.pendingMeta(kind)
-  local raw = redis.call('HGET', pmeta_key, path)
-  local joined = raw ~= false
-  if joined then
-    local meta = cjson.decode(raw)
-    meta.lastSeenAt = now
-    -- Requests seen while pending: the scarcity policy's measure of a hot path (docs/scarcity.md).
-    meta.hits = (tonumber(meta.hits) or 1) + 1
-    redis.call('HSET', pmeta_key, path, cjson.encode(meta))
-    if higher_lane(path_lane, meta.lane) ~= meta.lane then
-      local score = redis.call('ZSCORE', keyspace.pending(kind, meta.lane, domain), path)
-      remove_pending(backlog, kind, path, meta)
-      touched[kind .. '|' .. meta.lane] = true
-      meta.lane = path_lane
-      add_pending(backlog, kind, path, tonumber(score), meta)
-    end
-    lane_now = meta.lane
-  else
-    local meta = { domain = domain, lane = path_lane, queuedAt = now, lastSeenAt = now, attempts = 0, hits = 1 }
-    local eligible_at = now + window
-    if redis.call('SISMEMBER', keyspace.inflightPaths(kind), path) == 1 then eligible_at = PARKED end
-    add_pending(backlog, kind, path, eligible_at, meta)
-    -- New demand, counted for the pressure forecast; promotions are not demand.
-    if #request_ids > 0 then redis.call('HINCRBY', backlog, 'arrived:' .. kind, 1) end
-    if kind == 'Directory' then
-      local top, absorbed = absorb_under(backlog, domain, path)
-      for pair in pairs(absorbed) do touched[pair] = true end
-      if top and higher_lane(top, path_lane) ~= path_lane then
-        remove_pending(backlog, kind, path, meta)
-        meta.lane = top
-        add_pending(backlog, kind, path, eligible_at, meta)
-      end
-    end
-    lane_now = meta.lane
-  end
-  touched[kind .. '|' .. lane_now] = true
-  return joined, nil
-end
-
 -- The directory a file sits in: everything up to the last '/' before any query.
 local function parent_of(path)
   local bare = string.match(path, '^[^?]*')
@@ -141,7 +62,7 @@ local function pend_files_together(at, request_ids, statuses)
     statuses[#statuses + 1] = queued
     local meta = raw and cjson.decode(raw)
     if meta and higher_lane(lane, meta.lane) ~= meta.lane then
-      pend('File', path, domain, lane, request_ids)
+      pend_path(backlog, 'File', path, domain, lane, request_ids, now, window)
       joined_count = joined_count + 1
     else
       sadd_all(keyspace.links('File', path), request_ids)
@@ -202,7 +123,7 @@ end
 if #together > 0 then coalesced = coalesced + pend_files_together(together, { rid }, statuses) end
 for _, i in ipairs(one_by_one) do
   local path, domain = ARGV[i], ARGV[i + 1]
-  local joined, dir = pend(otype, path, domain, lane, { rid })
+  local joined, dir = pend_path(backlog, otype, path, domain, lane, { rid }, now, window)
   if joined then coalesced = coalesced + 1 end
   statuses[#statuses + 1] = 'p:' .. path
   statuses[#statuses + 1] = dir and cjson.encode({ state = 'queued', updatedAt = now, coveredBy = dir }) or queued
@@ -210,7 +131,7 @@ for _, i in ipairs(one_by_one) do
     local parent = parent_of(path)
     local files_key = keyspace.files(domain)
     if parent and redis.call('ZLEXCOUNT', files_key, '[' .. parent, '[' .. parent .. '\255') >= promote_at then
-      pend('Directory', parent, domain, lane, {})
+      pend_path(backlog, 'Directory', parent, domain, lane, {}, now, window)
       local dir_meta_key = keyspace.pendingMeta('Directory')
       local pmeta = cjson.decode(redis.call('HGET', dir_meta_key, parent) or '{}')
       if pmeta.domain then
@@ -221,8 +142,6 @@ for _, i in ipairs(one_by_one) do
   end
 end
 in_chunks('HSET', request_key, statuses, 1000)
-for domain, touched in pairs(touched_by_domain) do
-  refresh_touched(domain, touched, now, window, max_files, max_dirs)
-end
+refresh_pended(now, window, max_files, max_dirs)
 redis.call('EXPIRE', request_key, retention)
 return 1 + coalesced

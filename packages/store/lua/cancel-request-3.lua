@@ -22,7 +22,6 @@ local meta = cjson.decode(meta_raw)
 local rid, otype = meta.id, ARGV[1]
 local now = now_ms()
 local window, max_files, max_dirs = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local touched_by_domain = {}
 local reply = {}
 
 -- A pending path nobody waits on any more (no linked request, no path it covers) leaves the pool.
@@ -57,8 +56,7 @@ for i = 5, #ARGV, 2 do
   local state = status_raw and cjson.decode(status_raw).state or 'unknown'
   local outcome = state
   if state == 'queued' then
-    local touched = touched_by_domain[domain] or {}
-    touched_by_domain[domain] = touched
+    local touched = touched_of(domain)
     local cancelled = false
     if redis.call('SREM', keyspace.links(otype, path), rid) == 1 then
       drop_if_unwanted(otype, path, touched)
@@ -77,7 +75,5 @@ for i = 5, #ARGV, 2 do
   reply[#reply + 1] = outcome
 end
 
-for domain, touched in pairs(touched_by_domain) do
-  refresh_touched(domain, touched, now, window, max_files, max_dirs)
-end
+refresh_pended(now, window, max_files, max_dirs)
 return reply

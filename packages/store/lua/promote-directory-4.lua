@@ -45,7 +45,8 @@ for _, path in ipairs(files) do
 end
 -- Pended for no request of its own, in the lowest lane: absorbing lifts it to the highest lane
 -- of the files it takes in.
-pend_path(backlog, 'Directory', dir, domain, 'low', {}, now, window, max_files, max_dirs)
+pend_path(backlog, 'Directory', dir, domain, 'low', {}, now, window)
+refresh_pended(now, window, max_files, max_dirs)
 local meta_key = keyspace.pendingMeta('Directory')
 local meta = cjson.decode(redis.call('HGET', meta_key, dir))
 meta.promoted = true

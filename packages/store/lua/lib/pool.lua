@@ -133,25 +133,57 @@ local function refresh_touched(domain, touched, now, window, max_files, max_dirs
   end
 end
 
+-- Per domain, the (type|lane) pairs whose ready entry must be recomputed: once, at the end,
+-- from the final pending sets (the same result as after each path, for a fraction of the calls).
+local touched_by_domain = {}
+local function touched_of(domain)
+  local touched = touched_by_domain[domain]
+  if not touched then
+    touched = {}
+    touched_by_domain[domain] = touched
+  end
+  return touched
+end
+
+-- Per domain: true when it has no pending and no in-flight directory, so nothing covers its
+-- paths (asked once per domain; false from the moment this script pends a directory there).
+local without_dirs = {}
+local function dirless(domain)
+  local known = without_dirs[domain]
+  if known == nil then
+    known = redis.call('SCARD', keyspace.dirs(domain)) == 0
+      and redis.call('SCARD', keyspace.inflightDirs(domain)) == 0
+    without_dirs[domain] = known
+  end
+  return known
+end
+local function covering(domain, path, kind)
+  if dirless(domain) then return nil end
+  return covering_dir(domain, path, kind)
+end
+
 -- Puts one path of `kind` in the pool for `request_ids` (none for a promotion): covered by a
 -- pending or in-flight directory above it, joined to its pending copy (which counts the hit and
 -- lifts the lane), or pended anew (a directory absorbing what is pending under it). Returns
--- whether it was already pending or covered, and the covering directory if any.
-local function pend_path(backlog, kind, path, domain, path_lane, request_ids, now, window, max_files, max_dirs)
-  local dir = covering_dir(domain, path, kind)
+-- whether it was already pending or covered, and the covering directory if any. The ready
+-- entries it touches are recomputed once, by refresh_pended, at the end of the script.
+local function pend_path(backlog, kind, path, domain, path_lane, request_ids, now, window)
+  local dir = covering(domain, path, kind)
   if dir then
     cover(dir, request_ids, path)
     return true, dir
   end
+  if kind == 'Directory' then without_dirs[domain] = false end
   if #request_ids > 0 then sadd_all(keyspace.links(kind, path), request_ids) end
-  local touched = {}
+  local touched = touched_of(domain)
+  local lane_now
   local pmeta_key = keyspace.pendingMeta(kind)
   local raw = redis.call('HGET', pmeta_key, path)
   local joined = raw ~= false
   if joined then
     local meta = cjson.decode(raw)
     meta.lastSeenAt = now
-    -- Requests seen while pending: the scarcity policy's measure of a hot path.
+    -- Requests seen while pending: the scarcity policy's measure of a hot path (docs/scarcity.md).
     meta.hits = (tonumber(meta.hits) or 1) + 1
     redis.call('HSET', pmeta_key, path, cjson.encode(meta))
     if higher_lane(path_lane, meta.lane) ~= meta.lane then
@@ -161,13 +193,14 @@ local function pend_path(backlog, kind, path, domain, path_lane, request_ids, no
       meta.lane = path_lane
       add_pending(backlog, kind, path, tonumber(score), meta)
     end
+    lane_now = meta.lane
   else
     local meta = { domain = domain, lane = path_lane, queuedAt = now, lastSeenAt = now, attempts = 0, hits = 1 }
-    -- New demand, counted for the pressure forecast (docs/scarcity.md); promotions are not demand.
-    if #request_ids > 0 then redis.call('HINCRBY', backlog, 'arrived:' .. kind, 1) end
     local eligible_at = now + window
     if redis.call('SISMEMBER', keyspace.inflightPaths(kind), path) == 1 then eligible_at = PARKED end
     add_pending(backlog, kind, path, eligible_at, meta)
+    -- New demand, counted for the pressure forecast; promotions are not demand.
+    if #request_ids > 0 then redis.call('HINCRBY', backlog, 'arrived:' .. kind, 1) end
     if kind == 'Directory' then
       local top, absorbed = absorb_under(backlog, domain, path)
       for pair in pairs(absorbed) do touched[pair] = true end
@@ -177,9 +210,15 @@ local function pend_path(backlog, kind, path, domain, path_lane, request_ids, no
         add_pending(backlog, kind, path, eligible_at, meta)
       end
     end
+    lane_now = meta.lane
   end
-  local meta = cjson.decode(redis.call('HGET', pmeta_key, path))
-  touched[kind .. '|' .. meta.lane] = true
-  refresh_touched(domain, touched, now, window, max_files, max_dirs)
+  touched[kind .. '|' .. lane_now] = true
   return joined, nil
+end
+
+-- Recomputes, once, the ready entries of everything touched in this script (pend_path, touched_of).
+local function refresh_pended(now, window, max_files, max_dirs)
+  for domain, touched in pairs(touched_by_domain) do
+    refresh_touched(domain, touched, now, window, max_files, max_dirs)
+  end
 end
