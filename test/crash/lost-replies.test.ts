@@ -81,16 +81,10 @@ describe.skipIf(!redisServerOnPath())('former defect D4: a lost claim reply must
     );
     const submissions = await emulatorSubmissions(s.emulatorUrl);
     const result = audit(accepted, waited.views, waited.statuses, submissions);
-    const redis = s.adminRedis();
     const lost = [];
-    for (const missing of result.missing) {
-      const pending = await redis.zscore(`{${NAMESPACE}}:pending:File:cdn.example.com`, missing.path);
-      const links = await redis.exists(`{${NAMESPACE}}:links:File:${missing.path}`);
-      const meta = await redis.hexists(`{${NAMESPACE}}:pmeta:File`, missing.path);
-      if (pending === null && links === 0 && meta === 0) lost.push(missing.path);
-    }
+    for (const missing of result.missing) if ((await s.whereIs(missing.path)).gone) lost.push(missing.path);
     const idle = await s.idle();
-    const batches = await redis.keys(`{${NAMESPACE}}:batch:*`);
+    const batches = await s.adminRedis().keys(`{${NAMESPACE}}:batch:*`);
     const swallowed = p.dropped[0] === undefined ? undefined : batchInReply(p.dropped[0]);
     report('former defect D4: lost reply to claim-batch.lua', {
       'claim replies swallowed by the proxy': p.drops,

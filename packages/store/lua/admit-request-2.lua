@@ -18,7 +18,6 @@ local now = now_ms()
 local rid, otype, lane = ARGV[1], ARGV[3], ARGV[4]
 local window, max_files, max_dirs = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local retention, promote_at = tonumber(ARGV[8]), tonumber(ARGV[9])
-local queued = cjson.encode({ state = 'queued', updatedAt = now })
 
 -- The directory a file sits in: everything up to the last '/' before any query.
 local function parent_of(path)
@@ -40,7 +39,7 @@ end
 -- directory covers them and none changes what another does, so they are pended together, in a
 -- few commands for all of them instead of several each; the result is what pend() gives path by
 -- path. A pending path a higher lane lifts goes through pend() itself.
-local function pend_files_together(at, request_ids, statuses)
+local function pend_files_together(at, request_ids, queued_paths)
   local pmeta_key, inflight_key, joined_count = keyspace.pendingMeta('File'), keyspace.inflightPaths('File'), 0
   local metas, parked = {}, {}
   for i = 1, #at, 1000 do
@@ -54,18 +53,22 @@ local function pend_files_together(at, request_ids, statuses)
     end
   end
   -- A new path's meta depends on its domain alone here: encoded once per domain.
-  local meta_fields, pending_by_domain, files_by_domain, new_meta = {}, {}, {}, {}
+  local meta_fields, pending_by_domain, files_by_domain, links_by_domain, new_meta = {}, {}, {}, {}, {}
   for i, index in ipairs(at) do
     local path, domain = ARGV[index], ARGV[index + 1]
     local raw = metas[i]
-    statuses[#statuses + 1] = 'p:' .. path
-    statuses[#statuses + 1] = queued
+    queued_paths[#queued_paths + 1] = path
     local meta = raw and cjson.decode(raw)
     if meta and higher_lane(lane, meta.lane) ~= meta.lane then
       pend_path(backlog, 'File', path, domain, lane, request_ids, now, window)
       joined_count = joined_count + 1
     else
-      sadd_all(keyspace.links('File', path), request_ids)
+      local links = links_by_domain[domain]
+      if not links then
+        links = {}
+        links_by_domain[domain] = links
+      end
+      link_args(links, path, request_ids)
       meta_fields[#meta_fields + 1] = path
       if meta then
         meta.lastSeenAt = now
@@ -94,10 +97,11 @@ local function pend_files_together(at, request_ids, statuses)
       end
     end
   end
+  for domain, links in pairs(links_by_domain) do zadd_all(keyspace.pathLinks('File', domain), links) end
   local added = 0
   for domain, pending in pairs(pending_by_domain) do
     added = added + in_chunks('ZADD', keyspace.pending('File', lane, domain), pending, 1000)
-    in_chunks('ZADD', keyspace.files(domain), files_by_domain[domain], 1000)
+    zadd_all(keyspace.files(domain), files_by_domain[domain])
   end
   if added > 0 then
     redis.call('HINCRBY', backlog, 'File:' .. lane, added)
@@ -108,8 +112,9 @@ local function pend_files_together(at, request_ids, statuses)
 end
 
 redis.call('HSET', request_key, 'meta', ARGV[2], 'open', (#ARGV - 9) / 2)
--- Each path's status, written in a few HSETs of many fields at the end.
-local statuses = {}
+-- The paths that go in queued are one field (`queued`, one a line, at `queuedAt`): a path gets a
+-- status field of its own (`p:<path>`) only when it goes in covered or its status changes.
+local queued_paths, statuses = {}, {}
 local coalesced = 0
 local together, one_by_one = {}, {}
 for i = 10, #ARGV, 2 do
@@ -120,13 +125,17 @@ for i = 10, #ARGV, 2 do
     one_by_one[#one_by_one + 1] = i
   end
 end
-if #together > 0 then coalesced = coalesced + pend_files_together(together, { rid }, statuses) end
+if #together > 0 then coalesced = coalesced + pend_files_together(together, { rid }, queued_paths) end
 for _, i in ipairs(one_by_one) do
   local path, domain = ARGV[i], ARGV[i + 1]
   local joined, dir = pend_path(backlog, otype, path, domain, lane, { rid }, now, window)
   if joined then coalesced = coalesced + 1 end
-  statuses[#statuses + 1] = 'p:' .. path
-  statuses[#statuses + 1] = dir and cjson.encode({ state = 'queued', updatedAt = now, coveredBy = dir }) or queued
+  if dir then
+    statuses[#statuses + 1] = 'p:' .. path
+    statuses[#statuses + 1] = cjson.encode({ state = 'queued', updatedAt = now, coveredBy = dir })
+  else
+    queued_paths[#queued_paths + 1] = path
+  end
   if promote_at > 0 and otype == 'File' and not dir then
     local parent = parent_of(path)
     local files_key = keyspace.files(domain)
@@ -141,6 +150,7 @@ for _, i in ipairs(one_by_one) do
     end
   end
 end
+if #queued_paths > 0 then redis.call('HSET', request_key, 'queued', table.concat(queued_paths, '\n'), 'queuedAt', now) end
 in_chunks('HSET', request_key, statuses, 1000)
 refresh_pended(now, window, max_files, max_dirs)
 redis.call('EXPIRE', request_key, retention)

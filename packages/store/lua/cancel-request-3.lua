@@ -25,10 +25,10 @@ local window, max_files, max_dirs = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumb
 local reply = {}
 
 -- A pending path nobody waits on any more (no linked request, no path it covers) leaves the pool.
-local function drop_if_unwanted(kind, path, touched)
+local function drop_if_unwanted(kind, domain, path, touched)
   local pmeta_raw = redis.call('HGET', keyspace.pendingMeta(kind), path)
   if not pmeta_raw then return end
-  if redis.call('EXISTS', keyspace.links(kind, path)) == 1 then return end
+  if is_linked(kind, domain, path) then return end
   if kind == 'Directory' and redis.call('EXISTS', keyspace.covered(path)) == 1 then return end
   local pmeta = cjson.decode(pmeta_raw)
   remove_pending(backlog, kind, path, pmeta)
@@ -43,23 +43,37 @@ local function uncover(path, domain, touched)
   for _, dir in ipairs(redis.call('SMEMBERS', keyspace.dirs(domain))) do
     if covers(dir, path, otype) and redis.call('SISMEMBER', inflight, dir) == 0
       and redis.call('SREM', keyspace.covered(dir), entry) == 1 then
-      drop_if_unwanted('Directory', dir, touched)
+      drop_if_unwanted('Directory', domain, dir, touched)
       return true
     end
   end
   return false
 end
 
+-- Paths that went in queued and whose status has not changed since have no field of their own.
+local went_in_queued
+local function queued_since_admission(path)
+  if not went_in_queued then
+    went_in_queued = {}
+    local list = redis.call('HGET', request_key, 'queued')
+    if list then
+      for queued_path in string.gmatch(list, '[^\n]+') do went_in_queued[queued_path] = true end
+    end
+  end
+  return went_in_queued[path] == true
+end
+
 for i = 5, #ARGV, 2 do
   local path, domain = ARGV[i], ARGV[i + 1]
   local status_raw = redis.call('HGET', request_key, 'p:' .. path)
-  local state = status_raw and cjson.decode(status_raw).state or 'unknown'
+  local state = status_raw and cjson.decode(status_raw).state
+    or (queued_since_admission(path) and 'queued' or 'unknown')
   local outcome = state
   if state == 'queued' then
     local touched = touched_of(domain)
     local cancelled = false
-    if redis.call('SREM', keyspace.links(otype, path), rid) == 1 then
-      drop_if_unwanted(otype, path, touched)
+    if unlink(otype, domain, path, rid) then
+      drop_if_unwanted(otype, domain, path, touched)
       cancelled = true
     else
       cancelled = uncover(path, domain, touched)

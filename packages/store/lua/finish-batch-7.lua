@@ -132,7 +132,7 @@ local function give_back_covered(dir)
           end
         end
       end
-      redis.call('SADD', keyspace.links(kind, path), rid)
+      link(kind, domain, path, { rid })
       touched[kind .. '|' .. lane] = true
     end
     redis.call('HSET', keyspace.request(rid), 'p:' .. path, cjson.encode(status))
@@ -154,19 +154,18 @@ for _, item in ipairs(batch.items) do
     local parked = cjson.decode(parked_raw)
     local parked_key = keyspace.pending(otype, parked.lane, domain)
     if tonumber(redis.call('ZSCORE', parked_key, item.path)) == PARKED then
-      local links_key = keyspace.links(otype, item.path)
       local called_at = outcome and outcome.status and outcome.status.state == 'submitted' and tonumber(outcome.status.submittedAt)
       if called_at then
-        for _, rid in ipairs(redis.call('SMEMBERS', links_key)) do
+        for _, rid in ipairs(linked_requests(otype, domain, item.path)) do
           local meta_raw = redis.call('HGET', keyspace.request(rid), 'meta')
           local received_at = meta_raw and tonumber(cjson.decode(meta_raw).receivedAt)
           if received_at and received_at <= called_at then
             record({ rid }, item.path, outcome.status)
-            redis.call('SREM', links_key, rid)
+            unlink(otype, domain, item.path, rid)
           end
         end
       end
-      if called_at and redis.call('SCARD', links_key) == 0 then
+      if called_at and not is_linked(otype, domain, item.path) then
         remove_pending(backlog, otype, item.path, parked)
       else
         redis.call('ZADD', parked_key, now + window, item.path)
@@ -230,7 +229,7 @@ for _, item in ipairs(batch.items) do
         touched[otype .. '|' .. existing.lane] = true
       end
       add_pending(backlog, otype, item.path, eligible_at, meta)
-      if #request_ids > 0 then sadd_all(keyspace.links(otype, item.path), request_ids) end
+      link(otype, domain, item.path, request_ids)
       touched[otype .. '|' .. meta.lane] = true
     end
   end

@@ -39,7 +39,7 @@ if #files < min_files then return -2 end
 
 local covered = cjson.encode({ state = 'queued', updatedAt = now, coveredBy = dir, coverReason = reason })
 for _, path in ipairs(files) do
-  for _, rid in ipairs(redis.call('SMEMBERS', keyspace.links('File', path))) do
+  for _, rid in ipairs(linked_requests('File', domain, path)) do
     write_status(callbacks_due, rid, path, cjson.decode(covered), now)
   end
 end

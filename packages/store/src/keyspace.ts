@@ -14,11 +14,21 @@ export const KEY_FAMILIES = {
   requestIndex: 'requests',
   /** A path's last submission and last end, whichever request they came on (GET /v1/paths). */
   pathRecord: 'path:<type>:<path>',
-  /** The latest requests that asked for a path, by receivedAt. */
+  /**
+   * The latest requests that asked for each path on one UTC day (the day's number since the
+   * epoch): a hash, path → `<receivedAt>:<request id>` entries, oldest first.
+   */
+  pathRequestsByDay: 'path-requests-day:<type>:<day>',
+  /** The days that have a path-requests-day hash (score and member: the day). */
+  pathRequestDays: 'path-requests-days:<type>',
+  /** Before path-requests-day: one zset a path. Still read, never written; expires on its own. */
   pathRequests: 'path-requests:<type>:<path>',
   // The pending pool
   ready: 'ready:<type>:<lane>',
   pending: 'pending:<type>:<lane>:<domain>',
+  /** The requests each pending path of a pool domain serves: `<path>\t<request id>`, lex order. */
+  pathLinks: 'path-links:<type>:<domain>',
+  /** Before path-links: one set a path. Still read and emptied, never written. */
   links: 'links:<type>:<path>',
   pendingMeta: 'pmeta:<type>',
   files: 'files:<domain>',

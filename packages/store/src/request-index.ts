@@ -1,7 +1,13 @@
 import type { ObjectType, PathError, PathState, PathStatus } from '@refreshq/domain';
 import type { Keyspace } from './keyspace.js';
 import type { Redis } from './redis-connection.js';
-import { parseStoredRequest, type StoredRequest } from './request-record.js';
+import {
+  parseStoredRequest,
+  pathStatusFrom,
+  QUEUED_AT_FIELD,
+  QUEUED_FIELD,
+  type StoredRequest,
+} from './request-record.js';
 
 /** How many of the latest requests a path's look-up lists. */
 export const RECENT_REQUESTS_PER_PATH = 20;
@@ -65,22 +71,50 @@ export class RequestIndex {
     private readonly keys: Keyspace,
   ) {}
 
+  /** The latest requests that asked for a path, newest first (index-admission-1.lua writes them). */
+  private async recentRequests(objectType: ObjectType, path: string): Promise<[string, number][]> {
+    const days = await this.redis.zrevrange(this.keys.pathRequestDays(objectType), 0, -1);
+    const pipeline = this.redis.pipeline();
+    for (const day of days) pipeline.hget(this.keys.pathRequestsByDay(objectType, Number(day)), path);
+    // Written before the day hashes existed; they expire on their own.
+    pipeline.zrevrange(this.keys.pathRequests(objectType, path), 0, -1, 'WITHSCORES');
+    const replies = (await pipeline.exec()) ?? [];
+    const latest = new Map<string, number>();
+    replies.forEach(([error, reply], index) => {
+      if (error) throw error;
+      if (index < days.length) {
+        if (typeof reply !== 'string') return;
+        for (const entry of reply.split(' ')) {
+          const sep = entry.indexOf(':');
+          latest.set(entry.slice(sep + 1), Number(entry.slice(0, sep)));
+        }
+        return;
+      }
+      const legacy = reply as string[];
+      for (let at = 0; at + 1 < legacy.length; at += 2)
+        if (!latest.has(legacy[at] as string)) latest.set(legacy[at] as string, Number(legacy[at + 1]));
+    });
+    return [...latest]
+      .sort(([idA, a], [idB, b]) => b - a || (idB > idA ? 1 : idB < idA ? -1 : 0))
+      .slice(0, RECENT_REQUESTS_PER_PATH);
+  }
+
   async path(objectType: ObjectType, path: string): Promise<PathHistory | undefined> {
-    const [ids, record] = await Promise.all([
-      this.redis.zrevrange(this.keys.pathRequests(objectType, path), 0, -1, 'WITHSCORES'),
+    const [pairs, record] = await Promise.all([
+      this.recentRequests(objectType, path),
       this.redis.hgetall(this.keys.pathRecord(objectType, path)),
     ]);
-    const pairs: [string, number][] = [];
-    for (let index = 0; index + 1 < ids.length; index += 2)
-      pairs.push([ids[index] as string, Number(ids[index + 1])]);
     const pipeline = this.redis.pipeline();
-    for (const [id] of pairs) pipeline.hget(this.keys.request(id), `p:${path}`);
+    for (const [id] of pairs)
+      pipeline.hmget(this.keys.request(id), `p:${path}`, QUEUED_FIELD, QUEUED_AT_FIELD);
     const replies = pairs.length > 0 ? ((await pipeline.exec()) ?? []) : [];
     const requests: PathHistory['requests'] = [];
     pairs.forEach(([id, receivedAt], index) => {
-      const [error, raw] = replies[index] ?? [];
+      const [error, reply] = replies[index] ?? [];
       if (error) throw error;
-      if (typeof raw === 'string') requests.push({ id, receivedAt, status: JSON.parse(raw) as PathStatus });
+      const [own, queued, queuedAt] = reply as (string | null)[];
+      const status = pathStatusFrom(own, queued, queuedAt, path);
+      if (status) requests.push({ id, receivedAt, status });
     });
     if (requests.length === 0 && record.submitted === undefined && record.ended === undefined)
       return undefined;

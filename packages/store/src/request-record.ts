@@ -30,11 +30,35 @@ export interface Retry {
 /** Field of a request's hash naming a request that retried it (value: JSON `{at, paths}`). */
 export const RETRY_FIELD = 'retry:';
 
+/**
+ * Fields of a request's hash written at admission: the paths that went in queued, one a line,
+ * and when (epoch ms). A path's own `p:<path>` field exists only once its status changed (or it
+ * went in covered by a directory); until then its status is `queued` at `queuedAt`.
+ */
+export const QUEUED_FIELD = 'queued';
+export const QUEUED_AT_FIELD = 'queuedAt';
+
+/** A path's status from its `p:` field, else from the queued list (undefined: not on the request). */
+export function pathStatusFrom(
+  own: string | null | undefined,
+  queued: string | null | undefined,
+  queuedAt: string | null | undefined,
+  path: string,
+): PathStatus | undefined {
+  if (typeof own === 'string') return JSON.parse(own) as PathStatus;
+  if (typeof queued !== 'string' || !queued.split('\n').includes(path)) return undefined;
+  return { state: 'queued', updatedAt: Number(queuedAt) };
+}
+
 /** A request's hash as HGETALL returns it, or undefined when it is gone (or never admitted). */
 export function parseStoredRequest(fields: Record<string, string>): StoredRequest | undefined {
   const metaText = fields.meta;
   if (metaText === undefined) return undefined;
   const paths = new Map<string, PathStatus>();
+  if (fields[QUEUED_FIELD]) {
+    const queued: PathStatus = { state: 'queued', updatedAt: Number(fields[QUEUED_AT_FIELD]) };
+    for (const path of fields[QUEUED_FIELD].split('\n')) paths.set(path, { ...queued });
+  }
   const retries: Retry[] = [];
   for (const [field, value] of Object.entries(fields)) {
     if (field.startsWith('p:')) paths.set(field.slice(2), JSON.parse(value) as PathStatus);

@@ -11,6 +11,9 @@ import type { Keyspace } from './keyspace.js';
 import { RECENT_REQUESTS_PER_PATH } from './request-index.js';
 import {
   parseStoredRequest,
+  pathStatusFrom,
+  QUEUED_AT_FIELD,
+  QUEUED_FIELD,
   RETRY_FIELD,
   type RequestMeta,
   type Retry,
@@ -108,13 +111,16 @@ export class RequestStore {
   /** The status of each path's follow-on preload, where one was queued. */
   private async followOns(id: string, paths: readonly string[]): Promise<Map<string, PathStatus>> {
     const pipeline = this.redis.pipeline();
-    for (const path of paths) pipeline.hget(this.keys.request(followOnId(id, path)), `p:${path}`);
+    for (const path of paths)
+      pipeline.hmget(this.keys.request(followOnId(id, path)), `p:${path}`, QUEUED_FIELD, QUEUED_AT_FIELD);
     const replies = (await pipeline.exec()) ?? [];
     const statuses = new Map<string, PathStatus>();
     paths.forEach((path, index) => {
-      const [error, value] = replies[index] ?? [];
+      const [error, reply] = replies[index] ?? [];
       if (error) throw error;
-      if (typeof value === 'string') statuses.set(path, JSON.parse(value) as PathStatus);
+      const [own, queued, queuedAt] = reply as (string | null)[];
+      const status = pathStatusFrom(own, queued, queuedAt, path);
+      if (status) statuses.set(path, status);
     });
     return statuses;
   }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { keyspace } from '@refreshq/store';
 import { freePort, startRedisServer, type RunningRedis } from '@refreshq/test-redis';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -214,9 +215,14 @@ export class CrashStack {
   ): Promise<{ pending: boolean; links: boolean; meta: boolean; inBatch: boolean; gone: boolean }> {
     const redis = this.adminRedis();
     const domain = new URL(path).hostname;
-    const pending = (await redis.zscore(`{${NAMESPACE}}:pending:File:${domain}`, path)) !== null;
-    const links = (await redis.exists(`{${NAMESPACE}}:links:File:${path}`)) === 1;
-    const meta = (await redis.hexists(`{${NAMESPACE}}:pmeta:File`, path)) === 1;
+    const keys = keyspace(NAMESPACE);
+    let pending = false;
+    for (const lane of ['high', 'normal', 'low'] as const)
+      if ((await redis.zscore(keys.pending('File', lane, domain), path)) !== null) pending = true;
+    const from = `[${path}\t`;
+    const to = Buffer.concat([Buffer.from(from), Buffer.from([0xff])]);
+    const links = (await redis.zlexcount(keys.pathLinks('File', domain), from, to)) > 0;
+    const meta = (await redis.hexists(keys.pendingMeta('File'), path)) === 1;
     let inBatch = false;
     for (const key of await redis.keys(`{${NAMESPACE}}:batch:*`)) {
       const raw = await redis.get(key);

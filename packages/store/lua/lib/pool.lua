@@ -20,6 +20,67 @@ local function sadd_all(key, members)
   end
 end
 
+-- Which requests a pending path serves: members `<path>\t<request id>` of its pool domain's
+-- path-links key, whose lex order puts one path's links in one range. Links written before that
+-- key existed sit in a set of the path's own (keyspace.links): read beside it and emptied with it.
+local function links_range(path) return '[' .. path .. '\t', '[' .. path .. '\t\255' end
+
+-- ZADD arguments linking `path` to each of `request_ids`, appended to `args`.
+local function link_args(args, path, request_ids)
+  for _, rid in ipairs(request_ids) do
+    args[#args + 1] = 0
+    args[#args + 1] = path .. '\t' .. rid
+  end
+  return args
+end
+
+-- `ZADD key <score member ...>` in chunks (unpack has a limit).
+local function zadd_all(key, args)
+  for i = 1, #args, 1000 do
+    redis.call('ZADD', key, unpack(args, i, math.min(i + 999, #args)))
+  end
+end
+
+local function link(kind, domain, path, request_ids)
+  if #request_ids > 0 then zadd_all(keyspace.pathLinks(kind, domain), link_args({}, path, request_ids)) end
+end
+
+local function linked_requests(kind, domain, path)
+  local from, to = links_range(path)
+  local ids, seen = {}, {}
+  for _, entry in ipairs(redis.call('ZRANGEBYLEX', keyspace.pathLinks(kind, domain), from, to)) do
+    local rid = string.sub(entry, #path + 2)
+    seen[rid] = true
+    ids[#ids + 1] = rid
+  end
+  for _, rid in ipairs(redis.call('SMEMBERS', keyspace.links(kind, path))) do
+    if not seen[rid] then ids[#ids + 1] = rid end
+  end
+  return ids
+end
+
+-- Removes every link of `path`; returns the request ids it had.
+local function unlink_all(kind, domain, path)
+  local ids = linked_requests(kind, domain, path)
+  local from, to = links_range(path)
+  redis.call('ZREMRANGEBYLEX', keyspace.pathLinks(kind, domain), from, to)
+  redis.call('DEL', keyspace.links(kind, path))
+  return ids
+end
+
+-- Removes one request's link to `path`; returns whether it was there.
+local function unlink(kind, domain, path, rid)
+  local removed = redis.call('ZREM', keyspace.pathLinks(kind, domain), path .. '\t' .. rid)
+  removed = removed + redis.call('SREM', keyspace.links(kind, path), rid)
+  return removed > 0
+end
+
+local function is_linked(kind, domain, path)
+  local from, to = links_range(path)
+  return redis.call('ZLEXCOUNT', keyspace.pathLinks(kind, domain), from, to) > 0
+    or redis.call('EXISTS', keyspace.links(kind, path)) == 1
+end
+
 -- Recomputes when the domain's next batch of one type and lane may be cut (its entry in that
 -- type and lane's ready key): when the oldest path of its pending key is eligible, or now when a
 -- full batch of eligible-within-the-window paths waits.
@@ -98,9 +159,7 @@ local function absorb_under(backlog, domain, dir)
   local files = redis.call('ZRANGEBYLEX', keyspace.files(domain), '[' .. dir, '[' .. dir .. '\255')
   for _, path in ipairs(files) do
     local meta = cjson.decode(redis.call('HGET', keyspace.pendingMeta('File'), path))
-    local links_key = keyspace.links('File', path)
-    cover(dir, redis.call('SMEMBERS', links_key), path)
-    redis.call('DEL', links_key)
+    cover(dir, unlink_all('File', domain, path), path)
     remove_pending(backlog, 'File', path, meta)
     top_lane = higher_lane(meta.lane, top_lane)
     touched['File|' .. meta.lane] = true
@@ -108,9 +167,7 @@ local function absorb_under(backlog, domain, dir)
   for _, sub in ipairs(redis.call('SMEMBERS', keyspace.dirs(domain))) do
     if starts_with(sub, dir) then
       local meta = cjson.decode(redis.call('HGET', keyspace.pendingMeta('Directory'), sub))
-      local links_key = keyspace.links('Directory', sub)
-      cover(dir, redis.call('SMEMBERS', links_key), sub)
-      redis.call('DEL', links_key)
+      cover(dir, unlink_all('Directory', domain, sub), sub)
       local sub_covered = keyspace.covered(sub)
       if redis.call('EXISTS', sub_covered) == 1 and redis.call('SISMEMBER', keyspace.inflightDirs(domain), sub) == 0 then
         redis.call('SUNIONSTORE', covered_key, covered_key, sub_covered)
@@ -174,7 +231,7 @@ local function pend_path(backlog, kind, path, domain, path_lane, request_ids, no
     return true, dir
   end
   if kind == 'Directory' then without_dirs[domain] = false end
-  if #request_ids > 0 then sadd_all(keyspace.links(kind, path), request_ids) end
+  link(kind, domain, path, request_ids)
   local touched = touched_of(domain)
   local lane_now
   local pmeta_key = keyspace.pendingMeta(kind)
