@@ -137,6 +137,14 @@ if (wanted('admission')) {
         ]
       : []),
   ]);
+  const runs = [['one worker', a.one], ['two workers', a.two]];
+  if (a.baseline) runs.push(['baseline one', a.baseline.one], ['baseline two', a.baseline.two]);
+  for (const [label, r] of runs)
+    console.log(
+      `redis µs/path by command, ${label}: ${Object.entries(r.redisCommands ?? {})
+        .map(([name, us]) => `${name} ${us}`)
+        .join(', ')}`,
+    );
 }
 
 if (wanted('coalescing')) {

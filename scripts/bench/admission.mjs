@@ -72,6 +72,17 @@ async function stop(child) {
   await exited;
 }
 
+/** INFO commandstats as { command: µs per path }, the eight largest. */
+function commandProfile(info, paths) {
+  const rows = [];
+  for (const line of info.split('\n')) {
+    const match = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line);
+    if (match) rows.push([match[1], Number(match[3]) / paths]);
+  }
+  rows.sort((a, b) => b[1] - a[1]);
+  return Object.fromEntries(rows.slice(0, 8).map(([name, us]) => [name, Number(us.toFixed(2))]));
+}
+
 /** One measured run: `workers` processes admit `jobs` requests of `pathsPerRequest` paths. */
 async function run({
   from = root,
@@ -121,6 +132,7 @@ async function run({
       children.push(child);
       await waitForHealth(port, child);
     }
+    await connection.config('RESETSTAT');
     const redisCpu = cpuSeconds(redisPid);
     const workerCpu = children.map((child) => cpuSeconds(child.pid));
     const started = performance.now();
@@ -134,6 +146,7 @@ async function run({
     const seconds = (performance.now() - started) / 1000;
     const redisUsed = cpuSeconds(redisPid) - redisCpu;
     const workersUsed = children.map((child, i) => cpuSeconds(child.pid) - workerCpu[i]);
+    const commands = commandProfile(await connection.info('commandstats'), jobs * pathsPerRequest);
     const pending = Number((await connection.hget(keys.backlog, 'File:normal')) ?? 0);
     if (pending < jobs * pathsPerRequest - 1)
       throw new Error(`expected ${jobs * pathsPerRequest} pending paths, found ${pending}`);
@@ -155,6 +168,9 @@ async function run({
         ),
         jobs * pathsPerRequest,
       ),
+      // Where redis-server's time went (INFO commandstats; a script's own commands are counted
+      // inside its evalsha too), µs per admitted path, the largest first.
+      redisCommands: commands,
     };
   } finally {
     await Promise.all(children.map(stop));

@@ -42,18 +42,22 @@ end
 local function pend_files_together(at, request_ids, queued_paths)
   local pmeta_key, inflight_key, joined_count = keyspace.pendingMeta('File'), keyspace.inflightPaths('File'), 0
   local metas, parked = {}, {}
+  -- Batches are few and short next to the pending pool: most of the time none is in flight.
+  local any_in_flight = redis.call('SCARD', inflight_key) > 0
   for i = 1, #at, 1000 do
     local chunk = {}
     for j = i, math.min(i + 999, #at) do chunk[#chunk + 1] = ARGV[at[j]] end
     local found = redis.call('HMGET', pmeta_key, unpack(chunk))
-    local busy = redis.call('SMISMEMBER', inflight_key, unpack(chunk))
+    local busy = any_in_flight and redis.call('SMISMEMBER', inflight_key, unpack(chunk)) or {}
     for j = 1, #chunk do
       metas[i + j - 1] = found[j]
       parked[i + j - 1] = busy[j] == 1
     end
   end
+  -- Scores as strings: a Lua number given to redis.call is formatted anew each time.
+  local eligible_at, parked_at = string.format('%d', now + window), string.format('%d', PARKED)
   -- A new path's meta depends on its domain alone here: encoded once per domain.
-  local meta_fields, pending_by_domain, files_by_domain, links_by_domain, new_meta = {}, {}, {}, {}, {}
+  local meta_fields, pending_by_domain, files_by_domain, new_meta = {}, {}, {}, {}
   for i, index in ipairs(at) do
     local path, domain = ARGV[index], ARGV[index + 1]
     local raw = metas[i]
@@ -63,14 +67,9 @@ local function pend_files_together(at, request_ids, queued_paths)
       pend_path(backlog, 'File', path, domain, lane, request_ids, now, window)
       joined_count = joined_count + 1
     else
-      local links = links_by_domain[domain]
-      if not links then
-        links = {}
-        links_by_domain[domain] = links
-      end
-      link_args(links, path, request_ids)
       meta_fields[#meta_fields + 1] = path
       if meta then
+        link('File', path, meta, request_ids)
         meta.lastSeenAt = now
         meta.hits = (tonumber(meta.hits) or 1) + 1
         joined_count = joined_count + 1
@@ -79,7 +78,7 @@ local function pend_files_together(at, request_ids, queued_paths)
       else
         local encoded = new_meta[domain]
         if not encoded then
-          encoded = cjson.encode({ domain = domain, lane = lane, queuedAt = now, lastSeenAt = now, attempts = 0, hits = 1 })
+          encoded = cjson.encode({ domain = domain, lane = lane, queuedAt = now, lastSeenAt = now, attempts = 0, hits = 1, r = request_ids[1] })
           new_meta[domain] = encoded
           touched_of(domain)['File|' .. lane] = true
         end
@@ -90,18 +89,17 @@ local function pend_files_together(at, request_ids, queued_paths)
           pending, files = {}, {}
           pending_by_domain[domain], files_by_domain[domain] = pending, files
         end
-        pending[#pending + 1] = parked[i] and PARKED or now + window
+        pending[#pending + 1] = parked[i] and parked_at or eligible_at
         pending[#pending + 1] = path
-        files[#files + 1] = 0
+        files[#files + 1] = '0'
         files[#files + 1] = path
       end
     end
   end
-  for domain, links in pairs(links_by_domain) do zadd_all(keyspace.pathLinks('File', domain), links) end
   local added = 0
   for domain, pending in pairs(pending_by_domain) do
     added = added + in_chunks('ZADD', keyspace.pending('File', lane, domain), pending, 1000)
-    zadd_all(keyspace.files(domain), files_by_domain[domain])
+    in_chunks('ZADD', keyspace.files(domain), files_by_domain[domain], 1000)
   end
   if added > 0 then
     redis.call('HINCRBY', backlog, 'File:' .. lane, added)

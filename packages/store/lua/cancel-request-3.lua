@@ -25,12 +25,12 @@ local window, max_files, max_dirs = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumb
 local reply = {}
 
 -- A pending path nobody waits on any more (no linked request, no path it covers) leaves the pool.
-local function drop_if_unwanted(kind, domain, path, touched)
+local function drop_if_unwanted(kind, path, touched)
   local pmeta_raw = redis.call('HGET', keyspace.pendingMeta(kind), path)
   if not pmeta_raw then return end
-  if is_linked(kind, domain, path) then return end
-  if kind == 'Directory' and redis.call('EXISTS', keyspace.covered(path)) == 1 then return end
   local pmeta = cjson.decode(pmeta_raw)
+  if is_linked(kind, path, pmeta) then return end
+  if kind == 'Directory' and redis.call('EXISTS', keyspace.covered(path)) == 1 then return end
   remove_pending(backlog, kind, path, pmeta)
   touched[kind .. '|' .. pmeta.lane] = true
 end
@@ -43,7 +43,7 @@ local function uncover(path, domain, touched)
   for _, dir in ipairs(redis.call('SMEMBERS', keyspace.dirs(domain))) do
     if covers(dir, path, otype) and redis.call('SISMEMBER', inflight, dir) == 0
       and redis.call('SREM', keyspace.covered(dir), entry) == 1 then
-      drop_if_unwanted('Directory', domain, dir, touched)
+      drop_if_unwanted('Directory', dir, touched)
       return true
     end
   end
@@ -72,8 +72,9 @@ for i = 5, #ARGV, 2 do
   if state == 'queued' then
     local touched = touched_of(domain)
     local cancelled = false
-    if unlink(otype, domain, path, rid) then
-      drop_if_unwanted(otype, domain, path, touched)
+    local pmeta_raw = redis.call('HGET', keyspace.pendingMeta(otype), path)
+    if unlink(otype, path, pmeta_raw and cjson.decode(pmeta_raw), rid) then
+      drop_if_unwanted(otype, path, touched)
       cancelled = true
     else
       cancelled = uncover(path, domain, touched)

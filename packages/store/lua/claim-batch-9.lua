@@ -83,7 +83,7 @@ for _ = 1, 32 do
       redis.call('ZADD', key, now + window, path)
       held_repeats = held_repeats + 1
     else
-      items[#items + 1] = { path = path, requestIds = unlink_all(otype, domain, path), meta = meta }
+      items[#items + 1] = { path = path, requestIds = unlink_all(otype, path, meta), meta = meta }
       remove_pending(backlog, otype, path, meta)
       redis.call('SADD', inflight_paths_key, path)
       if otype == 'Directory' then redis.call('SADD', keyspace.inflightDirs(domain), path) end

@@ -132,7 +132,7 @@ local function give_back_covered(dir)
           end
         end
       end
-      link(kind, domain, path, { rid })
+      link(kind, path, nil, { rid })
       touched[kind .. '|' .. lane] = true
     end
     redis.call('HSET', keyspace.request(rid), 'p:' .. path, cjson.encode(status))
@@ -156,16 +156,16 @@ for _, item in ipairs(batch.items) do
     if tonumber(redis.call('ZSCORE', parked_key, item.path)) == PARKED then
       local called_at = outcome and outcome.status and outcome.status.state == 'submitted' and tonumber(outcome.status.submittedAt)
       if called_at then
-        for _, rid in ipairs(linked_requests(otype, domain, item.path)) do
+        for _, rid in ipairs(linked_requests(otype, item.path, parked)) do
           local meta_raw = redis.call('HGET', keyspace.request(rid), 'meta')
           local received_at = meta_raw and tonumber(cjson.decode(meta_raw).receivedAt)
           if received_at and received_at <= called_at then
             record({ rid }, item.path, outcome.status)
-            unlink(otype, domain, item.path, rid)
+            unlink(otype, item.path, parked, rid)
           end
         end
       end
-      if called_at and not is_linked(otype, domain, item.path) then
+      if called_at and not is_linked(otype, item.path, parked) then
         remove_pending(backlog, otype, item.path, parked)
       else
         redis.call('ZADD', parked_key, now + window, item.path)
@@ -225,11 +225,13 @@ for _, item in ipairs(batch.items) do
         meta.lane = higher_lane(meta.lane, existing.lane)
         meta.hits = math.max(tonumber(meta.hits) or 1, tonumber(existing.hits) or 1)
         meta.lastSeenAt = math.max(tonumber(meta.lastSeenAt) or 0, tonumber(existing.lastSeenAt) or 0)
+        -- The request that pended the newer copy still waits on it.
+        meta.r = existing.r
         remove_pending(backlog, otype, item.path, existing)
         touched[otype .. '|' .. existing.lane] = true
       end
       add_pending(backlog, otype, item.path, eligible_at, meta)
-      link(otype, domain, item.path, request_ids)
+      link(otype, item.path, meta, request_ids)
       touched[otype .. '|' .. meta.lane] = true
     end
   end

@@ -71,7 +71,7 @@ for item, entry in pairs(back) do
       if redis.call('SISMEMBER', keyspace.inflightPaths(otype), item) == 1 then eligible_at = PARKED end
       add_pending(backlog, otype, item, eligible_at, { domain = domain, lane = lane, queuedAt = now, lastSeenAt = now, attempts = 0 })
     end
-    link(otype, domain, item, entry.rids)
+    link(otype, item, nil, entry.rids)
     refresh_ready(keyspace.ready(otype, lane), keyspace.pending(otype, lane, domain), domain, now, window, 20)
   end
 end

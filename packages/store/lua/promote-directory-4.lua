@@ -39,7 +39,8 @@ if #files < min_files then return -2 end
 
 local covered = cjson.encode({ state = 'queued', updatedAt = now, coveredBy = dir, coverReason = reason })
 for _, path in ipairs(files) do
-  for _, rid in ipairs(linked_requests('File', domain, path)) do
+  local file_meta = cjson.decode(redis.call('HGET', keyspace.pendingMeta('File'), path) or '{}')
+  for _, rid in ipairs(linked_requests('File', path, file_meta)) do
     write_status(callbacks_due, rid, path, cjson.decode(covered), now)
   end
 end

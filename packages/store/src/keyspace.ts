@@ -26,9 +26,7 @@ export const KEY_FAMILIES = {
   // The pending pool
   ready: 'ready:<type>:<lane>',
   pending: 'pending:<type>:<lane>:<domain>',
-  /** The requests each pending path of a pool domain serves: `<path>\t<request id>`, lex order. */
-  pathLinks: 'path-links:<type>:<domain>',
-  /** Before path-links: one set a path. Still read and emptied, never written. */
+  /** The requests that joined a pending path after the one in its meta's `r`. */
   links: 'links:<type>:<path>',
   pendingMeta: 'pmeta:<type>',
   files: 'files:<domain>',

@@ -219,10 +219,12 @@ export class CrashStack {
     let pending = false;
     for (const lane of ['high', 'normal', 'low'] as const)
       if ((await redis.zscore(keys.pending('File', lane, domain), path)) !== null) pending = true;
-    const from = `[${path}\t`;
-    const to = Buffer.concat([Buffer.from(from), Buffer.from([0xff])]);
-    const links = (await redis.zlexcount(keys.pathLinks('File', domain), from, to)) > 0;
-    const meta = (await redis.hexists(keys.pendingMeta('File'), path)) === 1;
+    const rawMeta = await redis.hget(keys.pendingMeta('File'), path);
+    const meta = rawMeta !== null;
+    // The request that pended it is its meta's `r`; those that joined later are in its set.
+    const links =
+      (meta && (JSON.parse(rawMeta) as { r?: string }).r !== undefined) ||
+      (await redis.exists(keys.links('File', path))) === 1;
     let inBatch = false;
     for (const key of await redis.keys(`{${NAMESPACE}}:batch:*`)) {
       const raw = await redis.get(key);

@@ -20,65 +20,51 @@ local function sadd_all(key, members)
   end
 end
 
--- Which requests a pending path serves: members `<path>\t<request id>` of its pool domain's
--- path-links key, whose lex order puts one path's links in one range. Links written before that
--- key existed sit in a set of the path's own (keyspace.links): read beside it and emptied with it.
-local function links_range(path) return '[' .. path .. '\t', '[' .. path .. '\t\255' end
-
--- ZADD arguments linking `path` to each of `request_ids`, appended to `args`.
-local function link_args(args, path, request_ids)
-  for _, rid in ipairs(request_ids) do
-    args[#args + 1] = 0
-    args[#args + 1] = path .. '\t' .. rid
-  end
-  return args
-end
-
--- `ZADD key <score member ...>` in chunks (unpack has a limit).
-local function zadd_all(key, args)
-  for i = 1, #args, 1000 do
-    redis.call('ZADD', key, unpack(args, i, math.min(i + 999, #args)))
-  end
-end
-
-local function link(kind, domain, path, request_ids)
-  if #request_ids > 0 then zadd_all(keyspace.pathLinks(kind, domain), link_args({}, path, request_ids)) end
-end
-
-local function linked_requests(kind, domain, path)
-  local from, to = links_range(path)
-  local ids, seen = {}, {}
-  for _, entry in ipairs(redis.call('ZRANGEBYLEX', keyspace.pathLinks(kind, domain), from, to)) do
-    local rid = string.sub(entry, #path + 2)
-    seen[rid] = true
-    ids[#ids + 1] = rid
-  end
+-- Which requests a pending path serves: the one that pended it anew, in its meta's `r` while it
+-- still waits, and those that joined it since, in the path's set (keyspace.links). Most paths are
+-- asked for once while pending, so most have no set: one key and one call fewer a path. Paths
+-- pended before `r` existed have all their links in the set.
+local function linked_requests(kind, path, meta)
+  local ids = {}
+  if meta and meta.r then ids[1] = meta.r end
   for _, rid in ipairs(redis.call('SMEMBERS', keyspace.links(kind, path))) do
-    if not seen[rid] then ids[#ids + 1] = rid end
+    if rid ~= ids[1] then ids[#ids + 1] = rid end
   end
   return ids
 end
 
--- Removes every link of `path`; returns the request ids it had.
-local function unlink_all(kind, domain, path)
-  local ids = linked_requests(kind, domain, path)
-  local from, to = links_range(path)
-  redis.call('ZREMRANGEBYLEX', keyspace.pathLinks(kind, domain), from, to)
+-- Joins `request_ids` to the pending path whose meta is `meta` (nil: not read).
+local function link(kind, path, meta, request_ids)
+  local more = {}
+  for _, rid in ipairs(request_ids) do
+    if not (meta and rid == meta.r) then more[#more + 1] = rid end
+  end
+  if #more > 0 then sadd_all(keyspace.links(kind, path), more) end
+end
+
+-- Removes every link of `path` and returns the request ids; clears `r` in `meta`, which the
+-- caller stores or drops.
+local function unlink_all(kind, path, meta)
+  local ids = linked_requests(kind, path, meta)
+  if meta then meta.r = nil end
   redis.call('DEL', keyspace.links(kind, path))
   return ids
 end
 
--- Removes one request's link to `path`; returns whether it was there.
-local function unlink(kind, domain, path, rid)
-  local removed = redis.call('ZREM', keyspace.pathLinks(kind, domain), path .. '\t' .. rid)
-  removed = removed + redis.call('SREM', keyspace.links(kind, path), rid)
-  return removed > 0
+-- Removes one request's link to `path`, whose stored meta is `meta` (written back when `rid` was
+-- its `r`); returns whether it was linked.
+local function unlink(kind, path, meta, rid)
+  local removed = redis.call('SREM', keyspace.links(kind, path), rid) == 1
+  if meta and meta.r == rid then
+    meta.r = nil
+    redis.call('HSET', keyspace.pendingMeta(kind), path, cjson.encode(meta))
+    removed = true
+  end
+  return removed
 end
 
-local function is_linked(kind, domain, path)
-  local from, to = links_range(path)
-  return redis.call('ZLEXCOUNT', keyspace.pathLinks(kind, domain), from, to) > 0
-    or redis.call('EXISTS', keyspace.links(kind, path)) == 1
+local function is_linked(kind, path, meta)
+  return (meta ~= nil and meta.r ~= nil) or redis.call('EXISTS', keyspace.links(kind, path)) == 1
 end
 
 -- Recomputes when the domain's next batch of one type and lane may be cut (its entry in that
@@ -159,7 +145,7 @@ local function absorb_under(backlog, domain, dir)
   local files = redis.call('ZRANGEBYLEX', keyspace.files(domain), '[' .. dir, '[' .. dir .. '\255')
   for _, path in ipairs(files) do
     local meta = cjson.decode(redis.call('HGET', keyspace.pendingMeta('File'), path))
-    cover(dir, unlink_all('File', domain, path), path)
+    cover(dir, unlink_all('File', path, meta), path)
     remove_pending(backlog, 'File', path, meta)
     top_lane = higher_lane(meta.lane, top_lane)
     touched['File|' .. meta.lane] = true
@@ -167,7 +153,7 @@ local function absorb_under(backlog, domain, dir)
   for _, sub in ipairs(redis.call('SMEMBERS', keyspace.dirs(domain))) do
     if starts_with(sub, dir) then
       local meta = cjson.decode(redis.call('HGET', keyspace.pendingMeta('Directory'), sub))
-      cover(dir, unlink_all('Directory', domain, sub), sub)
+      cover(dir, unlink_all('Directory', sub, meta), sub)
       local sub_covered = keyspace.covered(sub)
       if redis.call('EXISTS', sub_covered) == 1 and redis.call('SISMEMBER', keyspace.inflightDirs(domain), sub) == 0 then
         redis.call('SUNIONSTORE', covered_key, covered_key, sub_covered)
@@ -231,7 +217,6 @@ local function pend_path(backlog, kind, path, domain, path_lane, request_ids, no
     return true, dir
   end
   if kind == 'Directory' then without_dirs[domain] = false end
-  link(kind, domain, path, request_ids)
   local touched = touched_of(domain)
   local lane_now
   local pmeta_key = keyspace.pendingMeta(kind)
@@ -239,6 +224,7 @@ local function pend_path(backlog, kind, path, domain, path_lane, request_ids, no
   local joined = raw ~= false
   if joined then
     local meta = cjson.decode(raw)
+    link(kind, path, meta, request_ids)
     meta.lastSeenAt = now
     -- Requests seen while pending: the scarcity policy's measure of a hot path (docs/scarcity.md).
     meta.hits = (tonumber(meta.hits) or 1) + 1
@@ -252,7 +238,8 @@ local function pend_path(backlog, kind, path, domain, path_lane, request_ids, no
     end
     lane_now = meta.lane
   else
-    local meta = { domain = domain, lane = path_lane, queuedAt = now, lastSeenAt = now, attempts = 0, hits = 1 }
+    local meta = { domain = domain, lane = path_lane, queuedAt = now, lastSeenAt = now, attempts = 0, hits = 1, r = request_ids[1] }
+    link(kind, path, meta, request_ids)
     local eligible_at = now + window
     if redis.call('SISMEMBER', keyspace.inflightPaths(kind), path) == 1 then eligible_at = PARKED end
     add_pending(backlog, kind, path, eligible_at, meta)
