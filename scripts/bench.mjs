@@ -137,7 +137,10 @@ if (wanted('admission')) {
         ]
       : []),
   ]);
-  const runs = [['one worker', a.one], ['two workers', a.two]];
+  const runs = [
+    ['one worker', a.one],
+    ['two workers', a.two],
+  ];
   if (a.baseline) runs.push(['baseline one', a.baseline.one], ['baseline two', a.baseline.two]);
   for (const [label, r] of runs)
     console.log(
