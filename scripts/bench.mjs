@@ -115,25 +115,27 @@ if (wanted('admission')) {
     (r.workerCores ?? []).join(' + ') || '-',
     r.redisCpuUsPerPath ?? '-',
     r.workerCpuUsPerPath ?? '-',
+    (r.byRound ?? []).join(' '),
   ];
   table([
     [
-      `admission: ${a.settings.jobs} requests of ${a.settings.pathsPerRequest} paths, ${a.settings.domains} domains`,
+      `admission: ${a.settings.jobs} requests of ${a.settings.pathsPerRequest} paths, ${a.settings.domains} domains, median of ${a.settings.rounds} rounds`,
       'paths/s',
       'seconds',
       'redis-server cores',
       'worker cores',
       'redis CPU µs/path',
       'workers CPU µs/path',
+      'paths/s by round',
     ],
     row('one worker process', a.one),
     row('two worker processes', a.two),
-    ['two / one', a.scaling, '', '', '', '', ''],
+    ['two / one', a.scaling, '', '', '', '', '', ''],
     ...(a.baseline
       ? [
           row(`baseline (${a.baseline.root}): one worker`, a.baseline.one),
           row('baseline: two workers', a.baseline.two),
-          ['baseline: two / one', a.baseline.scaling, '', '', '', '', ''],
+          ['baseline: two / one', a.baseline.scaling, '', '', '', '', '', ''],
         ]
       : []),
   ]);

@@ -72,6 +72,35 @@ async function stop(child) {
   await exited;
 }
 
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+/**
+ * A configuration's rounds: the median round by paths/s (its figures, CPU and commands), with
+ * every round's rate beside it.
+ */
+function summary(rounds) {
+  const rate = median(rounds.map((r) => r.pathsPerSecond));
+  const middle = rounds.find((r) => r.pathsPerSecond === rate);
+  return {
+    ...middle,
+    redisCpuUsPerPath: median(rounds.map((r) => r.redisCpuUsPerPath)),
+    byRound: rounds.map((r) => r.pathsPerSecond),
+  };
+}
+
+/** Empties the bench's own redis-server between runs, so each starts from the same memory. */
+async function flush(url) {
+  const redis = createRedis(url, 'consumer', 'bench-admission-flush');
+  try {
+    await redis.flushall();
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** INFO commandstats as { command: µs per path }, the eight largest. */
 function commandProfile(info, paths) {
   const rows = [];
@@ -185,6 +214,7 @@ export async function benchAdmission({
   pathsPerRequest = 1000,
   domains = 10,
   concurrency = process.env.ADMISSION_CONCURRENCY,
+  rounds = Number(process.env.ADMISSION_ROUNDS ?? 3),
 } = {}) {
   const redis = await startRedisServer();
   const emulator = await startEmulator({ credentials: [KEY], quotas: { urlsPerDay: 1 }, silent: true });
@@ -198,29 +228,42 @@ export async function benchAdmission({
       domains,
       concurrency,
     };
-    // A short warm-up run (JIT, script cache), then one worker, then two.
+    // A short warm-up run (JIT, script cache); then rounds, each running every build and worker
+    // count once on an empty Redis, each round starting one further along the list.
     await run({ ...shared, workers: 1, jobs: Math.min(20, jobs) });
-    const one = await run({ ...shared, workers: 1 });
-    const two = await run({ ...shared, workers: 2 });
     const baselineRoot = process.env.BENCH_BASELINE_ROOT;
-    const baseline = baselineRoot
-      ? {
-          root: baselineRoot,
-          one: await run({ ...shared, from: baselineRoot, workers: 1 }),
-          two: await run({ ...shared, from: baselineRoot, workers: 2 }),
-        }
-      : undefined;
+    const configs = [
+      { key: 'one', from: root, workers: 1 },
+      { key: 'two', from: root, workers: 2 },
+      ...(baselineRoot
+        ? [
+            { key: 'baselineOne', from: baselineRoot, workers: 1 },
+            { key: 'baselineTwo', from: baselineRoot, workers: 2 },
+          ]
+        : []),
+    ];
+    const runs = Object.fromEntries(configs.map((config) => [config.key, []]));
+    for (let round = 0; round < rounds; round += 1) {
+      for (let i = 0; i < configs.length; i += 1) {
+        const config = configs[(round + i) % configs.length];
+        await flush(redis.url);
+        runs[config.key].push(await run({ ...shared, from: config.from, workers: config.workers }));
+      }
+    }
+    const [one, two, baselineOne, baselineTwo] = configs.map((config) => summary(runs[config.key]));
     return {
       name: 'admission',
-      settings: { jobs, pathsPerRequest, domains, admitConcurrency: concurrency ?? 'default' },
+      settings: { jobs, pathsPerRequest, domains, rounds, admitConcurrency: concurrency ?? 'default' },
       one,
       two,
       scaling: Number((two.pathsPerSecond / one.pathsPerSecond).toFixed(2)),
-      ...(baseline
+      ...(baselineRoot
         ? {
             baseline: {
-              ...baseline,
-              scaling: Number((baseline.two.pathsPerSecond / baseline.one.pathsPerSecond).toFixed(2)),
+              root: baselineRoot,
+              one: baselineOne,
+              two: baselineTwo,
+              scaling: Number((baselineTwo.pathsPerSecond / baselineOne.pathsPerSecond).toFixed(2)),
             },
           }
         : {}),

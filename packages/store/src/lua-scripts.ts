@@ -7,7 +7,7 @@ import { luaKeyBuilders } from './keyspace.js';
  * script takes at least one, so a Redis Cluster client routes it to the namespace's slot.
  */
 const SCRIPTS = {
-  admitRequest: 'admit-request-2.lua',
+  admitRequest: 'admit-request-3.lua',
   claimBatch: 'claim-batch-9.lua',
   finishBatch: 'finish-batch-7.lua',
   promoteDirectory: 'promote-directory-4.lua',
@@ -24,7 +24,6 @@ const SCRIPTS = {
   renewLease: 'renew-lease-2.lua',
   renewDue: 'renew-due-1.lua',
   cancelRequest: 'cancel-request-3.lua',
-  indexAdmission: 'index-admission-1.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

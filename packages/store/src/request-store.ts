@@ -20,7 +20,7 @@ import {
   type StoredRequest,
 } from './request-record.js';
 
-import { admitRequest, cancelRequest, indexAdmission } from './script-calls.js';
+import { admitRequest, cancelRequest } from './script-calls.js';
 
 export interface AdmitSettings {
   windowMs: number;
@@ -49,10 +49,7 @@ export class RequestStore {
   /**
    * Records the request and puts its paths in the pending pool (lane = its priority), coalesced
    * with pending paths and covered by pending directories; a second call for the same id does
-   * nothing. It is indexed for the listing and for each path's look-up in a second script sent
-   * with the first (one round trip), also on a second call, so a job that failed between the two
-   * is indexed when BullMQ runs it again; an index entry whose request is not admitted yet is
-   * skipped by the readers.
+   * nothing. It is indexed for the listing and for each path's look-up in the same step.
    */
   async admit(
     request: RefreshRequest,
@@ -76,16 +73,14 @@ export class RequestStore {
       ...(request.retryOf ? { retryOf: request.retryOf } : {}),
     };
     const paths = items.map((item) => [item.path, item.domain] as const);
-    const [result] = await Promise.all([
-      admitRequest(this.redis, this.keys, { meta, settings, paths, type }),
-      indexAdmission(this.redis, this.keys, {
-        meta,
-        paths: request.paths,
-        retentionSeconds: settings.retentionSeconds,
-        keepPerPath: RECENT_REQUESTS_PER_PATH,
-      }),
-    ]);
-    return result;
+    return admitRequest(this.redis, this.keys, {
+      meta,
+      settings,
+      paths,
+      type,
+      indexPaths: !request.media,
+      keepPerPath: RECENT_REQUESTS_PER_PATH,
+    });
   }
 
   /** The meta of each request that still exists, by id (one round trip). */

@@ -66,6 +66,19 @@ const callKeys = (k: Keyspace, scope: CallScope = 'refresh') =>
     ? { calls: k.quotaCalls, learnedCps: k.learnedCps, hold: k.callsHold }
     : { calls: k.scopedCalls(scope), learnedCps: k.scopedLearnedCps(scope), hold: k.scopedCallsHold(scope) };
 
+/** (path, pool domain) pairs as admit-request's ARGV takes them: per domain, its count and its paths. */
+function byDomain(paths: readonly (readonly [string, string])[]): string[] {
+  const groups = new Map<string, string[]>();
+  for (const [path, domain] of paths) {
+    const group = groups.get(domain);
+    if (group) group.push(path);
+    else groups.set(domain, [path]);
+  }
+  const argv: string[] = [];
+  for (const [domain, group] of groups) argv.push(domain, String(group.length), ...group);
+  return argv;
+}
+
 export const admitRequest = script<
   {
     meta: RequestMeta;
@@ -74,6 +87,9 @@ export const admitRequest = script<
     paths: readonly (readonly [string, string])[];
     /** The pool type its items go into (default: the request's object type). */
     type?: WorkType;
+    /** Index its paths for GET /v1/paths (not a request by media ids, whose items are no paths). */
+    indexPaths: boolean;
+    keepPerPath: number;
   },
   AdmitResult
 >({
@@ -81,8 +97,9 @@ export const admitRequest = script<
   keys: {
     request: (k, a) => k.request(a.meta.id),
     backlog: (k) => k.backlog,
+    requestIndex: (k) => k.requestIndex,
   },
-  argv: ({ meta, settings, paths, type }) => [
+  argv: ({ meta, settings, paths, type, indexPaths, keepPerPath }) => [
     meta.id,
     JSON.stringify(meta),
     type ?? meta.objectType,
@@ -92,7 +109,10 @@ export const admitRequest = script<
     settings.maxDirsPerCall,
     settings.retentionSeconds,
     settings.promoteAt,
-    ...paths.flat(),
+    indexPaths ? meta.objectType : '',
+    keepPerPath,
+    meta.receivedAt,
+    ...byDomain(paths),
   ],
   decode: (reply) => {
     const result = Number(reply);
@@ -452,23 +472,6 @@ export const cancelRequest = script<
       outcomes.set(flat[index] as string, flat[index + 1] as CancelOutcome);
     return outcomes;
   },
-});
-
-export const indexAdmission = script<
-  { meta: RequestMeta; paths: readonly string[]; retentionSeconds: number; keepPerPath: number },
-  void
->({
-  name: 'indexAdmission',
-  keys: { requestIndex: (k) => k.requestIndex },
-  argv: (a) => [
-    a.meta.id,
-    a.meta.receivedAt,
-    a.retentionSeconds,
-    a.keepPerPath,
-    a.meta.objectType,
-    ...a.paths,
-  ],
-  decode: () => undefined,
 });
 
 /** Why a promotion did not happen (promote-directory-4.lua's negative replies). */

@@ -28,7 +28,6 @@ describe('each script call matches its Lua file', () => {
         'finishBatch',
         'finishMediaJob',
         'finishTask',
-        'indexAdmission',
         'promoteDirectory',
         'setPressure',
         'settleQuota',

@@ -2,22 +2,42 @@
 -- A path already pending is not added again; the request is only linked to it (and a higher
 -- lane lifts it). A path under a pending or in-flight directory is covered by it instead.
 -- A directory absorbs the pending files and sub-directories under it. With promotion on, K
--- pending files under one parent directory are replaced by that directory.
+-- pending files under one parent directory are replaced by that directory. In the same step the
+-- request is indexed for the operator (lib/request-index.lua).
 -- Idempotent: a request already admitted is left alone.
--- KEYS[1] request   the request's hash
+-- KEYS[1] request        the request's hash
 -- KEYS[2] backlog
--- ARGV: request id, meta JSON, object type, lane, window ms, max files per call,
---       max dirs per call, retention s, promote-at (0 = off), then pairs of (path, domain)
+-- KEYS[3] requestIndex
+-- ARGV: request id, meta JSON, pool type, lane, window ms, max files per call, max dirs per call,
+--       retention s, promote-at (0 = off), index type (the request's object type; '' = index
+--       no path), keep per path, receivedAt ms, then per pool domain: the domain, the number of
+--       its paths, and those paths
 -- Returns 0 when the request was admitted before, else 1 + the number of paths coalesced.
 --@include keyspace
 --@include lib/clock.lua
 --@include lib/pool.lua
-local request_key, backlog = KEYS[1], KEYS[2]
+--@include lib/request-index.lua
+local request_key, backlog, request_index = KEYS[1], KEYS[2], KEYS[3]
 if redis.call('EXISTS', request_key) == 1 then return 0 end
 local now = now_ms()
 local rid, otype, lane = ARGV[1], ARGV[3], ARGV[4]
 local window, max_files, max_dirs = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local retention, promote_at = tonumber(ARGV[8]), tonumber(ARGV[9])
+local index_type, keep, received_at = ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12])
+
+-- The request's paths and their pool domains (one string a domain, however many paths it has).
+local paths, domains = {}, {}
+do
+  local i = 13
+  while i <= #ARGV do
+    local domain, count = ARGV[i], tonumber(ARGV[i + 1])
+    for j = i + 2, i + 1 + count do
+      paths[#paths + 1] = ARGV[j]
+      domains[#domains + 1] = domain
+    end
+    i = i + 2 + count
+  end
+end
 
 -- The directory a file sits in: everything up to the last '/' before any query.
 local function parent_of(path)
@@ -46,7 +66,7 @@ local function pend_files_together(at, request_ids, queued_paths)
   local any_in_flight = redis.call('SCARD', inflight_key) > 0
   for i = 1, #at, 1000 do
     local chunk = {}
-    for j = i, math.min(i + 999, #at) do chunk[#chunk + 1] = ARGV[at[j]] end
+    for j = i, math.min(i + 999, #at) do chunk[#chunk + 1] = paths[at[j]] end
     local found = redis.call('HMGET', pmeta_key, unpack(chunk))
     local busy = any_in_flight and redis.call('SMISMEMBER', inflight_key, unpack(chunk)) or {}
     for j = 1, #chunk do
@@ -59,7 +79,7 @@ local function pend_files_together(at, request_ids, queued_paths)
   -- A new path's meta depends on its domain alone here: encoded once per domain.
   local meta_fields, pending_by_domain, files_by_domain, new_meta = {}, {}, {}, {}
   for i, index in ipairs(at) do
-    local path, domain = ARGV[index], ARGV[index + 1]
+    local path, domain = paths[index], domains[index]
     local raw = metas[i]
     queued_paths[#queued_paths + 1] = path
     local meta = raw and cjson.decode(raw)
@@ -109,14 +129,13 @@ local function pend_files_together(at, request_ids, queued_paths)
   return joined_count
 end
 
-redis.call('HSET', request_key, 'meta', ARGV[2], 'open', (#ARGV - 9) / 2)
+redis.call('HSET', request_key, 'meta', ARGV[2], 'open', #paths)
 -- The paths that go in queued are one field (`queued`, one a line, at `queuedAt`): a path gets a
 -- status field of its own (`p:<path>`) only when it goes in covered or its status changes.
 local queued_paths, statuses = {}, {}
 local coalesced = 0
 local together, one_by_one = {}, {}
-for i = 10, #ARGV, 2 do
-  local path, domain = ARGV[i], ARGV[i + 1]
+for i, domain in ipairs(domains) do
   if otype == 'File' and promote_at == 0 and dirless(domain) then
     together[#together + 1] = i
   else
@@ -125,7 +144,7 @@ for i = 10, #ARGV, 2 do
 end
 if #together > 0 then coalesced = coalesced + pend_files_together(together, { rid }, queued_paths) end
 for _, i in ipairs(one_by_one) do
-  local path, domain = ARGV[i], ARGV[i + 1]
+  local path, domain = paths[i], domains[i]
   local joined, dir = pend_path(backlog, otype, path, domain, lane, { rid }, now, window)
   if joined then coalesced = coalesced + 1 end
   if dir then
@@ -152,4 +171,5 @@ if #queued_paths > 0 then redis.call('HSET', request_key, 'queued', table.concat
 in_chunks('HSET', request_key, statuses, 1000)
 refresh_pended(now, window, max_files, max_dirs)
 redis.call('EXPIRE', request_key, retention)
+index_request(request_index, rid, received_at, retention, keep, index_type, index_type == '' and {} or paths)
 return 1 + coalesced
