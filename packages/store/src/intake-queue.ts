@@ -45,7 +45,7 @@ export async function enqueueRequest(queue: Queue<RefreshRequest>, request: Refr
  * `stalledInterval`, marks the active jobs and puts back those marked last time whose lock has
  * gone. A killed worker's job is therefore back in the queue between `lockDuration / 2` and
  * `lockDuration + 2 x stalledInterval` after the kill (2 to 8 s), and run again at once.
- * Admission is idempotent (admit-request-2.lua does nothing for a request admitted before), so
+ * Admission is idempotent (admit-request-3.lua does nothing for a request admitted before), so
  * running a job twice is harmless; a job stalled more than `maxStalledCount` times is failed by
  * BullMQ, so the limit is high enough that only a job that kills every worker it meets reaches it.
  */

@@ -71,7 +71,7 @@ export class RequestIndex {
     private readonly keys: Keyspace,
   ) {}
 
-  /** The latest requests that asked for a path, newest first (index-admission-1.lua writes them). */
+  /** The latest requests that asked for a path, newest first (lib/request-index.lua writes them). */
   private async recentRequests(objectType: ObjectType, path: string): Promise<[string, number][]> {
     const days = await this.redis.zrevrange(this.keys.pathRequestDays(objectType), 0, -1);
     const pipeline = this.redis.pipeline();
