@@ -105,6 +105,38 @@ describe('admission', () => {
     }
   });
 
+  it('links the request that pends a path in its meta, the ones that join it in a set, and reads sets written before that', async () => {
+    const keys = keyspace(namespace);
+    const first = request(['https://l.example/a', 'https://l.example/b']);
+    const second = request(['https://l.example/a']);
+    await admit(first);
+    await admit(second);
+    // One set: the path someone joined; the other is linked by its meta alone.
+    expect(await redis.smembers(keys.links('File', 'https://l.example/a'))).toEqual([second.id]);
+    expect(await redis.exists(keys.links('File', 'https://l.example/b'))).toBe(0);
+    // A path pended before the meta held its request: every link in the set.
+    const raw = JSON.parse((await redis.hget(keys.pendingMeta('File'), 'https://l.example/b')) ?? '{}');
+    delete raw.r;
+    await redis.hset(keys.pendingMeta('File'), 'https://l.example/b', JSON.stringify(raw));
+    await redis.sadd(keys.links('File', 'https://l.example/b'), first.id, 'req-before-upgrade');
+    const [batch] = await claimAll();
+    const linked = new Map(batch?.items.map((item) => [item.path, [...item.requestIds].sort()]));
+    expect(linked).toEqual(
+      new Map([
+        ['https://l.example/a', [first.id, second.id].sort()],
+        ['https://l.example/b', [first.id, 'req-before-upgrade'].sort()],
+      ]),
+    );
+    // Nothing of the links outlives the claim, nor goes into the batch's meta.
+    expect(
+      await redis.exists(
+        keys.links('File', 'https://l.example/a'),
+        keys.links('File', 'https://l.example/b'),
+      ),
+    ).toBe(0);
+    expect(batch?.items.every((item) => !('r' in (item.meta as object)))).toBe(true);
+  });
+
   it('makes a path pending again once it has left in a batch, but not in two calls at once', async () => {
     await admit(request(['https://a.com/1']));
     const [inFlight] = await claimAll();

@@ -85,6 +85,19 @@ describe('cancelling a request', () => {
     expect(await redis.hget(keys.request(a.id), 'open')).toBe('0');
   });
 
+  it('unlinks a request that joined a pending path, leaving the one that pended it', async () => {
+    const a = await admit(['https://c.example/joined']);
+    const b = await admit(['https://c.example/joined']);
+    expect(Object.fromEntries(await requests.cancel(b.id, b.objectType, pairs(b.paths)))).toEqual({
+      'https://c.example/joined': 'cancelled',
+    });
+    expect(await stateOf(a.id, 'https://c.example/joined')).toBe('queued');
+    const [batch] = await claimAll();
+    expect(batch?.items.map((item) => [item.path, item.requestIds])).toEqual([
+      ['https://c.example/joined', [a.id]],
+    ]);
+  });
+
   it('says what had already gone: in a batch in flight, or ended', async () => {
     const a = await admit(['https://c.example/x', 'https://c.example/y']);
     const [batch] = await claimAll();
@@ -161,6 +174,65 @@ describe('the indexes', () => {
     expect(history?.lastCompletion).toBeUndefined();
     expect(await redis.pttl(keys.pathRecord('File', 'https://i.example/intro.m3u8'))).toBeGreaterThan(0);
     expect(await index.path('Directory', 'https://i.example/intro.m3u8')).toBeUndefined();
+  });
+
+  it("a path's recent requests: the newest 20, across days, with those indexed before the day hashes", async () => {
+    const path = 'https://i.example/hot.m3u8';
+    const day = 86_400_000;
+    clock = Math.ceil(clock / day) * day - 5_000; // four requests before midnight, 18 after
+    const asked: RefreshRequest[] = [];
+    for (let i = 0; i < 22; i += 1) asked.push(await admit([path]));
+    const newest = asked.slice(-20).reverse();
+    const history = await index.path('File', path);
+    expect(history?.requests.map((request) => request.id)).toEqual(newest.map((request) => request.id));
+    expect(history?.requests[0]?.receivedAt).toBe(clock);
+    expect(new Set(history?.requests.map((request) => request.status.state))).toEqual(new Set(['queued']));
+    // Each day has its own hash; the newest 20 are taken across them.
+    const today = Math.floor(clock / day);
+    const entries = async (d: number) =>
+      (await redis.hget(keys.pathRequestsByDay('File', d), path))?.split(' ');
+    expect(await entries(today)).toHaveLength(18);
+    expect(await entries(today - 1)).toHaveLength(4);
+    // At most 20 a path and day: the oldest leave.
+    for (let i = 0; i < 3; i += 1) asked.push(await admit([path]));
+    const kept = await entries(today);
+    expect(kept).toHaveLength(20);
+    expect(kept?.at(-1)).toBe(`${clock}:${asked.at(-1)?.id}`);
+    expect(kept?.some((entry) => entry.endsWith(`:${asked[4]?.id}`))).toBe(false);
+    expect(await redis.ttl(keys.pathRequestsByDay('File', today))).toBeGreaterThan(3600);
+
+    // Indexed before the day hashes existed: a zset of its own, still read.
+    const older = await admit(['https://i.example/old.m3u8']);
+    const oldDay = Math.floor(older.receivedAt / day);
+    await redis.hdel(keys.pathRequestsByDay('File', oldDay), 'https://i.example/old.m3u8');
+    await redis.zadd(keys.pathRequests('File', 'https://i.example/old.m3u8'), older.receivedAt, older.id);
+    const old = await index.path('File', 'https://i.example/old.m3u8');
+    expect(old?.requests.map((request) => [request.id, request.receivedAt])).toEqual([
+      [older.id, older.receivedAt],
+    ]);
+  });
+
+  it("keeps queued paths in one field: a path's own field appears only once its status changes", async () => {
+    const a = await admit(['https://q.example/1', 'https://q.example/2', 'https://q.example/3']);
+    const fields = await redis.hkeys(keys.request(a.id));
+    expect(fields.filter((field) => field.startsWith('p:'))).toEqual([]);
+    const stored = await requests.read(a.id);
+    expect(
+      [...(stored?.paths ?? new Map())].map(([path, status]) => [path, status.state, status.updatedAt]),
+    ).toEqual(a.paths.map((path) => [path, 'queued', expect.any(Number)]));
+    const [batch] = await claimAll();
+    await pool.finish(
+      batch!,
+      new Map([
+        ['https://q.example/2', { status: { state: 'submitted', taskId: 't7', submittedAt: clock } }],
+      ]),
+      settings,
+    );
+    expect(await stateOf(a.id, 'https://q.example/2')).toBe('submitted');
+    expect(await stateOf(a.id, 'https://q.example/1')).toBe('queued');
+    expect(
+      (await index.path('File', 'https://q.example/3'))?.requests.map((request) => request.status.state),
+    ).toEqual(['queued']);
   });
 
   it('lists requests newest first in pages that neither skip nor repeat, filtered', async () => {
