@@ -42,9 +42,11 @@ local function index_request(request_index, rid, received_at, retention, keep, o
     end
     if #fields > 0 then redis.call('HSET', bucket, unpack(fields)) end
   end
-  -- From receivedAt (a request indexed again sets the same end): the day, then the retention.
-  redis.call('EXPIRE', bucket, retention + math.ceil(((day + 1) * DAY_MS - received_at) / 1000))
-  redis.call('ZADD', days, day, day)
-  redis.call('ZREMRANGEBYSCORE', days, '-inf', '(' .. (day - math.ceil(retention / 86400) - 1))
-  redis.call('EXPIRE', days, retention + 2 * 86400)
+  -- A day's hash ends the retention after the day does: set once, when the first write made it.
+  if redis.call('TTL', bucket) < 0 then
+    redis.call('EXPIRE', bucket, retention + math.ceil(((day + 1) * DAY_MS - received_at) / 1000))
+    redis.call('ZADD', days, day, day)
+    redis.call('ZREMRANGEBYSCORE', days, '-inf', '(' .. (day - math.ceil(retention / 86400) - 1))
+    redis.call('EXPIRE', days, retention + 2 * 86400)
+  end
 end
