@@ -5,7 +5,7 @@
 //   node scripts/crash.mjs              long form (CRASH_LONG=1): more rounds, kills, paths
 //   node scripts/crash.mjs --short      the short form CI runs inside `vitest run`
 //   options: --seed N (CRASH_SEED), --only worker|recovery|intake|redis|known, --known-failures
-//            (CRASH_KNOWN_FAILURES=1), --appendfsync-always (CRASH_APPENDFSYNC=always),
+//            (CRASH_KNOWN_FAILURES=1), --appendfsync-everysec (CRASH_APPENDFSYNC=everysec),
 //            --fuzz (also the intake fuzz, FUZZ_SCALE=5 in the long form), --no-build
 // Any CRASH_* / FUZZ_* variable already in the environment is passed through and wins.
 import { spawnSync } from 'node:child_process';
@@ -30,7 +30,7 @@ const known = new Set([
   '--seed',
   '--only',
   '--known-failures',
-  '--appendfsync-always',
+  '--appendfsync-everysec',
   '--fuzz',
   '--no-build',
   '--help',
@@ -83,7 +83,7 @@ const env = {
   ...(long ? { CRASH_LONG: '1' } : {}),
   ...(option('--seed') ? { CRASH_SEED: option('--seed'), FUZZ_SEED: option('--seed') } : {}),
   ...(flag('--known-failures') ? { CRASH_KNOWN_FAILURES: '1', FUZZ_KNOWN_FAILURES: '1' } : {}),
-  ...(flag('--appendfsync-always') ? { CRASH_APPENDFSYNC: 'always' } : {}),
+  ...(flag('--appendfsync-everysec') ? { CRASH_APPENDFSYNC: 'everysec' } : {}),
   ...(flag('--fuzz') && long && !process.env.FUZZ_SCALE ? { FUZZ_SCALE: '5' } : {}),
 };
 // Whatever the caller set explicitly wins over the flags' defaults.

@@ -89,7 +89,7 @@ async function startRedis() {
       '--appendonly',
       'yes',
       '--appendfsync',
-      'everysec',
+      'always',
       '--save',
       '60 1000',
     ],

@@ -85,9 +85,9 @@ export class CrashStack {
     });
     track(this.redis.process.pid, 'redis-server');
     this.redis.process.once('exit', () => untrack(this.redis.process.pid));
-    if (this.options.appendfsync === 'always') {
+    if (this.options.appendfsync) {
       const client = new Redis(this.redisUrl, { maxRetriesPerRequest: 1 });
-      await client.config('SET', 'appendfsync', 'always');
+      await client.config('SET', 'appendfsync', this.options.appendfsync);
       client.disconnect();
     }
   }
