@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   choosePromotions,
   domainOf,
@@ -45,6 +46,7 @@ export function promotionRules(env: {
  */
 export class DirectoryPromoter {
   private readonly loop: Periodic;
+  private readonly holder = randomUUID();
 
   constructor(
     private readonly pool: PendingPool,
@@ -53,7 +55,20 @@ export class DirectoryPromoter {
     private readonly metrics: WorkerMetrics,
     private readonly logger: Logger,
   ) {
-    this.loop = new Periodic(settings.everyMs, () => this.once());
+    this.loop = new Periodic(settings.everyMs, () => this.round());
+  }
+
+  /** Runs `once` when this round is this promoter's (another worker's promoter may have it). */
+  private async round(): Promise<void> {
+    try {
+      // A little shorter than the period, so the turn is free again at the holder's next tick.
+      const ms = Math.max(1, Math.floor(this.settings.everyMs * 0.9));
+      if (!(await this.pool.takePromotionTurn(this.holder, ms))) return;
+    } catch (error) {
+      this.logger.warn({ err: error }, 'directory promotion could not take its turn; trying next round');
+      return;
+    }
+    await this.once();
   }
 
   start(): void {

@@ -44,6 +44,8 @@ export const KEY_FAMILIES = {
   refreshed: 'refreshed:<type>:<day>',
   /** Pending paths of a type and lane seen to be repeats on a quota day (score: the day). */
   repeats: 'repeats:<type>:<lane>',
+  /** The promoter whose round it is (SET NX PX): one worker's promoter reads the pool a round. */
+  promotionTurn: 'promotion-turn',
   // The quota governor
   quotaMinute: 'quota:minute:<type>',
   quotaMinuteSum: 'quota:minute-sum:<type>',

@@ -196,6 +196,14 @@ export class PendingPool {
     return reclaimed;
   }
 
+  /**
+   * Takes this round of directory promotion for `holder`, for `ms`, unless another promoter has
+   * it: the choice reads the whole pending pool, so one worker a round is enough.
+   */
+  async takePromotionTurn(holder: string, ms: number): Promise<boolean> {
+    return (await this.redis.set(this.keys.promotionTurn, holder, 'PX', ms, 'NX')) === 'OK';
+  }
+
   /** Pending items per pool type and lane (covered paths ride with their directory and are not counted). */
   async backlog(): Promise<Record<WorkType, Record<Priority, number>>> {
     const fields = await this.redis.hgetall(this.keys.backlog);

@@ -127,6 +127,14 @@ describe('hot paths wait for their burst to end', () => {
 });
 
 describe('directory promotion', () => {
+  it('is one promoter a round: the turn is taken once until it runs out', async () => {
+    expect(await pool.takePromotionTurn('worker-a', 300)).toBe(true);
+    expect(await pool.takePromotionTurn('worker-b', 300)).toBe(false);
+    expect(await pool.takePromotionTurn('worker-a', 300)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await pool.takePromotionTurn('worker-b', 300)).toBe(true);
+  });
+
   const dir = 'https://cdn.example.com/series/1/';
   const files = ['a', 'b', 'c'].map((name) => `${dir}${name}.ts`);
   const promote = (directoriesPerDay = 10, minFiles = 3) =>
