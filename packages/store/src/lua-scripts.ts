@@ -28,7 +28,7 @@ const SCRIPTS = {
 
 export type ScriptName = keyof typeof SCRIPTS;
 
-/** The KEYS count a script file's name ends with (`claim-batch-6.lua` takes 6). */
+/** The KEYS count a script file's name ends with (`claim-batch-9.lua` takes 9). */
 export const keyCount = (file: string): number => Number(/-(\d+)\.lua$/.exec(file)?.[1] ?? 0);
 
 export const scriptFile = (name: ScriptName): string => SCRIPTS[name];

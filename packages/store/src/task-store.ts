@@ -48,7 +48,7 @@ export interface MediaJobRecord {
   progress: Record<string, MediaProgress>;
 }
 
-/** Refresh tasks and media jobs under tracking: recorded by finish-batch-5.lua, followed by the task tracker. */
+/** Refresh tasks and media jobs under tracking: recorded by finish-batch-7.lua, followed by the task tracker. */
 export class TaskStore {
   constructor(
     private readonly redis: Redis,
