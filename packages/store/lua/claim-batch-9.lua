@@ -1,6 +1,6 @@
 -- Claims the next batch of one object type and lane: up to max-per-call pending paths of one
 -- domain, from the domain that is ready first. The batch is leased: if its holder dies,
--- finish-batch-5.lua with only-if-expired puts it back. Claimed directories stay "in flight"
+-- finish-batch-7.lua with only-if-expired puts it back. Claimed directories stay "in flight"
 -- and keep covering what is admitted under them until the batch finishes.
 -- A path still receiving repeats (one within the last quiet ms) waits for the domain's next
 -- batch, so a burst of webhooks for it is submitted once; after `patience` ms it goes regardless.

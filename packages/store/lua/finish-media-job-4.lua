@@ -5,7 +5,7 @@
 -- requests, and pending again, or joined to a copy pending meanwhile. Ended: the job is forgotten;
 -- else its progress is kept with it and it is due again after `next` ms.
 -- The job is tracked like a refresh task: `{ns}:task:<id>` maps `requestId<TAB>item` to '' (from
--- finish-batch-5.lua), with `_meta` (type, submittedAt, domain) and `_progress` (this script's).
+-- finish-batch-7.lua), with `_meta` (type, submittedAt, domain) and `_progress` (this script's).
 -- KEYS[1] task           the job's (its tracking id)
 -- KEYS[2] tracking
 -- KEYS[3] callbacksDue
@@ -56,7 +56,7 @@ for _, field in ipairs(redis.call('HKEYS', task_key)) do
   end
 end
 
--- Back to the pool, as finish-batch-5.lua requeues: joined to a newer pending copy if there is
+-- Back to the pool, as finish-batch-7.lua requeues: joined to a newer pending copy if there is
 -- one, parked while another copy is in flight.
 local otype, domain = job_meta.objectType, job_meta.domain
 for item, entry in pairs(back) do

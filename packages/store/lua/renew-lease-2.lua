@@ -1,5 +1,5 @@
 -- The heartbeat of a batch's holder: its lease is pushed `lease` ms past now, as long as the batch
--- is still there. A batch that is gone was finished, or taken back by finish-batch-5.lua
+-- is still there. A batch that is gone was finished, or taken back by finish-batch-7.lua
 -- (only-if-expired) after its lease ran out: then the holder has lost it and must make no more
 -- calls for it (its paths are back in the pool, uncertain). A lease that ran out but was not yet
 -- taken back is renewed: no one else can have it, since taking it back deletes the batch.

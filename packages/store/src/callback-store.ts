@@ -11,7 +11,7 @@ export interface CallbackRecord {
 }
 
 /**
- * Completion callbacks due: finish-batch-5.lua and finish-task-3.lua put a request in
+ * Completion callbacks due: finish-batch-7.lua and finish-task-3.lua put a request in
  * `{ns}:callbacks-due` when its last path ends; senders claim them leased and record the result.
  */
 export class CallbackStore {
