@@ -3,9 +3,8 @@ import type { Keyspace } from './keyspace.js';
 import type { Redis } from './redis-connection.js';
 import {
   parseStoredRequest,
+  pathStatusFields,
   pathStatusFrom,
-  QUEUED_AT_FIELD,
-  QUEUED_FIELD,
   type StoredRequest,
 } from './request-record.js';
 
@@ -105,15 +104,13 @@ export class RequestIndex {
       this.redis.hgetall(this.keys.pathRecord(objectType, path)),
     ]);
     const pipeline = this.redis.pipeline();
-    for (const [id] of pairs)
-      pipeline.hmget(this.keys.request(id), `p:${path}`, QUEUED_FIELD, QUEUED_AT_FIELD);
+    for (const [id] of pairs) pipeline.hmget(this.keys.request(id), ...pathStatusFields(path));
     const replies = pairs.length > 0 ? ((await pipeline.exec()) ?? []) : [];
     const requests: PathHistory['requests'] = [];
     pairs.forEach(([id, receivedAt], index) => {
       const [error, reply] = replies[index] ?? [];
       if (error) throw error;
-      const [own, queued, queuedAt] = reply as (string | null)[];
-      const status = pathStatusFrom(own, queued, queuedAt, path);
+      const status = pathStatusFrom(reply, path);
       if (status) requests.push({ id, receivedAt, status });
     });
     if (requests.length === 0 && record.submitted === undefined && record.ended === undefined)

@@ -35,19 +35,23 @@ export const RETRY_FIELD = 'retry:';
  * and when (epoch ms). A path's own `p:<path>` field exists only once its status changed (or it
  * went in covered by a directory); until then its status is `queued` at `queuedAt`.
  */
-export const QUEUED_FIELD = 'queued';
-export const QUEUED_AT_FIELD = 'queuedAt';
+const QUEUED_FIELD = 'queued';
+const QUEUED_AT_FIELD = 'queuedAt';
 
-/** A path's status from its `p:` field, else from the queued list (undefined: not on the request). */
-export function pathStatusFrom(
-  own: string | null | undefined,
-  queued: string | null | undefined,
-  queuedAt: string | null | undefined,
-  path: string,
-): PathStatus | undefined {
+const queuedSince = (queuedAt: string | null | undefined): PathStatus => ({
+  state: 'queued',
+  updatedAt: Number(queuedAt),
+});
+
+/** The fields of a request's hash that say one path's status (HMGET them, then `pathStatusFrom`). */
+export const pathStatusFields = (path: string): string[] => [`p:${path}`, QUEUED_FIELD, QUEUED_AT_FIELD];
+
+/** A path's status from the HMGET of `pathStatusFields(path)`; undefined when not on the request. */
+export function pathStatusFrom(reply: unknown, path: string): PathStatus | undefined {
+  const [own, queued, queuedAt] = reply as (string | null)[];
   if (typeof own === 'string') return JSON.parse(own) as PathStatus;
   if (typeof queued !== 'string' || !queued.split('\n').includes(path)) return undefined;
-  return { state: 'queued', updatedAt: Number(queuedAt) };
+  return queuedSince(queuedAt);
 }
 
 /** A request's hash as HGETALL returns it, or undefined when it is gone (or never admitted). */
@@ -56,8 +60,8 @@ export function parseStoredRequest(fields: Record<string, string>): StoredReques
   if (metaText === undefined) return undefined;
   const paths = new Map<string, PathStatus>();
   if (fields[QUEUED_FIELD]) {
-    const queued: PathStatus = { state: 'queued', updatedAt: Number(fields[QUEUED_AT_FIELD]) };
-    for (const path of fields[QUEUED_FIELD].split('\n')) paths.set(path, { ...queued });
+    for (const path of fields[QUEUED_FIELD].split('\n'))
+      paths.set(path, queuedSince(fields[QUEUED_AT_FIELD]));
   }
   const retries: Retry[] = [];
   for (const [field, value] of Object.entries(fields)) {

@@ -11,9 +11,8 @@ import type { Keyspace } from './keyspace.js';
 import { RECENT_REQUESTS_PER_PATH } from './request-index.js';
 import {
   parseStoredRequest,
+  pathStatusFields,
   pathStatusFrom,
-  QUEUED_AT_FIELD,
-  QUEUED_FIELD,
   RETRY_FIELD,
   type RequestMeta,
   type Retry,
@@ -107,14 +106,13 @@ export class RequestStore {
   private async followOns(id: string, paths: readonly string[]): Promise<Map<string, PathStatus>> {
     const pipeline = this.redis.pipeline();
     for (const path of paths)
-      pipeline.hmget(this.keys.request(followOnId(id, path)), `p:${path}`, QUEUED_FIELD, QUEUED_AT_FIELD);
+      pipeline.hmget(this.keys.request(followOnId(id, path)), ...pathStatusFields(path));
     const replies = (await pipeline.exec()) ?? [];
     const statuses = new Map<string, PathStatus>();
     paths.forEach((path, index) => {
       const [error, reply] = replies[index] ?? [];
       if (error) throw error;
-      const [own, queued, queuedAt] = reply as (string | null)[];
-      const status = pathStatusFrom(own, queued, queuedAt, path);
+      const status = pathStatusFrom(reply, path);
       if (status) statuses.set(path, status);
     });
     return statuses;
