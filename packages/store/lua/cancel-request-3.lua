@@ -24,11 +24,17 @@ local now = now_ms()
 local window, max_files, max_dirs = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local reply = {}
 
+-- Reads a pending path's meta (nil: not pending).
+local function pending_meta(kind, path)
+  local raw = redis.call('HGET', keyspace.pendingMeta(kind), path)
+  return raw and cjson.decode(raw) or nil
+end
+
 -- A pending path nobody waits on any more (no linked request, no path it covers) leaves the pool.
-local function drop_if_unwanted(kind, path, touched)
-  local pmeta_raw = redis.call('HGET', keyspace.pendingMeta(kind), path)
-  if not pmeta_raw then return end
-  local pmeta = cjson.decode(pmeta_raw)
+-- `pmeta`: its meta as stored, when the caller holds it.
+local function drop_if_unwanted(kind, path, touched, pmeta)
+  pmeta = pmeta or pending_meta(kind, path)
+  if not pmeta then return end
   if is_linked(kind, path, pmeta) then return end
   if kind == 'Directory' and redis.call('EXISTS', keyspace.covered(path)) == 1 then return end
   remove_pending(backlog, kind, path, pmeta)
@@ -72,9 +78,9 @@ for i = 5, #ARGV, 2 do
   if state == 'queued' then
     local touched = touched_of(domain)
     local cancelled = false
-    local pmeta_raw = redis.call('HGET', keyspace.pendingMeta(otype), path)
-    if unlink(otype, path, pmeta_raw and cjson.decode(pmeta_raw), rid) then
-      drop_if_unwanted(otype, path, touched)
+    local pmeta = pending_meta(otype, path)
+    if unlink(otype, path, pmeta, rid) then
+      drop_if_unwanted(otype, path, touched, pmeta)
       cancelled = true
     else
       cancelled = uncover(path, domain, touched)

@@ -11,14 +11,10 @@ local DAY_MS = 86400000
 local function with_entry(entries, entry, rid, keep)
   if not entries then return entry end
   if string.find(entries, rid, 1, true) then return nil end
-  if keep <= 1 then return entry end
-  local kept = entries
-  local _, count = string.gsub(kept, ' ', ' ')
-  while count + 1 >= keep do
-    kept = string.sub(kept, string.find(kept, ' ', 1, true) + 1)
-    count = count - 1
-  end
-  return kept .. ' ' .. entry
+  local list = {}
+  for kept in string.gmatch(entries, '%S+') do list[#list + 1] = kept end
+  list[#list + 1] = entry
+  return table.concat(list, ' ', math.max(1, #list - keep + 1))
 end
 
 -- `request_index` is the script's `{ns}:requests` KEY; `paths` the request's (none for media).
