@@ -6,12 +6,12 @@
 // is measured is admission alone. With BENCH_BASELINE_ROOT=<another checkout, built> that
 // checkout's worker (and its Lua scripts) is measured too, in the same run.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { startEmulator } from '../../apps/vod-emulator/dist/index.js';
+import { cpuSeconds, median } from './measure.mjs';
 import { createRedis, keyspace } from '../../packages/store/dist/index.js';
 import { freePort, startRedisServer } from '../../packages/test-redis/dist/index.js';
 
@@ -35,16 +35,6 @@ function request(job, pathsPerRequest, domains) {
     domains: hosts,
     receivedAt: Date.now(),
   };
-}
-
-/** CPU seconds a process has used (Linux /proc; undefined elsewhere). */
-function cpuSeconds(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
 }
 
 const perPath = (used, paths) => (used === undefined ? undefined : Number(((used * 1e6) / paths).toFixed(2)));
@@ -72,18 +62,14 @@ async function stop(child) {
   await exited;
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
-
 /**
  * A configuration's rounds: the median round by paths/s (its figures, CPU and commands), with
  * every round's rate beside it.
  */
 function summary(rounds) {
-  const rate = median(rounds.map((r) => r.pathsPerSecond));
-  const middle = rounds.find((r) => r.pathsPerSecond === rate);
+  const middle = [...rounds].sort((a, b) => a.pathsPerSecond - b.pathsPerSecond)[
+    Math.floor(rounds.length / 2)
+  ];
   return {
     ...middle,
     redisCpuUsPerPath: median(rounds.map((r) => r.redisCpuUsPerPath)),

@@ -7,7 +7,7 @@
 // BENCH_BASELINE_ROOT=<another checkout, built> that checkout's intake is measured too, in the
 // same rounds: a before/after in one run.
 import { execFileSync, fork, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { freePort, startRedisServer } from '../../packages/test-redis/dist/index
 import { waitForPort } from '../lib/ports.mjs';
 import { BENCH_TOOLS, ensureTools } from '../test-tools.mjs';
 import { printProfile, summarizeProfile } from './cpu-profile.mjs';
+import { cpuSeconds, median } from './measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -28,16 +29,6 @@ function requireWrk() {
     throw new Error(
       'the intake benchmarks need wrk on PATH (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk)',
     );
-}
-
-/** CPU seconds a process has used (Linux /proc; undefined elsewhere). */
-function cpuSeconds(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
 }
 
 function wrk(port, { duration, connections, body }) {
@@ -70,13 +61,6 @@ function round(server, options) {
       : Math.round(((after - before) * 1e6) / result.total);
   return { ...result, cpuUsPerRequest };
 }
-
-const median = (values) => {
-  const sorted = values.filter((v) => v !== undefined).sort((a, b) => a - b);
-  if (sorted.length === 0) return undefined;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 function summary(rounds, pathsPerRequest) {
   const rps = median(rounds.map((r) => r.requestsPerSecond));
