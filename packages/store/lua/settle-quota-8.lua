@@ -70,6 +70,6 @@ if hold_until ~= '' then
   elseif hold_until == 'next-quota-day' then
     until_ms = next_day_start(now, offset)
   end
-  hold(hold_key, until_ms, reason)
+  hold(hold_key, until_ms, reason, now)
 end
 return minute_budget(learned_key, minute_cfg)

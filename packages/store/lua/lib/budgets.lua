@@ -68,11 +68,13 @@ local function day_budget(upstream_day_key, configured)
 end
 
 -- Holds a budget (its `{ns}:quota:hold:*` key) until `until_ms`, unless a longer hold is in force.
-local function hold(hold_key, until_ms, reason)
+-- `now` is the governor's clock, the one `until_ms` and held_until are on (with QUOTA_CLOCK=offset
+-- it is not Redis' TIME: measured on that, a hold in a shifted day expired at once).
+local function hold(hold_key, until_ms, reason, now)
   local current = tonumber(redis.call('HGET', hold_key, 'until'))
   if current and current >= until_ms then return end
   redis.call('HSET', hold_key, 'until', until_ms, 'reason', reason)
-  redis.call('PEXPIRE', hold_key, math.max(1, until_ms - now_ms() + DAY))
+  redis.call('PEXPIRE', hold_key, math.max(1, until_ms - now + DAY))
 end
 
 local function held_until(hold_key, now)
