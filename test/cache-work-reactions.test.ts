@@ -97,8 +97,17 @@ describe('PreloadVodObjectCaches answers', () => {
     upstream.emulator.setDomainState('busy.example.com', 'configuring');
     const id = await accept({ paths: ['https://busy.example.com/a.mp4'], action: 'preload' });
     await eventually(async () => ((calls('PreloadVodObjectCaches').ServiceBusy ?? 0) > 0 ? true : undefined));
-    const metrics = await stack.worker.metrics.registry.metrics();
-    expect(metrics).toMatch(/refreshq_paths_requeued_total\{object_type="Preload",reason="retry"[^}]*\} 1/);
+    // The emulator counts the call before the worker has read its answer and requeued the path.
+    const requeued = /refreshq_paths_requeued_total\{object_type="Preload",reason="retry"[^}]*\} 1/;
+    const metrics = await eventually(
+      async () => {
+        const text = await stack.worker.metrics.registry.metrics();
+        return requeued.test(text) ? text : undefined;
+      },
+      10_000,
+      'refreshq_paths_requeued_total{object_type="Preload",reason="retry"} to be 1',
+    );
+    expect(metrics).toMatch(requeued);
     expect((await status(id)).paths[0].state).toBe('queued');
   });
 
